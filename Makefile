@@ -1,0 +1,56 @@
+# ELYSIUM Commerce. `make run` serves the shop; `make test` runs every test on real PostgreSQL.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export XDG_RUNTIME_DIR ?= $(CURDIR)/.elysium
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+PYTEST_WORKERS ?= auto
+
+.PHONY: help install run serve worker migrate demo test lint format bench clean
+
+help:
+	@echo "make run | test | lint | format | bench | migrate | demo | clean"
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@mkdir -p .elysium && touch $@
+
+install: .venv/.installed
+
+run: install
+	$(RUN) elysium run
+
+serve: install
+	$(RUN) elysium serve
+
+worker: install
+	$(RUN) elysium worker
+
+migrate: install
+	$(RUN) elysium migrate
+
+demo: install
+	$(RUN) elysium demo
+
+test: install
+	$(RUN) pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(RUN) ruff check src tests bench migrations scripts
+	$(RUN) ruff format --check src tests bench migrations scripts
+	$(RUN) mypy
+	$(RUN) python scripts/check_migrations.py
+
+format: install
+	$(RUN) ruff check --fix src tests bench migrations scripts
+	$(RUN) ruff format src tests bench migrations scripts
+
+bench: install
+	$(RUN) python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .venv .tools .elysium .pytest_cache .mypy_cache .ruff_cache

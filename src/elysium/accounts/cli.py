@@ -1,0 +1,52 @@
+"""`elysium user ...`: account administration from the shell."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from elysium.accounts.service import create_user
+from elysium.audit.service import record_event
+from elysium.config import get_settings
+from elysium.db import create_engine, create_sessionmaker
+from elysium.errors import ElysiumError
+
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+
+
+async def _create(email: str, password: str, name: str | None, role: str) -> str:
+    engine = create_engine(get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            user = await create_user(session, email, password, name, role)
+            await record_event(
+                session,
+                "user.created_by_cli",
+                actor_id=None,
+                target_type="user",
+                target_id=user.id,
+                details={"role": role},
+            )
+            return str(user.id)
+    finally:
+        await engine.dispose()
+
+
+@user_app.command("create")
+def create(
+    email: Annotated[str, typer.Option(help="Email address (case-insensitive).")],
+    password: Annotated[str, typer.Option(help="At least 10 characters, not a common one.")],
+    role: Annotated[str, typer.Option(help="customer, staff or admin.")] = "customer",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create an account with any role."""
+    if role not in ("customer", "staff", "admin"):
+        raise typer.BadParameter("role must be customer, staff or admin", param_hint="--role")
+    try:
+        user_id = asyncio.run(_create(email, password, name, role))
+    except ElysiumError as exc:
+        typer.echo(f"error: {exc.detail} {exc.errors or ''}".strip(), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {role} {email.strip().lower()} ({user_id})")

@@ -1,0 +1,118 @@
+"""Who is calling: `CurrentUser`, `OptionalUser`, `StaffUser`, `AdminUser` and the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from elysium.accounts.service import resolve_token
+from elysium.config import Settings
+from elysium.db import SessionDep
+from elysium.errors import ForbiddenError, RateLimitedError, UnauthorizedError
+from elysium.kit.context import current_client_ip
+from elysium.kit.ratelimit import RateLimiter
+from elysium.models import AuthSession, User
+
+
+@dataclass(frozen=True)
+class Auth:
+    user: User
+    session: AuthSession
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the running app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    """The app's shared rate limiter (PostgreSQL or Redis)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def bearer_token(request: Request, settings: Settings) -> str | None:
+    """The token from `Authorization: Bearer` or, failing that, the session cookie."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    return request.cookies.get(settings.session_cookie_name) or None
+
+
+async def optional_auth(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> Auth | None:
+    """The caller's session, or None for a guest; a bad token counts as none."""
+    token = bearer_token(request, settings)
+    if token is None or len(token) > 200:
+        return None
+    found = await resolve_token(session, token)
+    return None if found is None else Auth(user=found[0], session=found[1])
+
+
+async def require_auth(auth: Annotated[Auth | None, Depends(optional_auth)]) -> Auth:
+    """401 unless signed in."""
+    if auth is None:
+        raise UnauthorizedError()
+    return auth
+
+
+async def require_user(auth: Annotated[Auth, Depends(require_auth)]) -> User:
+    return auth.user
+
+
+async def optional_user(auth: Annotated[Auth | None, Depends(optional_auth)]) -> User | None:
+    return None if auth is None else auth.user
+
+
+async def require_staff(
+    user: Annotated[User, Depends(require_user)], settings: SettingsDep
+) -> User:
+    """403 unless staff or admin (with two-factor enabled when the settings demand it)."""
+    if user.role not in ("staff", "admin"):
+        raise ForbiddenError("This action is for staff only.")
+    if settings.staff_require_2fa and user.totp_enabled_at is None:
+        raise ForbiddenError("Enable two-factor authentication to use staff tools.")
+    return user
+
+
+async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
+    """403 unless admin."""
+    if user.role != "admin":
+        raise ForbiddenError("This action is for administrators only.")
+    return user
+
+
+AuthDep = Annotated[Auth, Depends(require_auth)]
+CurrentUser = Annotated[User, Depends(require_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+StaffUser = Annotated[User, Depends(require_staff)]
+AdminUser = Annotated[User, Depends(require_admin)]
+
+
+async def limit_anonymous_writes(
+    auth: Annotated[Auth | None, Depends(optional_auth)],
+    limiter: RateLimiterDep,
+    settings: SettingsDep,
+) -> None:
+    """429 when one client IP sends too many anonymous writes in a minute."""
+    if auth is not None:
+        return
+    key = f"anon-write:{current_client_ip() or 'unknown'}"
+    wait = await limiter.retry_after(key, settings.anonymous_writes_per_minute, 60)
+    if wait is not None:
+        raise RateLimitedError("Too many requests from this address; slow down.", retry_after=wait)
+    await limiter.record(key, 60)
+
+
+AnonymousWriteLimit = Depends(limit_anonymous_writes)

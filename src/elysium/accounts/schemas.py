@@ -1,0 +1,156 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+Role = Literal["customer", "staff", "admin"]
+
+
+class Strict(BaseModel):
+    """Bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    name: str | None
+    role: Role
+
+
+class RegisterRequest(Strict):
+    email: EmailStr
+    password: Password
+    name: Name | None = None
+
+
+class LoginRequest(Strict):
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+    password: Password
+    totp_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+
+
+class LoginResponse(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: UserRead
+
+
+class SessionRead(BaseModel):
+    user: UserRead
+    expires_at: datetime
+    two_factor_enabled: bool
+
+
+class PasswordChange(Strict):
+    current_password: Password
+    new_password: Password
+
+
+class TotpSetup(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class TotpCode(Strict):
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class RoleChange(Strict):
+    role: Role
+
+
+class ProfileRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    email: str
+    name: str | None
+    phone: str | None
+    date_of_birth: date | None
+    preferences: dict[str, Any]
+    marketing_opt_in: bool
+
+
+class ProfileUpdate(Strict):
+    """Fields left out stay as they are."""
+
+    name: Name | None = None
+    phone: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,30}$")]
+        | None
+    ) = None
+    date_of_birth: date | None = None
+    preferences: dict[str, Any] | None = None
+    marketing_opt_in: bool | None = None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible_birth_date(cls, value: date | None) -> date | None:
+        if value is not None and not (date(1900, 1, 1) <= value <= date.today()):
+            raise ValueError("must be a real date of birth")
+        return value
+
+    @field_validator("preferences")
+    @classmethod
+    def _small_preferences(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and (len(value) > 50 or len(str(value)) > 5000):
+            raise ValueError("too many or too large preferences")
+        return value
+
+
+def _alpha2(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code, e.g. GB")
+    return value
+
+
+CountryCode = Annotated[str, AfterValidator(_alpha2)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AddressWrite(Strict):
+    type: Literal["billing", "shipping"]
+    name: Line | None = None
+    line1: Line
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    postal_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+    ]
+    country: CountryCode
+    is_default: bool = False
+
+
+class AddressRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    type: Literal["billing", "shipping"]
+    name: str | None
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: str
+    is_default: bool
+    created_at: datetime

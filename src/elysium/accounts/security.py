@@ -1,0 +1,81 @@
+"""Passwords (argon2id), opaque session tokens and TOTP codes."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import secrets
+from functools import lru_cache
+from importlib import resources
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password`."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; with no hash, spend the same time on a dummy one (no timing oracle)."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    blob = resources.files("elysium.accounts").joinpath("common-passwords.txt.gz").read_bytes()
+    return frozenset(line.strip() for line in gzip.decompress(blob).decode().splitlines())
+
+
+def password_problems(password: str, email: str | None = None) -> list[str]:
+    """Why a password is too weak, or an empty list when it is acceptable."""
+    problems: list[str] = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
+    if password.lower() in _common_passwords():
+        problems.append("is too common")
+    if email and password.lower() == email.lower():
+        problems.append("must not be your email address")
+    return problems
+
+
+def new_session_token() -> str:
+    """A random opaque token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """What is stored for a token: its SHA-256, so a database leak reveals no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_totp_secret() -> str:
+    """A fresh base32 TOTP secret."""
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, email: str) -> str:
+    """The otpauth:// URI an authenticator app scans."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="ELYSIUM")
+
+
+def verify_totp(secret: str, code: str) -> bool:
+    """Accept the current code and one step either side for clock drift."""
+    return bool(pyotp.TOTP(secret).verify(code, valid_window=1))

@@ -1,0 +1,286 @@
+"""Accounts: registration, sign-in with throttling, sessions, passwords, two-factor, roles."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from anyio import to_thread
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.accounts import security
+from elysium.accounts.schemas import RegisterRequest
+from elysium.audit.service import record_event
+from elysium.config import Settings
+from elysium.errors import (
+    ConflictError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+    ValidationFailedError,
+)
+from elysium.kit.clock import utcnow
+from elysium.kit.context import current_client_ip
+from elysium.kit.ratelimit import RateLimiter
+from elysium.models import AuthSession, User
+
+
+class InvalidCredentialsError(UnauthorizedError):
+    """The same answer for an unknown email and a wrong password; the failure is kept."""
+
+    keep_changes = True
+
+    def __init__(
+        self, detail: str = "The email or password is incorrect.", **kwargs: object
+    ) -> None:
+        super().__init__(detail, **kwargs)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    token: str
+    session: AuthSession
+    user: User
+
+
+def normalize_email(email: str) -> str:
+    """Emails are compared and stored lower-cased, without surrounding spaces."""
+    return email.strip().lower()
+
+
+def ensure_password_acceptable(password: str, email: str | None, field: str = "password") -> None:
+    """422 naming the field when the password policy refuses `password`."""
+    problems = security.password_problems(password, email)
+    if problems:
+        errors = [{"field": field, "message": f"Password {p}."} for p in problems]
+        raise ValidationFailedError("The password is too weak.", errors=errors)
+
+
+async def hash_password(password: str) -> str:
+    """argon2id off the event loop."""
+    return await to_thread.run_sync(security.hash_password, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """argon2 verification off the event loop."""
+    return await to_thread.run_sync(security.verify_password, password_hash, password)
+
+
+async def create_user(
+    session: AsyncSession, email: str, password: str, name: str | None, role: str = "customer"
+) -> User:
+    """A new account; 409 when the email is taken (in any letter case)."""
+    email = normalize_email(email)
+    ensure_password_acceptable(password, email)
+    if await find_user_by_email(session, email) is not None:
+        raise ConflictError("An account with this email already exists.")
+    user = User(email=email, password_hash=await hash_password(password), name=name, role=role)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError("An account with this email already exists.") from exc
+    return user
+
+
+async def register_user(session: AsyncSession, data: RegisterRequest) -> User:
+    """Self-service registration of a customer."""
+    user = await create_user(session, data.email, data.password, data.name)
+    await record_event(
+        session, "user.registered", actor_id=user.id, target_type="user", target_id=user.id
+    )
+    return user
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The live account with this email, if any."""
+    stmt = select(User).where(User.email == normalize_email(email), User.deleted_at.is_(None))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _throttle_keys(email: str) -> tuple[str, str]:
+    return f"login:account:{normalize_email(email)}", f"login:ip:{current_client_ip() or 'unknown'}"
+
+
+async def _check_throttle(limiter: RateLimiter, settings: Settings, email: str) -> None:
+    account_key, ip_key = _throttle_keys(email)
+    window = settings.login_failure_window_seconds
+    for key, limit in (
+        (account_key, settings.login_max_failures_per_account),
+        (ip_key, settings.login_max_failures_per_ip),
+    ):
+        wait = await limiter.retry_after(key, limit, window)
+        if wait is not None:
+            raise RateLimitedError("Too many failed sign-ins; try again later.", retry_after=wait)
+
+
+async def _fail_sign_in(
+    session: AsyncSession,
+    limiter: RateLimiter,
+    settings: Settings,
+    email: str,
+    user: User | None,
+    reason: str,
+) -> InvalidCredentialsError:
+    window = settings.login_failure_window_seconds
+    for key in _throttle_keys(email):
+        await limiter.record(key, window)
+    await record_event(
+        session,
+        "auth.sign_in_failed",
+        actor_id=None,
+        target_type="user",
+        target_id=user.id if user else None,
+        details={"reason": reason, "email": normalize_email(email)[:320]},
+    )
+    if reason == "totp_missing":
+        return InvalidCredentialsError(
+            "A two-factor code is required.", extra={"totp_required": True}
+        )
+    return InvalidCredentialsError()
+
+
+async def sign_in(
+    session: AsyncSession,
+    limiter: RateLimiter,
+    settings: Settings,
+    email: str,
+    password: str,
+    totp_code: str | None,
+    user_agent: str | None,
+) -> SignIn:
+    """Check credentials (and the TOTP code when enabled) and open a session."""
+    await _check_throttle(limiter, settings, email)
+    user = await find_user_by_email(session, email)
+    if not await verify_password(user.password_hash if user else None, password) or user is None:
+        raise await _fail_sign_in(session, limiter, settings, email, user, "bad_credentials")
+    if user.totp_enabled_at is not None and user.totp_secret:
+        if totp_code is None:
+            raise await _fail_sign_in(session, limiter, settings, email, user, "totp_missing")
+        if not security.verify_totp(user.totp_secret, totp_code):
+            raise await _fail_sign_in(session, limiter, settings, email, user, "totp_wrong")
+    await limiter.clear(_throttle_keys(email)[0])
+    if security.needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(password)
+    return await open_session(session, settings, user, user_agent)
+
+
+async def open_session(
+    session: AsyncSession, settings: Settings, user: User, user_agent: str | None
+) -> SignIn:
+    """Issue a new opaque token for `user`; only its hash is stored."""
+    token = security.new_session_token()
+    now = utcnow()
+    auth = AuthSession(
+        user_id=user.id,
+        token_hash=security.hash_token(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.session_ttl_hours),
+        ip=current_client_ip(),
+        user_agent=(user_agent or "")[:400] or None,
+    )
+    session.add(auth)
+    await session.flush()
+    await record_event(
+        session, "auth.sign_in", actor_id=user.id, target_type="user", target_id=user.id
+    )
+    return SignIn(token=token, session=auth, user=user)
+
+
+async def resolve_token(session: AsyncSession, token: str) -> tuple[User, AuthSession] | None:
+    """The user and session behind a live, unrevoked, unexpired token."""
+    stmt = (
+        select(User, AuthSession)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.token_hash == security.hash_token(token),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+            User.deleted_at.is_(None),
+        )
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def sign_out(session: AsyncSession, auth: AuthSession) -> None:
+    """Revoke the token at once."""
+    auth.revoked_at = utcnow()
+    await session.flush()
+    await record_event(
+        session, "auth.sign_out", actor_id=auth.user_id, target_type="user", target_id=auth.user_id
+    )
+
+
+async def revoke_all_sessions(
+    session: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None = None
+) -> None:
+    """Revoke every live session of a user, except `keep`."""
+    stmt = update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    await session.execute(stmt.values(revoked_at=utcnow()))
+
+
+async def change_password(
+    session: AsyncSession, user: User, auth: AuthSession, current: str, new: str
+) -> None:
+    """Change the password after checking the current one; other sessions are signed out."""
+    if not await verify_password(user.password_hash, current):
+        raise ValidationFailedError(
+            "The current password is incorrect.",
+            errors=[{"field": "current_password", "message": "incorrect"}],
+        )
+    ensure_password_acceptable(new, user.email, field="new_password")
+    user.password_hash = await hash_password(new)
+    user.password_changed_at = utcnow()
+    await revoke_all_sessions(session, user.id, keep=auth.id)
+    await record_event(
+        session, "user.password_changed", actor_id=user.id, target_type="user", target_id=user.id
+    )
+
+
+async def start_totp_enrolment(session: AsyncSession, user: User) -> tuple[str, str]:
+    """A new secret to scan; two-factor is enabled only once a code from it is confirmed."""
+    if user.totp_enabled_at is not None:
+        raise ConflictError("Two-factor authentication is already enabled.")
+    user.totp_secret = security.new_totp_secret()
+    await session.flush()
+    return user.totp_secret, security.totp_uri(user.totp_secret, user.email)
+
+
+async def confirm_totp_enrolment(session: AsyncSession, user: User, code: str) -> None:
+    """Enable two-factor once the user proves their app shows the right codes."""
+    if user.totp_secret is None or user.totp_enabled_at is not None:
+        raise ConflictError("Start two-factor set-up first.")
+    if not security.verify_totp(user.totp_secret, code):
+        raise ValidationFailedError(
+            "The code is not valid.", errors=[{"field": "code", "message": "invalid code"}]
+        )
+    user.totp_enabled_at = utcnow()
+    await record_event(
+        session, "user.totp_enabled", actor_id=user.id, target_type="user", target_id=user.id
+    )
+
+
+async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, role: str) -> User:
+    """An admin changes a user's role; audited, and the user's sessions are revoked."""
+    user = await session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFoundError("No such user.")
+    previous, user.role = user.role, role
+    await revoke_all_sessions(session, user.id)
+    await record_event(
+        session,
+        "user.role_changed",
+        actor_id=admin.id,
+        target_type="user",
+        target_id=user.id,
+        details={"from": previous, "to": role},
+    )
+    return user

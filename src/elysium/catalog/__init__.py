@@ -1,0 +1,1 @@
+"""Catalogue: products and collections synced from Sanity, and the price engine."""

@@ -1,0 +1,136 @@
+"""The `elysium` command: serve, worker, migrate, run, user management and the domains' commands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from elysium.accounts.cli import user_app
+from elysium.config import get_settings
+from elysium.db import resolve_database_url
+
+app = typer.Typer(help="ELYSIUM Commerce", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _database_url() -> str:
+    """The URL every command uses; exported so child processes share it."""
+    url = resolve_database_url(get_settings())
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from elysium.migrate import upgrade_to_head
+
+    upgrade_to_head(_database_url())
+    typer.echo("database is up to date")
+
+
+def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "elysium.app:create_app()",
+        "--worker-class",
+        "uvicorn_worker.UvicornWorker",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"{host}:{port}",
+        "--graceful-timeout",
+        "20",
+        "--timeout",
+        "60",
+        "--keep-alive",
+        "5",
+    ]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Defaults to HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Defaults to PORT.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Defaults to WEB_CONCURRENCY.")] = None,
+) -> None:
+    """Serve the API with uvicorn workers under gunicorn."""
+    settings = get_settings()
+    _database_url()
+    argv = _gunicorn_argv(
+        host or settings.host, port or settings.port, workers or settings.web_concurrency
+    )
+    os.execv(sys.executable, argv)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once by this worker.")] = 4,
+) -> None:
+    """Run a job worker (any number may run, on any machine)."""
+    from elysium.jobs import create_job_app
+
+    job_app = create_job_app(_database_url())
+
+    async def _run() -> None:
+        async with job_app.open_async():
+            await job_app.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
+
+    asyncio.run(_run())
+
+
+@app.command()
+def run() -> None:
+    """Everything `make run` needs: database, migrations, demo data, web server and a worker."""
+    settings = get_settings()
+    url = _database_url()
+    from elysium.migrate import upgrade_to_head
+
+    upgrade_to_head(url)
+    _load_demo_if_empty(url)
+    typer.echo(f"ELYSIUM on http://{settings.host}:{settings.port} (docs at /docs)")
+    worker_proc = subprocess.Popen([sys.executable, "-m", "elysium.cli", "worker"])
+    server_proc = subprocess.Popen(
+        _gunicorn_argv(settings.host, settings.port, settings.web_concurrency)[1:],
+        executable=sys.executable,
+    )
+    _supervise([server_proc, worker_proc])
+
+
+def _load_demo_if_empty(url: str) -> None:
+    """Load the bundled demo catalogue when the catalogue is empty (once it exists)."""
+    try:
+        from elysium.catalog.demo import load_demo_if_empty
+    except ImportError:
+        return
+    asyncio.run(load_demo_if_empty(url))
+
+
+def _supervise(processes: list[subprocess.Popen[bytes]]) -> None:
+    def stop(*_: object) -> None:
+        for proc in processes:
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(proc.poll() is None for proc in processes):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for proc in processes:
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    app()

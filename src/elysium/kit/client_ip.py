@@ -1,0 +1,36 @@
+"""The client IP: the peer, or the last untrusted `X-Forwarded-For` hop behind a trusted proxy."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from functools import lru_cache
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=32)
+def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+
+def _is_trusted(address: str, trusted: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(trusted))
+
+
+def resolve_client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:
+    """Walk `X-Forwarded-For` from the right while hops are trusted proxies."""
+    trusted_t = tuple(trusted)
+    current = peer or "unknown"
+    if not forwarded_for or not _is_trusted(current, trusted_t):
+        return current
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        current = hop
+        if not _is_trusted(hop, trusted_t):
+            break
+    return current

