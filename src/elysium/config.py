@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     plausible_domain: str | None = None
     plausible_api_base: str = "https://plausible.io"
 
+    job_max_attempts: int = 8
+    job_retry_base_seconds: float = 2.0
+    job_retry_max_seconds: float = 3600.0
+    job_retention_days: int = 30
+    session_retention_days: int = 30
+    email_retention_days: int = 365
+    notification_retention_days: int = 365
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

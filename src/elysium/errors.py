@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -196,6 +197,22 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
+    """Data the database cannot store (NUL bytes, out-of-range numbers) is the client's fault."""
+    assert isinstance(exc, DBAPIError)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate.startswith("22"):
+        return problem_response(
+            422,
+            "Invalid input",
+            "Some of the data sent cannot be stored (for example a NUL character "
+            "or a number out of range).",
+            type_slug="validation-error",
+            instance=request.url.path,
+        )
+    return await _handle_unexpected(request, exc)
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", path=request.url.path)
     return problem_response(
@@ -215,4 +232,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ElysiumError, _handle_elysium)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(DBAPIError, _handle_database)
     app.add_exception_handler(Exception, _handle_unexpected)

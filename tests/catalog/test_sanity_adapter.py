@@ -319,10 +319,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         fake.requests.append(query)
         fake.headers.append(dict(self.headers.items()))
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            status, headers, body = 401, {}, b'{"error": "unauthorized"}'
-        else:
-            status, headers, body = fake.answer(url.path, query)
+        answer: tuple[int, dict[str, str], bytes] = (401, {}, b'{"error": "unauthorized"}')
+        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+            answer = fake.answer(url.path, query)
+        status, headers, body = answer
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

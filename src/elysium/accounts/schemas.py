@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -101,6 +102,12 @@ class ProfileUpdate(Strict):
     date_of_birth: date | None = None
     preferences: dict[str, Any] | None = None
     marketing_opt_in: bool | None = None
+
+    @model_validator(mode="after")
+    def _opt_in_is_a_boolean(self) -> ProfileUpdate:
+        if "marketing_opt_in" in self.model_fields_set and self.marketing_opt_in is None:
+            raise ValueError("marketing_opt_in must be true or false")
+        return self
 
     @field_validator("date_of_birth")
     @classmethod

@@ -26,6 +26,7 @@ from elysium.kit.clock import utcnow
 from elysium.kit.context import current_client_ip
 from elysium.kit.ratelimit import RateLimiter
 from elysium.models import AuthSession, User
+from elysium.notifications.emails import notify_welcome
 
 
 class InvalidCredentialsError(UnauthorizedError):
@@ -92,6 +93,7 @@ async def register_user(session: AsyncSession, data: RegisterRequest) -> User:
     await record_event(
         session, "user.registered", actor_id=user.id, target_type="user", target_id=user.id
     )
+    await notify_welcome(session, user)
     return user
 
 

@@ -1,0 +1,52 @@
+"""Login and profile reads: requests/s and p50/p95 at 16 and 64 concurrent clients, 2 workers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from harness import load, running_server, save, scratch_database
+
+PASSWORD = "velvet-sapphire-2026"
+USERS = 64
+
+
+async def _prepare(base_url: str) -> list[str]:
+    tokens = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        for i in range(USERS):
+            email = f"bench-{i}@example.com"
+            await client.post("/api/auth/register", json={"email": email, "password": PASSWORD})
+            response = await client.post(
+                "/api/auth/login", json={"email": email, "password": PASSWORD}
+            )
+            tokens.append(response.json()["token"])
+    return tokens
+
+
+async def _run(base_url: str) -> None:
+    tokens = await _prepare(base_url)
+
+    async def login(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        body = {"email": f"bench-{i % USERS}@example.com", "password": PASSWORD}
+        return await client.post("/api/auth/login", json=body)
+
+    async def profile(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        return await client.get(
+            "/api/user/profile", headers={"Authorization": f"Bearer {tokens[i % USERS]}"}
+        )
+
+    results = []
+    for concurrency in (16, 64):
+        results.append(await load("login", base_url, login, concurrency, duration=10))
+        results.append(await load("profile read", base_url, profile, concurrency, duration=10))
+    save(results, "accounts")
+
+
+def main() -> None:
+    with scratch_database() as url, running_server(url, workers=2) as server:
+        asyncio.run(_run(server.base_url))
+
+
+if __name__ == "__main__":
+    main()

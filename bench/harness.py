@@ -1,0 +1,220 @@
+"""Shared benchmark harness: a real server (gunicorn, uvicorn workers) on a scratch database,
+and an async load generator that reports requests/s and latency percentiles.
+
+The load generator runs in this process, on the same 2-core machine as the server, so figures
+are conservative: the client competes with the server for CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+from elysium.db import async_url, libpq_url
+from elysium.migrate import upgrade_to_head
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Server:
+    base_url: str
+    database_url: str
+
+
+@dataclass
+class Result:
+    name: str
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<40} c={self.concurrency:<3} {self.rps:8.1f} req/s  "
+            f"p50 {self.p50_ms:6.1f} ms  p95 {self.p95_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  "
+            f"errors {self.errors}/{self.requests}"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A freshly migrated database on TEST_DATABASE_URL's server, else an embedded cluster."""
+    server = None
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        from elysium.kit.embedded_pg import start_embedded_postgres
+
+        server = start_embedded_postgres(
+            Path(tempfile.mkdtemp(prefix="elysium-bench-")), throwaway=True
+        )
+        base = server.get_uri("postgres")
+    admin = libpq_url(base)
+    name = f"elysium_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(async_url(base)).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_to_head(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if server is not None:
+            server.cleanup()
+
+
+@contextmanager
+def running_server(
+    database_url: str, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """gunicorn with `workers` uvicorn workers on a free port, stopped on exit."""
+    port = _free_port()
+    child_env = (
+        os.environ
+        | {
+            "DATABASE_URL": database_url,
+            "ACCESS_LOG": "false",
+            "LOG_LEVEL": "WARNING",
+            "COOKIE_SECURE": "false",
+            "ENVIRONMENT": "development",
+            "ANONYMOUS_WRITES_PER_MINUTE": "1000000",
+            "LOGIN_MAX_FAILURES_PER_IP": "1000000",
+        }
+        | (env or {})
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "elysium.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(argv, env=child_env, cwd=ROOT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base_url, proc)
+        yield Server(base_url=base_url, database_url=database_url)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _wait_ready(base_url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not become ready")
+
+
+RequestFn = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+
+
+async def load(
+    name: str,
+    base_url: str,
+    request: RequestFn,
+    concurrency: int,
+    duration: float = 10.0,
+    total: int | None = None,
+    ok: Callable[[httpx.Response], bool] = lambda r: r.status_code < 400,
+) -> Result:
+    """Run `request(client, i)` from `concurrency` clients for `duration` s (or `total` calls)."""
+    latencies: list[float] = []
+    errors = 0
+    counter = 0
+    stop_at = time.perf_counter() + duration
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal errors, counter
+        while True:
+            if total is not None and counter >= total:
+                return
+            if total is None and time.perf_counter() >= stop_at:
+                return
+            i = counter
+            counter += 1
+            started = time.perf_counter()
+            try:
+                response = await request(client, i)
+                good = ok(response)
+            except httpx.HTTPError:
+                good = False
+            latencies.append(time.perf_counter() - started)
+            errors += 0 if good else 1
+
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return _summarise(name, concurrency, latencies, errors, elapsed)
+
+
+def _summarise(
+    name: str, concurrency: int, latencies: list[float], errors: int, elapsed: float
+) -> Result:
+    ordered = sorted(latencies) or [0.0]
+    q = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else [ordered[0]] * 99
+    return Result(
+        name=name,
+        concurrency=concurrency,
+        requests=len(latencies),
+        errors=errors,
+        seconds=round(elapsed, 2),
+        rps=round(len(latencies) / elapsed, 1) if elapsed else 0.0,
+        p50_ms=round(q[49] * 1000, 1),
+        p95_ms=round(q[94] * 1000, 1),
+        p99_ms=round(q[98] * 1000, 1),
+    )
+
+
+def save(results: list[Result], file_name: str) -> None:
+    """Print each result and write them to bench/results/<file_name>.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        print(result.line())
+    payload = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": [asdict(r) for r in results],
+    }
+    (RESULTS / f"{file_name}.json").write_text(json.dumps(payload, indent=2))
