@@ -1,7 +1,6 @@
 # ELYSIUM Commerce. `make run` serves the shop; `make test` runs every test on real PostgreSQL.
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
-export XDG_RUNTIME_DIR ?= $(CURDIR)/.elysium
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_WORKERS ?= auto

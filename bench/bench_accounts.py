@@ -20,6 +20,7 @@ async def _prepare(base_url: str) -> list[str]:
             response = await client.post(
                 "/api/auth/login", json={"email": email, "password": PASSWORD}
             )
+            assert response.status_code == 200, response.text
             tokens.append(response.json()["token"])
     return tokens
 

