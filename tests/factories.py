@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import select
 
 from elysium.accounts.service import create_user
+from elysium.catalog.pricing import product_spec_from_sanity
+from elysium.models import Product, SentEmail
 
 DEFAULT_PASSWORD = "velvet-sapphire-2026"
 
@@ -71,3 +76,193 @@ async def add_address(client: AsyncClient, account: Account, type_: str = "shipp
     assert response.status_code == 201, response.text
     address_id: str = response.json()["id"]
     return address_id
+
+
+def _sanity_product(
+    slug: str, made_to_order: bool, inventory_options: list[str], options: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A published Sanity `product` document (prices in pounds, as Sanity holds them)."""
+    return {
+        "_id": f"product.{slug}",
+        "_rev": f"rev-{slug}",
+        "_type": "product",
+        "_updatedAt": "2025-10-01T09:00:00Z",
+        "title": slug.replace("-", " ").title(),
+        "slug": {"_type": "slug", "current": slug},
+        "basePrice": 2400,
+        "currency": "GBP",
+        "category": "rings",
+        "madeToOrder": made_to_order,
+        "inventoryOptions": inventory_options,
+        "options": [
+            {
+                "_key": option["name"],
+                "_type": "productOption",
+                "name": option["name"],
+                "label": option["name"].title(),
+                "required": True,
+                "values": [
+                    {"_key": v, "_type": "optionValue", "value": v, "label": v, "priceDelta": 0}
+                    for v in option["values"]
+                ],
+            }
+            for option in options
+        ],
+        "engraving": {"available": True, "maxLength": 24, "price": 95},
+    }
+
+
+DEFAULT_OPTIONS: list[dict[str, Any]] = [
+    {"name": "metal", "values": ["platinum", "18k-yellow-gold"]},
+    {"name": "carat", "values": ["0.50", "1.00"]},
+]
+
+
+async def create_product(
+    app: FastAPI,
+    slug: str | None = None,
+    made_to_order: bool = False,
+    inventory_options: list[str] | None = None,
+    options: list[dict[str, Any]] | None = None,
+) -> Product:
+    """A live product inserted directly (committed), with a realistic Sanity `document`.
+
+    `options` are `{"name", "values": [...]}`; by default metal x carat, both inventory options,
+    so the variant keys are e.g. `carat=0.50;metal=platinum`.
+    """
+    slug = slug or f"piece-{uuid.uuid4().hex[:8]}"
+    options = DEFAULT_OPTIONS if options is None else options
+    inventory = [o["name"] for o in options] if inventory_options is None else inventory_options
+    document = _sanity_product(slug, made_to_order, inventory, options)
+    spec = product_spec_from_sanity(document).model_dump(mode="json")
+    product = Product(
+        sanity_id=document["_id"],
+        slug=slug,
+        title=document["title"],
+        category="rings",
+        base_price_pence=spec["base_price_pence"],
+        options=spec["options"],
+        inventory_options=spec["inventory_options"],
+        engraving=spec["engraving"],
+        made_to_order=made_to_order,
+        document=document,
+        rev=document["_rev"],
+        sanity_updated_at=datetime(2025, 10, 1, 9, tzinfo=UTC),
+    )
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(product)
+    return product
+
+
+# --- orders: a customer with a filled cart, checkout, stock --------------------------------
+
+HALF_CARAT = {"metal": "platinum", "carat": "0.50"}
+HALF_CARAT_KEY = "carat=0.50;metal=platinum"
+
+
+@dataclass(frozen=True)
+class Shopper:
+    account: Account
+    address_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.account.headers
+
+
+async def set_stock_level(
+    client: AsyncClient, staff: Account, slug: str, variant_key: str, level: int
+) -> None:
+    """Set a variant's stock through the staff inventory API."""
+    from urllib.parse import quote
+
+    response = await client.put(
+        f"/api/inventory/{slug}/{quote(variant_key, safe='')}",
+        json={"stock_level": level, "reason": "count"},
+        headers=staff.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+async def stocked_piece(
+    app: FastAPI, client: AsyncClient, staff: Account, level: int = 5, **kwargs: Any
+) -> Product:
+    """A £2,400 product with `level` units of the platinum 0.50 ct variant."""
+    product = await create_product(app, **kwargs)
+    await set_stock_level(client, staff, product.slug, HALF_CARAT_KEY, level)
+    return product
+
+
+async def add_to_cart(
+    client: AsyncClient,
+    account: Account,
+    product: Product,
+    quantity: int = 1,
+    configuration: dict[str, Any] | None = None,
+) -> None:
+    body = {
+        "product_slug": product.slug,
+        "configuration": HALF_CARAT if configuration is None else configuration,
+        "quantity": quantity,
+    }
+    response = await client.post("/api/cart", json=body, headers=account.headers)
+    assert response.status_code == 201, response.text
+
+
+async def add_country_address(client: AsyncClient, account: Account, country: str) -> str:
+    body = {
+        "type": "shipping",
+        "line1": "1 Rue de la Paix",
+        "city": "Paris" if country != "GB" else "London",
+        "postal_code": "75002",
+        "country": country,
+    }
+    response = await client.post("/api/user/addresses", json=body, headers=account.headers)
+    assert response.status_code == 201, response.text
+    address_id: str = response.json()["id"]
+    return address_id
+
+
+async def shopper(
+    client: AsyncClient, product: Product | None = None, quantity: int = 1
+) -> Shopper:
+    """A signed-in customer with a UK address and, given a product, a cart holding it."""
+    account = await register_customer(client)
+    client.cookies.clear()
+    address_id = await add_address(client, account)
+    if product is not None:
+        await add_to_cart(client, account, product, quantity)
+    return Shopper(account, address_id)
+
+
+def checkout_body(who: Shopper, **overrides: Any) -> dict[str, Any]:
+    return {
+        "shipping_address_id": who.address_id,
+        "billing_address_id": who.address_id,
+    } | overrides
+
+
+async def checkout(
+    client: AsyncClient, who: Shopper, key: str | None = None, **overrides: Any
+) -> Any:
+    """POST /api/checkout with a fresh (or the given) Idempotency-Key; returns the response."""
+    headers = who.headers | {"Idempotency-Key": key or str(uuid.uuid4())}
+    return await client.post("/api/checkout", json=checkout_body(who, **overrides), headers=headers)
+
+
+async def placed_order(client: AsyncClient, who: Shopper) -> dict[str, Any]:
+    """Check out and return the order (asserting 201)."""
+    response = await checkout(client, who)
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()["order"]
+    return order
+
+
+# --- engagement: queued emails --------------------------------------------------------------
+
+
+async def queued_emails(app: FastAPI, template: str) -> list[SentEmail]:
+    """The emails of one template logged (and queued for delivery), oldest first."""
+    async with app.state.sessionmaker() as session:
+        stmt = select(SentEmail).where(SentEmail.template == template)
+        return list(await session.scalars(stmt.order_by(SentEmail.created_at)))

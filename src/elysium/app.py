@@ -8,13 +8,29 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from elysium.accounts.routes import router as accounts_router
+from elysium.analytics.routes import router as analytics_router
+from elysium.background.routes import router as jobs_admin_router
+from elysium.bespoke.routes import router as bespoke_router
+from elysium.cart.routes import router as cart_router
+from elysium.catalog.cache import install_catalog_cache
+from elysium.catalog.routes import router as catalog_router
+from elysium.checkout.routes import router as checkout_router
 from elysium.config import Settings, get_settings
+from elysium.consultations.routes import router as consultations_router
 from elysium.db import create_engine, create_sessionmaker, resolve_database_url
+from elysium.engagement.routes import router as wishlist_router
 from elysium.errors import install_error_handlers
 from elysium.health.routes import router as health_router
+from elysium.inventory.routes import router as inventory_router
 from elysium.kit.logging import configure_logging
 from elysium.kit.middleware import RequestContextMiddleware
 from elysium.kit.ratelimit import PostgresRateLimiter, RateLimiter, RedisRateLimiter
+from elysium.notifications.routes import router as notifications_router
+from elysium.orders.routes import router as orders_router
+from elysium.payments.routes import router as payments_router
+from elysium.privacy.routes import router as privacy_router
+from elysium.promotions.routes import router as coupons_router
+from elysium.reviews.routes import router as reviews_router
 
 DESCRIPTION = """The backend of ELYSIUM, a London jewellery house: accounts, catalogue synced
 from Sanity, server-side pricing, inventory, cart, checkout and payments.
@@ -58,7 +74,26 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     install_error_handlers(app)
-    for router in (health_router, accounts_router):
+    install_catalog_cache(app)
+    for router in (
+        health_router,
+        accounts_router,
+        privacy_router,
+        catalog_router,
+        inventory_router,
+        notifications_router,
+        jobs_admin_router,
+        cart_router,
+        wishlist_router,
+        coupons_router,
+        checkout_router,
+        orders_router,
+        payments_router,
+        analytics_router,
+        bespoke_router,
+        reviews_router,
+        consultations_router,
+    ):
         app.include_router(router)
     app.add_middleware(
         RequestContextMiddleware,

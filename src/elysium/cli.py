@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from elysium.accounts.cli import user_app
+from elysium.catalog.cli import catalog_app
+from elysium.catalog.cli import demo as demo_command
+from elysium.inventory.cli import inventory_app
 from elysium.config import get_settings
 from elysium.db import resolve_database_url
 
 app = typer.Typer(help="ELYSIUM Commerce", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(inventory_app, name="inventory")
+app.command("demo")(demo_command)
 
 
 def _database_url() -> str:
@@ -57,6 +65,14 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
+def _prepare_metrics_dir(data_dir: Path) -> None:
+    """Prometheus multi-process mode: every gunicorn worker writes here, /metrics sums them."""
+    folder = data_dir.resolve() / f"prometheus-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Defaults to HOST.")] = None,
@@ -66,6 +82,7 @@ def serve(
     """Serve the API with uvicorn workers under gunicorn."""
     settings = get_settings()
     _database_url()
+    _prepare_metrics_dir(settings.data_dir)
     argv = _gunicorn_argv(
         host or settings.host, port or settings.port, workers or settings.web_concurrency
     )
@@ -75,17 +92,17 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Jobs run at once by this worker.")] = 4,
+    queue: Annotated[
+        list[str] | None, typer.Option(help="A queue to serve (repeatable); default: all.")
+    ] = None,
 ) -> None:
     """Run a job worker (any number may run, on any machine)."""
-    from elysium.jobs import create_job_app
+    from elysium.jobs import run_worker
+    from elysium.kit.logging import configure_logging
 
-    job_app = create_job_app(_database_url())
-
-    async def _run() -> None:
-        async with job_app.open_async():
-            await job_app.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
-
-    asyncio.run(_run())
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(run_worker(concurrency, queue, _database_url()))
 
 
 @app.command()
@@ -99,19 +116,17 @@ def run() -> None:
     _load_demo_if_empty(url)
     typer.echo(f"ELYSIUM on http://{settings.host}:{settings.port} (docs at /docs)")
     worker_proc = subprocess.Popen([sys.executable, "-m", "elysium.cli", "worker"])
+    _prepare_metrics_dir(settings.data_dir)
     server_proc = subprocess.Popen(
-        _gunicorn_argv(settings.host, settings.port, settings.web_concurrency)[1:],
-        executable=sys.executable,
+        _gunicorn_argv(settings.host, settings.port, settings.web_concurrency)
     )
     _supervise([server_proc, worker_proc])
 
 
 def _load_demo_if_empty(url: str) -> None:
-    """Load the bundled demo catalogue when the catalogue is empty (once it exists)."""
-    try:
-        from elysium.catalog.demo import load_demo_if_empty
-    except ImportError:
-        return
+    """Load the bundled demo catalogue and stock when the catalogue is empty."""
+    from elysium.catalog.demo import load_demo_if_empty
+
     asyncio.run(load_demo_if_empty(url))
 
 

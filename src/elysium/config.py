@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-in-production"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Settings(BaseSettings):
@@ -56,8 +59,10 @@ class Settings(BaseSettings):
     bank_account_number: str = "12345678"
     bank_iban: str = "GB33BUKB20201555555555"
     bank_bic: str = "BUKBGB22"
+    bank_name: str = "Barclays Bank"
     card_reservation_minutes: int = 30
     bank_transfer_reservation_hours: int = 72
+    staff_hold_days: int = Field(default=7, ge=1, le=365)
     shipping_international_pence: int = 9500
 
     sanity_project_id: str | None = None
@@ -89,11 +94,48 @@ class Settings(BaseSettings):
     email_retention_days: int = 365
     notification_retention_days: int = 365
 
+    atelier_timezone: str = "Europe/London"
+    atelier_open_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [2, 3, 4, 5, 6]  # ISO weekdays: Tuesday to Saturday
+    )
+    atelier_opens_at: time = time(10, 0)
+    atelier_closes_at: time = time(18, 0)
+    atelier_address: str = "ELYSIUM Atelier, 14 Albemarle Street, London W1S 4HW"
+    consultation_slot_minutes: int = Field(default=60, ge=15, le=240)
+    consultation_booking_days: int = Field(default=90, ge=1, le=365)
+    consultation_max_upcoming: int = Field(default=3, ge=1, le=50)
+    trending_cache_seconds: float = Field(default=30.0, ge=0, le=60)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("atelier_open_days", mode="before")
+    @classmethod
+    def _parse_weekdays(cls, value: object) -> object:
+        """`Tue,Wed,Thu` (or ISO numbers `2,3,4`) to ISO weekday numbers."""
+        if not isinstance(value, str):
+            return value
+        days = [part.strip().lower()[:3] for part in value.split(",") if part.strip()]
+        return [WEEKDAYS.index(day) + 1 if day in WEEKDAYS else day for day in days]
+
+    @field_validator("atelier_open_days")
+    @classmethod
+    def _known_weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(not 1 <= day <= 7 for day in value):
+            raise ValueError("ATELIER_OPEN_DAYS needs weekdays such as Tue,Wed,Thu,Fri,Sat")
+        return sorted(set(value))
+
+    @field_validator("atelier_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"ATELIER_TIMEZONE {value!r} is not an IANA time zone") from exc
         return value
 
     @model_validator(mode="after")
@@ -103,6 +145,8 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set to a real secret in production")
             if self.database_url is None:
                 raise ValueError("DATABASE_URL must be set in production")
+        if self.atelier_opens_at >= self.atelier_closes_at:
+            raise ValueError("ATELIER_OPENS_AT must be before ATELIER_CLOSES_AT")
         if self.staff_require_2fa is None:
             self.staff_require_2fa = self.environment == "production"
         return self

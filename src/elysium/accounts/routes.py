@@ -30,6 +30,7 @@ from elysium.accounts.schemas import (
     TotpSetup,
     UserRead,
 )
+from elysium.cart.service import merge_guest_cart
 from elysium.db import SessionDep
 
 router = APIRouter(tags=["auth and account"])
@@ -55,7 +56,10 @@ async def login(
     limiter: RateLimiterDep,
     settings: SettingsDep,
 ) -> LoginResponse:
-    """Sign in; the token is returned and also set as an httpOnly session cookie."""
+    """Sign in; the token is returned and also set as an httpOnly session cookie.
+
+    A guest's cart sent in `X-Cart-Token` is merged into the account's cart.
+    """
     result = await service.sign_in(
         session,
         limiter,
@@ -65,6 +69,8 @@ async def login(
         body.totp_code,
         request.headers.get("user-agent"),
     )
+    if cart_token := request.headers.get("x-cart-token"):
+        await merge_guest_cart(session, result.user.id, cart_token)
     response.set_cookie(
         settings.session_cookie_name,
         result.token,

@@ -1,0 +1,101 @@
+"""Catalogue reads and pricing: requests/s and p50/p95 at 64 concurrent clients, 2 workers.
+
+The demo catalogue is loaded into the scratch database first. Lists and product pages are served
+from each worker's in-process cache after the first request; so is the product a price needs.
+Because the load generator (and anything else running) shares the machine with the server, each
+scenario also reports the server's own CPU time per request, read from /proc: 2 cores divided by
+that figure is what the server could serve on an otherwise idle 2-core machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import httpx
+from harness import RequestFn, Result, load, running_server, save, scratch_database
+
+from elysium.catalog.demo import load_demo_into
+
+CONCURRENCY = 64
+SLUGS = [
+    "aurora-solitaire",
+    "celeste-halo",
+    "nova-pendant",
+    "vesper-diamond-studs",
+    "riviera-tennis-bracelet",
+    "emerald-cut-sapphire-ring",
+    "bespoke-signet",
+    "orbit-hoops",
+]
+LISTS = [
+    "/api/products",
+    "/api/products?collection=bridal",
+    "/api/products?collection=fine",
+    "/api/products?category=earrings",
+    "/api/products?q=sapphire",
+    "/api/collections",
+]
+PRICES = [
+    ("aurora-solitaire", {"metal": "platinum", "carat": "1.00", "ring_size": "L"}),
+    ("nova-pendant", {"metal": "18k-rose-gold", "chain_length": "50cm"}),
+    ("vesper-diamond-studs", {"metal": "platinum", "carat": "0.75"}),
+    ("bespoke-signet", {"metal": "18k-white-gold", "ring_size": "M", "engraving": "EB"}),
+]
+
+
+def _server_cpu_seconds(port: str) -> float:
+    """User + system CPU of the gunicorn master and workers listening on `port`."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if f"127.0.0.1:{port}".encode() in (proc / "cmdline").read_bytes():
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+async def _measured(name: str, base_url: str, request: RequestFn) -> Result:
+    port = base_url.rsplit(":", 1)[1]
+    before = _server_cpu_seconds(port)
+    result = await load(name, base_url, request, CONCURRENCY, duration=10)
+    cpu_ms = (_server_cpu_seconds(port) - before) * 1000 / max(result.requests, 1)
+    print(
+        f"{name}: server CPU {cpu_ms:.2f} ms/request -> {2000 / cpu_ms:.0f} req/s on 2 idle cores"
+    )
+    return result
+
+
+async def _run(base_url: str) -> None:
+    async def catalogue_list(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        return await client.get(LISTS[i % len(LISTS)])
+
+    async def product_detail(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        return await client.get(f"/api/products/{SLUGS[i % len(SLUGS)]}")
+
+    async def price(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        slug, configuration = PRICES[i % len(PRICES)]
+        return await client.post(
+            f"/api/products/{slug}/price", json={"configuration": configuration}
+        )
+
+    results = [
+        await _measured("catalogue list", base_url, catalogue_list),
+        await _measured("product detail", base_url, product_detail),
+        await _measured("price a configuration", base_url, price),
+    ]
+    save(results, "catalog")
+
+
+def main() -> None:
+    with scratch_database() as url:
+        asyncio.run(load_demo_into(url, only_if_empty=False))
+        with running_server(url, workers=2) as server:
+            asyncio.run(_run(server.base_url))
+
+
+if __name__ == "__main__":
+    main()

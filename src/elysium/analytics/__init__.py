@@ -1,0 +1,1 @@
+"""Product views: tracking, recently viewed and trending pieces."""

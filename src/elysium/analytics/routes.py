@@ -1,0 +1,60 @@
+"""Product-view analytics (contract: "Engagement")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser, SettingsDep
+from elysium.analytics import service
+from elysium.analytics.schemas import (
+    SESSION_ID_PATTERN,
+    RecentlyViewed,
+    Trending,
+    ViewCreate,
+)
+from elysium.db import SessionDep
+
+router = APIRouter(tags=["analytics"])
+
+ListLimit = Annotated[int, Query(ge=1, le=service.MAX_LIST, description="How many (max 50).")]
+
+
+@router.post(
+    "/api/analytics/track-view",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    dependencies=[AnonymousWriteLimit],
+)
+async def track_view(body: ViewCreate, user: OptionalUser, session: SessionDep) -> Response:
+    """Record that a product page was viewed: by the signed-in user, else by `session_id`.
+
+    404 for an unknown product. Guests' writes are rate limited per client IP.
+    """
+    user_id = None if user is None else user.id
+    await service.record_view(session, body.product_slug, user_id, body.session_id)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.get("/api/analytics/recently-viewed")
+async def recently_viewed(
+    user: OptionalUser,
+    session: SessionDep,
+    session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
+    limit: ListLimit = 20,
+) -> RecentlyViewed:
+    """Pieces you viewed, each once, most recent first.
+
+    Signed-in users see their own views; guests pass the `session_id` they tracked with.
+    """
+    user_id = None if user is None else user.id
+    items = await service.recently_viewed(session, user_id, session_id, limit)
+    return RecentlyViewed(items=items)
+
+
+@router.get("/api/analytics/trending")
+async def trending(session: SessionDep, settings: SettingsDep, limit: ListLimit = 10) -> Trending:
+    """The most viewed pieces of the last seven days; new views count within a minute."""
+    items = await service.trending(session, limit, settings.trending_cache_seconds)
+    return Trending(items=items)

@@ -1,0 +1,112 @@
+"""Housekeeping run by periodic jobs: expiry of holds, old sessions and data past retention."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.config import Settings
+from elysium.kit.clock import utcnow
+from elysium.models import AuthSession, JobError, Notification, SentEmail
+from elysium.notifications.emails import notify_staff
+
+log = logging.getLogger(__name__)
+
+LOW_STOCK_DIGEST_LIMIT = 100
+LOW_STOCK_FIELDS = (
+    "product_title",
+    "product_slug",
+    "variant_key",
+    "available",
+    "stock_level",
+    "reserved",
+    "low_stock_threshold",
+)
+
+
+async def call_if_present(module: str, function: str, *args: Any) -> tuple[bool, Any]:
+    """Await `module.function(*args)` when another domain provides it; (found, result)."""
+    try:
+        target = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError):
+        log.info("%s.%s is not available yet: skipped", module, function)
+        return False, None
+    return True, await target(*args)
+
+
+async def delete_expired_sessions(session: AsyncSession, keep_days: int) -> int:
+    """Delete sign-in sessions expired or revoked more than `keep_days` ago."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = await session.execute(
+        delete(AuthSession).where(
+            or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff)
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def apply_retention(session: AsyncSession, settings: Settings) -> dict[str, int]:
+    """Forget what is past its retention: email contexts (the body data), notifications, and
+    error notes of jobs that no longer exist."""
+    now = utcnow()
+    emails = await session.execute(
+        update(SentEmail)
+        .where(
+            SentEmail.status != "queued",
+            SentEmail.context.is_not(None),
+            SentEmail.created_at < now - timedelta(days=settings.email_retention_days),
+        )
+        .values(context=None)
+    )
+    notices = await session.execute(
+        delete(Notification).where(
+            Notification.created_at < now - timedelta(days=settings.notification_retention_days)
+        )
+    )
+    job_exists = exists(
+        select(text("1"))
+        .select_from(text("procrastinate_jobs j"))
+        .where(text("j.id = job_errors.job_id"))
+    )
+    errors = await session.execute(delete(JobError).where(~job_exists))
+    return {
+        "email_contexts": int(emails.rowcount or 0),  # type: ignore[attr-defined]
+        "notifications": int(notices.rowcount or 0),  # type: ignore[attr-defined]
+        "job_errors": int(errors.rowcount or 0),  # type: ignore[attr-defined]
+    }
+
+
+def _low_stock_row(item: Any) -> dict[str, Any]:
+    row = item if isinstance(item, Mapping) else vars(item)
+    values = {name: row[name] for name in LOW_STOCK_FIELDS if name in row}
+    values.setdefault("product_title", values["product_slug"])
+    return values
+
+
+async def send_low_stock_digest(session: AsyncSession, settings: Settings) -> int:
+    """Email the atelier the variants at or below their threshold (once a day at most)."""
+    found, page = await call_if_present(
+        "elysium.inventory.service", "low_stock", session, LOW_STOCK_DIGEST_LIMIT, None
+    )
+    items = list(getattr(page, "items", None) or [])
+    if not found or not items:
+        return 0
+    now = utcnow()
+    context = {
+        "variants": [_low_stock_row(item) for item in items],
+        "generated_at": now,
+        "admin_url": f"{settings.public_base_url.rstrip('/')}/admin/inventory",
+    }
+    await notify_staff(
+        session,
+        template="low_stock_digest",
+        context=context,
+        idempotency_key=f"low-stock-digest:{now:%Y-%m-%d}",
+    )
+    return len(items)

@@ -1,0 +1,1 @@
+"""Bespoke commissions: enquiries from clients, followed up by the atelier."""

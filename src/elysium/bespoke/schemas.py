@@ -1,0 +1,81 @@
+"""Request and response bodies of the bespoke enquiries API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from elysium.accounts.schemas import Name, Strict
+from elysium.kit.money import Money
+
+BespokeStatus = Literal["new", "contacted", "in_design", "quoted", "won", "lost"]
+MAX_BUDGET_PENCE = 1_000_000_000  # £10 million
+
+PieceType = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(examples=["engagement ring"]),
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{5,29}$")
+]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+StaffNotes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
+
+
+class BespokeCreate(Strict):
+    name: Name
+    email: EmailStr
+    phone: Phone | None = None
+    piece_type: PieceType
+    budget: Money | None = Field(None, description="An indicative budget, more than zero.")
+    notes: Notes
+
+    @field_validator("budget")
+    @classmethod
+    def _sensible_budget(cls, budget: Money | None) -> Money | None:
+        if budget is not None and not 0 < budget.to_pence() <= MAX_BUDGET_PENCE:
+            raise ValueError("the budget must be more than 0.00 and at most 10000000.00")
+        return budget
+
+
+class BespokeUpdate(Strict):
+    """Fields left out keep their value; `assignee: null` unassigns."""
+
+    status: BespokeStatus | None = None
+    assignee: uuid.UUID | None = Field(None, description="A staff member's user id.")
+    staff_notes: StaffNotes | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> BespokeUpdate:
+        if not self.model_fields_set:
+            raise ValueError("name at least one of status, assignee, staff_notes")
+        return self
+
+
+class BespokeRead(BaseModel):
+    """An enquiry; `reference` is what the client was told."""
+
+    id: uuid.UUID
+    reference: str
+    status: BespokeStatus
+    name: str
+    email: str
+    phone: str | None
+    piece_type: str
+    budget: Money | None
+    notes: str
+    assignee: uuid.UUID | None
+    staff_notes: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,190 @@
+"""Bespoke enquiries: taken from anyone, acknowledged by email, worked through by staff."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.audit.service import record_event
+from elysium.bespoke.schemas import BespokeCreate, BespokeRead, BespokeUpdate
+from elysium.config import get_settings
+from elysium.errors import IllegalTransitionError, NotFoundError, ValidationFailedError
+from elysium.kit.keyset import decode_time_cursor, page_of
+from elysium.kit.money import Money
+from elysium.kit.pagination import Page
+from elysium.models import BespokeEnquiry, User
+from elysium.notifications.emails import notify_staff, send_email
+
+# Forward through the pipeline; a lost lead may be revived; a won one is final.
+NEXT_STATUSES: dict[str, frozenset[str]] = {
+    "new": frozenset({"contacted", "in_design", "quoted", "won", "lost"}),
+    "contacted": frozenset({"in_design", "quoted", "won", "lost"}),
+    "in_design": frozenset({"quoted", "won", "lost"}),
+    "quoted": frozenset({"in_design", "won", "lost"}),
+    "won": frozenset(),
+    "lost": frozenset({"contacted"}),
+}
+
+
+def enquiry_read(enquiry: BespokeEnquiry) -> BespokeRead:
+    budget = enquiry.budget_pence
+    return BespokeRead(
+        id=enquiry.id,
+        reference=enquiry.reference,
+        status=enquiry.status,
+        name=enquiry.name,
+        email=enquiry.email,
+        phone=enquiry.phone,
+        piece_type=enquiry.piece_type,
+        budget=None if budget is None else Money.from_pence(budget, enquiry.currency),
+        notes=enquiry.notes,
+        assignee=enquiry.assignee_id,
+        staff_notes=enquiry.staff_notes,
+        created_at=enquiry.created_at,
+        updated_at=enquiry.updated_at,
+    )
+
+
+async def create_enquiry(
+    session: AsyncSession, data: BespokeCreate, user_id: uuid.UUID | None
+) -> BespokeRead:
+    """Record an enquiry and queue the client's acknowledgement and the atelier's notice."""
+    enquiry = BespokeEnquiry(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        name=data.name,
+        email=str(data.email),
+        phone=data.phone,
+        piece_type=data.piece_type,
+        budget_pence=None if data.budget is None else data.budget.to_pence(),
+        currency="GBP" if data.budget is None else data.budget.currency,
+        notes=data.notes,
+    )
+    session.add(enquiry)
+    await session.flush()
+    await _send_enquiry_emails(session, enquiry)
+    return enquiry_read(enquiry)
+
+
+async def _send_enquiry_emails(session: AsyncSession, enquiry: BespokeEnquiry) -> None:
+    base = get_settings().public_base_url.rstrip("/")
+    common = {
+        "enquiry_reference": enquiry.reference,
+        "customer_name": enquiry.name,
+        "piece_type": enquiry.piece_type,
+    }
+    await send_email(
+        session,
+        to=enquiry.email,
+        template="bespoke_enquiry_ack",
+        context=common,
+        idempotency_key=f"bespoke-ack:{enquiry.id}",
+    )
+    staff_context = common | {
+        "customer_email": enquiry.email,
+        "phone": enquiry.phone,
+        "budget": enquiry.budget_pence,
+        "currency": enquiry.currency,
+        "notes": enquiry.notes,
+        "admin_url": f"{base}/admin/bespoke/{enquiry.id}",
+    }
+    await notify_staff(
+        session,
+        template="bespoke_enquiry_staff",
+        context=staff_context,
+        idempotency_key=f"bespoke-staff:{enquiry.id}",
+    )
+
+
+async def list_enquiries(
+    session: AsyncSession, status: str | None, limit: int, cursor: str | None
+) -> Page[BespokeRead]:
+    """Enquiries newest first, optionally of one status."""
+    stmt = select(BespokeEnquiry)
+    if status is not None:
+        stmt = stmt.where(BespokeEnquiry.status == status)
+    after = decode_time_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(tuple_(BespokeEnquiry.created_at, BespokeEnquiry.id) < after)
+    stmt = stmt.order_by(BespokeEnquiry.created_at.desc(), BespokeEnquiry.id.desc())
+    rows = list((await session.scalars(stmt.limit(limit + 1))).all())
+    page, next_cursor = page_of(rows, limit, lambda e: (e.created_at, e.id))
+    return Page(items=[enquiry_read(e) for e in page], next_cursor=next_cursor)
+
+
+async def get_enquiry(session: AsyncSession, enquiry_id: uuid.UUID) -> BespokeEnquiry:
+    """One enquiry; NotFoundError when there is none."""
+    enquiry = await session.get(BespokeEnquiry, enquiry_id)
+    if enquiry is None:
+        raise NotFoundError("No such bespoke enquiry.")
+    return enquiry
+
+
+async def _ensure_staff_member(session: AsyncSession, user_id: uuid.UUID) -> None:
+    user = await session.get(User, user_id)
+    if user is None or user.deleted_at is not None or user.role not in ("staff", "admin"):
+        raise ValidationFailedError(
+            "The assignee must be a member of staff.",
+            errors=[{"field": "assignee", "message": "not a staff member"}],
+        )
+
+
+def _ensure_transition(current: str, wanted: str) -> None:
+    if wanted != current and wanted not in NEXT_STATUSES[current]:
+        raise IllegalTransitionError(f"An enquiry that is {current!r} cannot become {wanted!r}.")
+
+
+async def update_enquiry(
+    session: AsyncSession, staff: User, enquiry_id: uuid.UUID, data: BespokeUpdate
+) -> BespokeRead:
+    """Move an enquiry along, (re)assign it or annotate it; audited."""
+    enquiry = await get_enquiry(session, enquiry_id)
+    wanted = _requested(data)
+    if "status" in wanted:
+        _ensure_transition(enquiry.status, wanted["status"])
+    if wanted.get("assignee_id") is not None:
+        await _ensure_staff_member(session, wanted["assignee_id"])
+    changes = _apply(enquiry, wanted)
+    if changes:
+        await session.flush()
+        await session.refresh(enquiry)
+        await record_event(
+            session,
+            "bespoke.updated",
+            actor_id=staff.id,
+            target_type="bespoke_enquiry",
+            target_id=enquiry.id,
+            details={"changes": changes},
+        )
+    return enquiry_read(enquiry)
+
+
+def _requested(data: BespokeUpdate) -> dict[str, Any]:
+    """The columns the request sets; fields left out (or a null status) change nothing."""
+    named = data.model_fields_set
+    wanted: dict[str, Any] = {}
+    if data.status is not None:
+        wanted["status"] = data.status
+    if "assignee" in named:
+        wanted["assignee_id"] = data.assignee
+    if "staff_notes" in named:
+        wanted["staff_notes"] = data.staff_notes
+    return wanted
+
+
+def _apply(enquiry: BespokeEnquiry, wanted: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set the wanted columns; returns `{column: [old, new]}` of real changes for the audit."""
+    changes: dict[str, list[Any]] = {}
+    for column, new in wanted.items():
+        old = getattr(enquiry, column)
+        if new != old:
+            changes[column] = [_plain(old), _plain(new)]
+            setattr(enquiry, column, new)
+    return changes
+
+
+def _plain(value: object) -> object:
+    return str(value) if isinstance(value, uuid.UUID) else value

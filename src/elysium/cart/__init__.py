@@ -1,0 +1,1 @@
+"""Carts (guests and users), read-time pricing and saved shareable configurations."""

@@ -1,0 +1,160 @@
+"""A cart priced when it is read: every line through the price engine, never a stored price.
+
+A line that can no longer be priced (the piece was withdrawn or its configuration is no longer
+offered) stays in the cart, unpriced and unavailable, and is left out of the subtotal.
+Availability compares stock with the quantity of *all* lines of the same variant (two engravings
+of one ring draw on the same stock).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.catalog.pricing import (
+    InvalidConfigurationError,
+    InvalidProductSpecError,
+    PricedConfiguration,
+    price_configuration,
+)
+from elysium.catalog.service import product_spec
+from elysium.errors import ValidationFailedError
+from elysium.inventory.service import available_quantities, available_quantity
+from elysium.models import Cart, CartItem, Product
+from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
+
+WITHDRAWN = "This piece is no longer offered."
+RECONFIGURE = "This configuration is no longer offered; please choose again."
+
+VariantRef = tuple[uuid.UUID, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A cart line with today's price and availability."""
+
+    item: CartItem
+    product: Product
+    priced: PricedConfiguration | None
+    available: bool
+    problem: str | None
+
+    @property
+    def variant_key(self) -> str:
+        return self.item.variant_key if self.priced is None else self.priced.variant_key
+
+    @property
+    def line_total_pence(self) -> int | None:
+        return None if self.priced is None else self.priced.unit_price_pence * self.item.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCart:
+    """Every line priced, the subtotal of the priced ones and the coupon's discount."""
+
+    cart: Cart | None
+    lines: list[PricedLine]
+    subtotal_pence: int
+    discount: DiscountResult | None
+    coupon_problem: str | None
+
+    @property
+    def discount_pence(self) -> int:
+        return 0 if self.discount is None else self.discount.discount_pence
+
+
+async def load_lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[CartItem, Product]]:
+    """The cart's lines with their products, oldest first."""
+    rows = await session.execute(
+        select(CartItem, Product)
+        .join(Product, Product.id == CartItem.product_id)
+        .where(CartItem.cart_id == cart_id)
+        .order_by(CartItem.created_at, CartItem.id)
+    )
+    return [(item, product) for item, product in rows.tuples()]
+
+
+def is_live(product: Product) -> bool:
+    """Still offered: neither deleted from the catalogue nor unpublished."""
+    return product.deleted_at is None and product.published
+
+
+def price_now(product: Product, configuration: object) -> PricedConfiguration | str:
+    """Today's price of a stored configuration, or why it has none."""
+    if not is_live(product):
+        return WITHDRAWN
+    try:
+        return price_configuration(product_spec(product), configuration)
+    except (InvalidConfigurationError, InvalidProductSpecError):
+        return RECONFIGURE
+
+
+async def in_stock(session: AsyncSession, product: Product, variant_key: str) -> bool:
+    """True when at least one unit of the variant can be ordered."""
+    units = await available_quantity(session, product, variant_key)
+    return units is None or units > 0
+
+
+async def _stock(
+    session: AsyncSession, wanted: dict[VariantRef, Product]
+) -> dict[VariantRef, int | None]:
+    """Units available per variant, in one query."""
+    refs = list(wanted)
+    units = await available_quantities(session, [(wanted[ref], ref[1]) for ref in refs])
+    return dict(zip(refs, units, strict=True))
+
+
+async def price_lines(
+    session: AsyncSession, rows: list[tuple[CartItem, Product]]
+) -> list[PricedLine]:
+    """Price every line and decide whether there is stock for it."""
+    outcomes = [price_now(product, item.configuration) for item, product in rows]
+    demand: Counter[VariantRef] = Counter()
+    products: dict[VariantRef, Product] = {}
+    for (item, product), outcome in zip(rows, outcomes, strict=True):
+        if isinstance(outcome, PricedConfiguration):
+            ref = (product.id, outcome.variant_key)
+            demand[ref] += item.quantity
+            products[ref] = product
+    stock = await _stock(session, products)
+    lines = []
+    for (item, product), outcome in zip(rows, outcomes, strict=True):
+        if isinstance(outcome, str):
+            lines.append(PricedLine(item, product, None, False, outcome))
+            continue
+        ref = (product.id, outcome.variant_key)
+        units = stock[ref]
+        enough = units is None or units >= demand[ref]
+        problem = None if enough else f"Only {max(units or 0, 0)} available."
+        lines.append(PricedLine(item, product, outcome, enough, problem))
+    return lines
+
+
+def discount_lines(lines: list[PricedLine]) -> list[DiscountLine]:
+    """The priced lines as a coupon sees them."""
+    return [
+        DiscountLine(line.product.collection_slug, total)
+        for line in lines
+        if (total := line.line_total_pence) is not None
+    ]
+
+
+async def price_cart(
+    session: AsyncSession, cart: Cart | None, user_id: uuid.UUID | None
+) -> PricedCart:
+    """The cart priced now; a coupon that no longer applies gives nothing and says why."""
+    lines = [] if cart is None else await price_lines(session, await load_lines(session, cart.id))
+    subtotal = sum(line.line_total_pence or 0 for line in lines)
+    discount, problem = None, None
+    if cart is not None and cart.coupon_code:
+        try:
+            discount = await evaluate_coupon(
+                session, cart.coupon_code, user_id=user_id, lines=discount_lines(lines)
+            )
+        except ValidationFailedError as exc:
+            problem = exc.detail
+    return PricedCart(cart, lines, subtotal, discount, problem)

@@ -1,0 +1,410 @@
+"""Carts: who owns one, adding and changing lines, coupons, the merge at login, and the
+functions checkout calls (`checkout_snapshot`, `empty_cart`).
+
+Every write locks the cart row first (`SELECT ... FOR UPDATE`), so two writes to one cart queue
+and the per-line and per-cart limits hold. A cart checks stock but holds none: stock is
+reserved when the order is placed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.cart.pricing import (
+    WITHDRAWN,
+    PricedCart,
+    PricedLine,
+    discount_lines,
+    is_live,
+    load_lines,
+    price_cart,
+    price_lines,
+)
+from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
+from elysium.catalog.service import price_product
+from elysium.checkout.shipping import HOME_COUNTRY, default_method, shipping_options
+from elysium.config import Settings
+from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
+from elysium.inventory.service import available_quantity
+from elysium.kit.clock import utcnow
+from elysium.kit.money import Money
+from elysium.models import Cart, CartItem, Product
+from elysium.models.cart import MAX_LINE_QUANTITY
+from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
+
+MAX_LINES = 50
+GUEST_CART_DAYS = 30
+MAX_TOKEN_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CartOwner:
+    """Who is asking: a signed-in user, or a guest holding (or not yet holding) a cart token."""
+
+    user_id: uuid.UUID | None
+    cart_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CartState:
+    """A priced cart, plus the token when this request created a guest cart."""
+
+    priced: PricedCart
+    issued_token: str | None = None
+
+
+def hash_token(token: str) -> str:
+    """Only the SHA-256 of a cart token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _usable_token(token: str | None) -> str | None:
+    return token if token and len(token) <= MAX_TOKEN_LENGTH else None
+
+
+async def _find_cart(session: AsyncSession, owner: CartOwner, *, lock: bool) -> Cart | None:
+    if owner.user_id is not None:
+        stmt = select(Cart).where(Cart.user_id == owner.user_id)
+    elif token := _usable_token(owner.cart_token):
+        stmt = select(Cart).where(Cart.token_hash == hash_token(token), Cart.expires_at > utcnow())
+    else:
+        return None
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(stmt)
+
+
+async def _user_cart(session: AsyncSession, user_id: uuid.UUID) -> Cart:
+    """The user's cart, created if needed, locked."""
+    owner = CartOwner(user_id, None)
+    cart = await _find_cart(session, owner, lock=True)
+    if cart is None:
+        await session.execute(
+            insert(Cart).values(id=uuid.uuid4(), user_id=user_id).on_conflict_do_nothing()
+        )
+        cart = await _find_cart(session, owner, lock=True)
+    assert cart is not None
+    return cart
+
+
+async def _writable_cart(session: AsyncSession, owner: CartOwner) -> tuple[Cart, str | None]:
+    """The caller's cart, locked, created when missing; a new guest cart comes with its token."""
+    if owner.user_id is not None:
+        return await _user_cart(session, owner.user_id), None
+    cart = await _find_cart(session, owner, lock=True)
+    if cart is not None:
+        cart.expires_at = utcnow() + timedelta(days=GUEST_CART_DAYS)
+        return cart, None
+    token = secrets.token_urlsafe(32)
+    cart = Cart(token_hash=hash_token(token), expires_at=utcnow() + timedelta(days=GUEST_CART_DAYS))
+    session.add(cart)
+    await session.flush()
+    return cart, token
+
+
+async def _existing_cart(session: AsyncSession, owner: CartOwner) -> Cart:
+    cart = await _find_cart(session, owner, lock=True)
+    if cart is None:
+        raise NotFoundError("There is no such item in your cart.")
+    return cart
+
+
+async def _items(session: AsyncSession, cart_id: uuid.UUID) -> list[CartItem]:
+    rows = await session.scalars(select(CartItem).where(CartItem.cart_id == cart_id))
+    return list(rows)
+
+
+def _same_line(
+    items: list[CartItem], product_id: uuid.UUID, configuration: dict[str, Any]
+) -> CartItem | None:
+    return next(
+        (i for i in items if i.product_id == product_id and i.configuration == configuration),
+        None,
+    )
+
+
+def _quantity_error(message: str) -> ValidationFailedError:
+    return ValidationFailedError(message, errors=[{"field": "quantity", "message": message}])
+
+
+async def _ensure_stock(
+    session: AsyncSession, product: Product, variant_key: str, wanted: int
+) -> None:
+    """409 when the variant has fewer than `wanted` units available (made to order: never)."""
+    units = await available_quantity(session, product, variant_key)
+    if units is not None and units < wanted:
+        raise OutOfStockError(
+            f"Only {max(units, 0)} of this piece available; your cart would hold {wanted}.",
+            extra={"available": max(units, 0)},
+        )
+
+
+def _variant_demand(items: list[CartItem], product_id: uuid.UUID, variant_key: str) -> int:
+    return sum(
+        i.quantity for i in items if i.product_id == product_id and i.variant_key == variant_key
+    )
+
+
+async def view_cart(session: AsyncSession, owner: CartOwner) -> CartState:
+    """The caller's cart priced now (an empty one when they have none yet)."""
+    cart = await _find_cart(session, owner, lock=False)
+    return CartState(await price_cart(session, cart, owner.user_id))
+
+
+async def add_item(session: AsyncSession, owner: CartOwner, data: CartItemCreate) -> CartState:
+    """Add a configured piece; the same piece in the same configuration adds up on one line."""
+    product, priced = await price_product(session, data.product_slug, data.configuration)
+    cart, token = await _writable_cart(session, owner)
+    items = await _items(session, cart.id)
+    line = _same_line(items, product.id, priced.normalized_configuration)
+    quantity = data.quantity + (line.quantity if line else 0)
+    if quantity > MAX_LINE_QUANTITY:
+        raise _quantity_error(f"At most {MAX_LINE_QUANTITY} of one piece per line.")
+    if line is None and len(items) >= MAX_LINES:
+        raise ValidationFailedError(f"A cart holds at most {MAX_LINES} lines.")
+    demand = _variant_demand(items, product.id, priced.variant_key) + data.quantity
+    await _ensure_stock(session, product, priced.variant_key, demand)
+    if line is None:
+        session.add(
+            CartItem(
+                cart_id=cart.id,
+                product_id=product.id,
+                configuration=priced.normalized_configuration,
+                variant_key=priced.variant_key,
+                quantity=quantity,
+            )
+        )
+    else:
+        line.quantity = quantity
+    await _touch(session, cart)
+    return CartState(await price_cart(session, cart, owner.user_id), token)
+
+
+async def _touch(session: AsyncSession, cart: Cart) -> None:
+    cart.updated_at = utcnow()
+    await session.flush()
+
+
+async def _owned_item(session: AsyncSession, cart: Cart, item_id: uuid.UUID) -> CartItem:
+    item = await session.scalar(
+        select(CartItem).where(CartItem.id == item_id, CartItem.cart_id == cart.id)
+    )
+    if item is None:
+        raise NotFoundError("There is no such item in your cart.")
+    return item
+
+
+async def set_quantity(
+    session: AsyncSession, owner: CartOwner, item_id: uuid.UUID, quantity: int
+) -> CartState:
+    """Change a line's quantity; more than before needs the stock for it."""
+    cart = await _existing_cart(session, owner)
+    item = await _owned_item(session, cart, item_id)
+    if quantity > item.quantity:
+        product = await session.get(Product, item.product_id)
+        assert product is not None  # the foreign key guarantees it
+        if not is_live(product):
+            raise _quantity_error(WITHDRAWN)
+        items = await _items(session, cart.id)
+        demand = _variant_demand(items, product.id, item.variant_key) - item.quantity + quantity
+        await _ensure_stock(session, product, item.variant_key, demand)
+    item.quantity = quantity
+    await _touch(session, cart)
+    return CartState(await price_cart(session, cart, owner.user_id))
+
+
+async def remove_item(session: AsyncSession, owner: CartOwner, item_id: uuid.UUID) -> CartState:
+    """Remove one line."""
+    cart = await _existing_cart(session, owner)
+    await session.delete(await _owned_item(session, cart, item_id))
+    await _touch(session, cart)
+    return CartState(await price_cart(session, cart, owner.user_id))
+
+
+async def clear_cart(session: AsyncSession, owner: CartOwner) -> CartState:
+    """Remove every line and the coupon."""
+    cart = await _find_cart(session, owner, lock=True)
+    if cart is not None:
+        await empty_cart(session, cart.id)
+    return CartState(await price_cart(session, cart, owner.user_id))
+
+
+async def apply_coupon(session: AsyncSession, owner: CartOwner, code: str) -> CartState:
+    """Apply a coupon to the cart; 422 (field `code`) when it does not apply to it now."""
+    cart = await _find_cart(session, owner, lock=True)
+    lines = [] if cart is None else await price_lines(session, await load_lines(session, cart.id))
+    result = await evaluate_coupon(
+        session, code, user_id=owner.user_id, lines=discount_lines(lines)
+    )
+    assert cart is not None  # an empty cart has nothing a coupon applies to
+    cart.coupon_code = result.code
+    await _touch(session, cart)
+    return CartState(await price_cart(session, cart, owner.user_id))
+
+
+async def remove_coupon(session: AsyncSession, owner: CartOwner) -> CartState:
+    """Take the coupon off the cart (nothing happens when there is none)."""
+    cart = await _find_cart(session, owner, lock=True)
+    if cart is not None and cart.coupon_code is not None:
+        cart.coupon_code = None
+        await _touch(session, cart)
+    return CartState(await price_cart(session, cart, owner.user_id))
+
+
+# --- merge at login -----------------------------------------------------------------------------
+
+
+async def merge_guest_cart(session: AsyncSession, user_id: uuid.UUID, cart_token: str) -> None:
+    """Fold a guest's cart into the user's at sign-in, then delete it.
+
+    The same piece in the same configuration adds up (capped at the line limit); anything else
+    becomes a line of its own while the cart has room. The user's coupon wins over the guest's.
+    An unknown or expired token changes nothing.
+    """
+    guest = await _find_cart(session, CartOwner(None, cart_token), lock=True)
+    if guest is None:
+        return
+    cart = await _user_cart(session, user_id)
+    items = await _items(session, cart.id)
+    for item in await _items(session, guest.id):
+        line = _same_line(items, item.product_id, item.configuration)
+        if line is not None:
+            line.quantity = min(MAX_LINE_QUANTITY, line.quantity + item.quantity)
+        elif len(items) < MAX_LINES:
+            item.cart_id = cart.id
+            items.append(item)
+    cart.coupon_code = cart.coupon_code or guest.coupon_code
+    await _touch(session, cart)
+    await session.execute(delete(Cart).where(Cart.id == guest.id))
+
+
+# --- for checkout -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotLine:
+    """A cart line as the order will record it."""
+
+    product_id: uuid.UUID
+    product_slug: str
+    title: str
+    collection_slug: str | None
+    configuration: dict[str, Any]
+    variant_key: str
+    quantity: int
+    unit_price_pence: int
+    line_total_pence: int
+    made_to_order: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CartSnapshot:
+    """A user's cart priced for an order, with the coupon's discount (if any)."""
+
+    cart_id: uuid.UUID
+    lines: list[SnapshotLine]
+    subtotal_pence: int
+    coupon_code: str | None
+    discount: DiscountResult | None
+
+
+def _snapshot_line(index: int, line: PricedLine) -> SnapshotLine:
+    priced, product = line.priced, line.product
+    if priced is None:
+        message = f"{product.title}: {line.problem}"
+        raise ValidationFailedError(
+            message, errors=[{"field": f"items.{index}", "message": message}]
+        )
+    return SnapshotLine(
+        product_id=product.id,
+        product_slug=product.slug,
+        title=product.title,
+        collection_slug=product.collection_slug,
+        configuration=priced.normalized_configuration,
+        variant_key=priced.variant_key,
+        quantity=line.item.quantity,
+        unit_price_pence=priced.unit_price_pence,
+        line_total_pence=priced.unit_price_pence * line.item.quantity,
+        made_to_order=product.made_to_order,
+    )
+
+
+async def checkout_snapshot(session: AsyncSession, user_id: uuid.UUID) -> CartSnapshot:
+    """The user's cart priced now, locked until the transaction ends (two checkouts queue).
+
+    422 when the cart is empty, when a line can no longer be priced (naming it, field
+    `items.<n>`) or when the coupon no longer applies (field `code`). Stock is not checked here:
+    checkout reserves it.
+    """
+    cart = await _find_cart(session, CartOwner(user_id, None), lock=True)
+    rows = [] if cart is None else await load_lines(session, cart.id)
+    if cart is None or not rows:
+        raise ValidationFailedError("The cart is empty.")
+    lines = [_snapshot_line(n, line) for n, line in enumerate(await price_lines(session, rows))]
+    discount = None
+    if cart.coupon_code:
+        discount = await evaluate_coupon(
+            session,
+            cart.coupon_code,
+            user_id=user_id,
+            lines=[DiscountLine(line.collection_slug, line.line_total_pence) for line in lines],
+        )
+    subtotal = sum(line.line_total_pence for line in lines)
+    return CartSnapshot(cart.id, lines, subtotal, cart.coupon_code, discount)
+
+
+async def empty_cart(session: AsyncSession, cart_id: uuid.UUID) -> None:
+    """Remove every line of a cart and its coupon (after an order was placed from it)."""
+    await session.execute(delete(CartItem).where(CartItem.cart_id == cart_id))
+    await session.execute(
+        update(Cart).where(Cart.id == cart_id).values(coupon_code=None, updated_at=utcnow())
+    )
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def cart_read(state: CartState, settings: Settings) -> CartRead:
+    """The response body: lines, subtotal, discount, default shipping and total."""
+    priced = state.priced
+    shipping = 0
+    if priced.lines:
+        shipping = shipping_options(settings)[default_method(HOME_COUNTRY)].price_pence
+    return CartRead(
+        id=None if priced.cart is None else priced.cart.id,
+        items=[_item_read(line) for line in priced.lines],
+        subtotal=Money.from_pence(priced.subtotal_pence),
+        discount=Money.from_pence(priced.discount_pence),
+        shipping=Money.from_pence(shipping),
+        total=Money.from_pence(priced.subtotal_pence - priced.discount_pence + shipping),
+        coupon_code=None if priced.cart is None else priced.cart.coupon_code,
+        coupon_problem=priced.coupon_problem,
+        cart_token=state.issued_token,
+    )
+
+
+def _item_read(line: PricedLine) -> CartItemRead:
+    item, priced = line.item, line.priced
+    unit = None if priced is None else Money.from_pence(priced.unit_price_pence)
+    total = line.line_total_pence
+    return CartItemRead(
+        id=item.id,
+        product_slug=line.product.slug,
+        title=line.product.title,
+        configuration=item.configuration if priced is None else priced.normalized_configuration,
+        variant_key=line.variant_key,
+        quantity=item.quantity,
+        unit_price=unit,
+        line_total=None if total is None else Money.from_pence(total),
+        available=line.available,
+        problem=line.problem,
+    )

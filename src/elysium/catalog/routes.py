@@ -1,0 +1,122 @@
+"""Catalogue endpoints (contract: "Catalogue"): products, collections, prices, Sanity webhook."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.accounts.deps import SettingsDep
+from elysium.catalog import service
+from elysium.catalog.cache import CatalogCache, conditional_response, get_catalog_cache
+from elysium.catalog.schemas import (
+    CollectionRead,
+    PriceRead,
+    PriceRequest,
+    ProductRead,
+    ProductSummary,
+    WebhookReceipt,
+)
+from elysium.catalog.service import ProductFilters
+from elysium.catalog.webhook import handle_sanity_webhook
+from elysium.db import SessionDep
+from elysium.kit.pagination import CursorQuery, LimitQuery, Page
+
+router = APIRouter(tags=["catalogue"])
+
+CacheDep = Annotated[CatalogCache, Depends(get_catalog_cache)]
+Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the `If-None-Match` ETag is current."}
+}
+
+
+async def _cached_read(
+    request: Request,
+    cache: CatalogCache,
+    key: Hashable,
+    read: Callable[[AsyncSession], Awaitable[BaseModel]],
+) -> Response:
+    """Serve a read from the cache; only a miss opens a database session."""
+
+    async def fresh() -> BaseModel:
+        async with request.app.state.sessionmaker() as session:
+            return await read(session)
+
+    return conditional_response(request, await cache.get_or_build(key, fresh))
+
+
+@router.get("/api/products", response_model=Page[ProductSummary], responses=NOT_MODIFIED)
+async def list_products(
+    request: Request,
+    cache: CacheDep,
+    collection: Filter = None,
+    category: Filter = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, pattern=r"^[^\x00]*$", description="Search words; typos forgiven."),
+    ] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Response:
+    """Live products by title, or by relevance when `q` searches titles and descriptions.
+
+    Cached for 60 s with an ETag; `If-None-Match` answers 304.
+    """
+    filters = ProductFilters(collection or None, category or None, (q or "").strip() or None)
+    return await _cached_read(
+        request,
+        cache,
+        ("products", filters, limit, cursor),
+        lambda session: service.list_products(session, filters, limit, cursor),
+    )
+
+
+@router.get("/api/products/{slug}", response_model=ProductRead, responses=NOT_MODIFIED)
+async def read_product(slug: str, request: Request, cache: CacheDep) -> Response:
+    """One product with its options, engraving and stock-keeping options. 404 when not live."""
+    return await _cached_read(
+        request, cache, ("product", slug), lambda session: service.product_detail(session, slug)
+    )
+
+
+@router.post("/api/products/{slug}/price")
+async def price_configuration(
+    slug: str, body: PriceRequest, session: SessionDep, cache: CacheDep
+) -> PriceRead:
+    """Price a configuration server-side. 422 names each invalid field of the configuration."""
+    return await service.quote_price(session, cache, slug, body.configuration)
+
+
+@router.get("/api/collections", response_model=Page[CollectionRead], responses=NOT_MODIFIED)
+async def list_collections(
+    request: Request,
+    cache: CacheDep,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Response:
+    """Live collections by title, each with its number of live products."""
+    return await _cached_read(
+        request,
+        cache,
+        ("collections", limit, cursor),
+        lambda session: service.list_collections(session, limit, cursor),
+    )
+
+
+@router.post("/api/webhooks/sanity", tags=["webhooks"])
+async def sanity_webhook(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> WebhookReceipt:
+    """Apply a signed Sanity webhook (`sanity-webhook-signature`): upsert or soft-delete.
+
+    401 when unsigned, badly signed or stale; 503 when SANITY_WEBHOOK_SECRET is not set.
+    Drafts and other document types are acknowledged and ignored; a retry changes nothing.
+    """
+    status, doc_id = await handle_sanity_webhook(
+        session, settings.sanity_webhook_secret, await request.body(), request.headers
+    )
+    return WebhookReceipt(status=status, id=doc_id)

@@ -1,0 +1,363 @@
+"""Catalogue reads: products, collections, search, and pricing a configuration.
+
+Other domains call `get_product`, `product_spec` and `price_product`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.catalog.cache import CatalogCache
+from elysium.catalog.pricing import (
+    SLUG_PATTERN,
+    InvalidConfigurationError,
+    PricedConfiguration,
+    ProductSpec,
+    price_configuration,
+)
+from elysium.catalog.schemas import (
+    CollectionRead,
+    EngravingRead,
+    ImageRead,
+    OptionRead,
+    OptionValueRead,
+    PriceRead,
+    ProductRead,
+    ProductSummary,
+)
+from elysium.errors import NotFoundError, ValidationFailedError
+from elysium.kit.money import Money
+from elysium.kit.pagination import Page, decode_cursor, encode_cursor
+from elysium.models import Collection, Product
+
+_SPEC_CACHE_SIZE = 4096
+_specs: dict[tuple[uuid.UUID, str], ProductSpec] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilters:
+    """What `GET /api/products` narrows by."""
+
+    collection: str | None = None
+    category: str | None = None
+    q: str | None = None
+
+
+def _visible() -> ColumnElement[bool]:
+    return and_(Product.deleted_at.is_(None), Product.published.is_(True))
+
+
+def _typed_cursor(cursor: str | None, *types: type | tuple[type, ...]) -> list[Any] | None:
+    """Decode a cursor and check each value's type, so a forged one is a 422, not a 500."""
+    values = decode_cursor(cursor, len(types))
+    if values is None:
+        return None
+    for value, kind in zip(values, types, strict=True):
+        if not isinstance(value, kind) or isinstance(value, bool) or "\x00" in str(value):
+            raise _invalid_cursor()
+    return values
+
+
+def _invalid_cursor() -> ValidationFailedError:
+    return ValidationFailedError(
+        "The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid cursor"}]
+    )
+
+
+async def get_product(session: AsyncSession, slug: str) -> Product:
+    """The live product called `slug`; NotFoundError when missing, deleted or unpublished."""
+    product = None
+    if re.fullmatch(SLUG_PATTERN, slug):
+        product = await session.scalar(select(Product).where(Product.slug == slug, _visible()))
+    if product is None:
+        raise NotFoundError(f"No product called {slug[:200]!r}.")
+    return product
+
+
+def product_spec(product: Product) -> ProductSpec:
+    """The price engine's view of a product, built once per product revision."""
+    key = (product.id, product.rev)
+    spec = _specs.get(key)
+    if spec is None:
+        spec = ProductSpec.model_validate(
+            {
+                "slug": product.slug,
+                "base_price_pence": product.base_price_pence,
+                "currency": product.currency,
+                "options": product.options,
+                "inventory_options": product.inventory_options,
+                "engraving": product.engraving,
+                "made_to_order": product.made_to_order,
+            }
+        )
+        if len(_specs) >= _SPEC_CACHE_SIZE:
+            _specs.pop(next(iter(_specs)))
+        _specs[key] = spec
+    return spec
+
+
+async def price_product(
+    session: AsyncSession, slug: str, configuration: object
+) -> tuple[Product, PricedConfiguration]:
+    """Price a configuration of a live product; ValidationFailedError names the bad fields."""
+    product = await get_product(session, slug)
+    try:
+        return product, price_configuration(product_spec(product), configuration)
+    except InvalidConfigurationError as exc:
+        raise _invalid_configuration(exc) from exc
+
+
+def _invalid_configuration(exc: InvalidConfigurationError) -> ValidationFailedError:
+    return ValidationFailedError(
+        "The configuration is not valid for this piece.", errors=exc.as_dicts()
+    )
+
+
+# --- stock ----------------------------------------------------------------------------------
+
+
+async def _stock_lookup(
+    session: AsyncSession, wanted: Sequence[tuple[Product, str | None]]
+) -> list[int | None]:
+    """Units available per (product, variant key), a None key meaning any variant; None is
+    unlimited. The one call into the inventory domain (imported here: it imports this module).
+    """
+    from elysium.inventory.service import available_quantities
+
+    return await available_quantities(session, wanted)
+
+
+async def _in_stock(session: AsyncSession, products: Sequence[Product]) -> list[bool]:
+    stock = await _stock_lookup(session, [(p, None) for p in products])
+    return [p.made_to_order or q is None or q > 0 for p, q in zip(products, stock, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceableProduct:
+    """A product as pricing needs it, cached across requests and only ever read."""
+
+    product: Product
+    spec: ProductSpec
+
+
+async def priceable_product(session: AsyncSession, slug: str) -> PriceableProduct:
+    """The live product `slug` as pricing sees it; NotFoundError when not live."""
+    product = await get_product(session, slug)
+    return PriceableProduct(product, product_spec(product))
+
+
+async def quote_price(
+    session: AsyncSession, cache: CatalogCache, slug: str, configuration: object
+) -> PriceRead:
+    """The unit price, variant key and availability of a configuration."""
+    cached = await cache.remember(("priceable", slug), lambda: priceable_product(session, slug))
+    product, spec = cached.product, cached.spec
+    try:
+        priced = price_configuration(spec, configuration)
+    except InvalidConfigurationError as exc:
+        raise _invalid_configuration(exc) from exc
+    available = product.made_to_order
+    if not available:
+        [units] = await _stock_lookup(session, [(product, priced.variant_key)])
+        available = units is None or units > 0
+    return PriceRead(
+        unit_price=Money.from_pence(priced.unit_price_pence, spec.currency),
+        variant_key=priced.variant_key,
+        available=available,
+        configuration=priced.normalized_configuration,
+    )
+
+
+# --- product detail ---------------------------------------------------------------------------
+
+
+def _options(product: Product) -> list[OptionRead]:
+    spec = product_spec(product)
+    return [
+        OptionRead(
+            name=option.name,
+            label=option.label,
+            required=spec.is_required(option),
+            values=[
+                OptionValueRead(
+                    value=v.value,
+                    label=v.label,
+                    price_delta=Money.from_pence(v.price_delta_pence, product.currency),
+                )
+                for v in option.values
+            ],
+        )
+        for option in spec.options
+    ]
+
+
+def _engraving(product: Product) -> EngravingRead | None:
+    engraving = product_spec(product).engraving
+    if engraving is None:
+        return None
+    return EngravingRead(
+        available=engraving.available,
+        price=Money.from_pence(engraving.price_pence, product.currency),
+        max_length=engraving.max_length,
+    )
+
+
+def _images(product: Product) -> list[ImageRead]:
+    if not product.image_url:
+        return []
+    images = product.document.get("images")
+    first: Any = images[0] if isinstance(images, list) and images else {}
+    alt = first.get("alt") if isinstance(first, dict) else None
+    return [ImageRead(url=product.image_url, alt=alt if isinstance(alt, str) else None)]
+
+
+async def product_detail(session: AsyncSession, slug: str) -> ProductRead:
+    """Everything the product page needs."""
+    product = await get_product(session, slug)
+    [in_stock] = await _in_stock(session, [product])
+    return ProductRead(
+        slug=product.slug,
+        title=product.title,
+        description=product.description,
+        collection=product.collection_slug,
+        category=product.category,
+        base_price=Money.from_pence(product.base_price_pence, product.currency),
+        options=_options(product),
+        engraving=_engraving(product),
+        inventory_options=list(product.inventory_options),
+        made_to_order=product.made_to_order,
+        lead_time_days=product.lead_time_days,
+        images=_images(product),
+        in_stock=in_stock,
+    )
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+def _filtered(filters: ProductFilters) -> Select[Product]:
+    statement = select(Product).where(_visible())
+    if filters.collection:
+        statement = statement.where(Product.collection_slug == filters.collection)
+    if filters.category:
+        statement = statement.where(Product.category == filters.category)
+    return statement
+
+
+def _match(q: str, typo_tolerant: bool) -> tuple[ColumnElement[bool], ColumnElement[float]]:
+    """Full-text match and rank, or trigram match and similarity for typos."""
+    if typo_tolerant:
+        score = func.greatest(
+            func.similarity(Product.title, q), func.word_similarity(q, Product.title)
+        )
+        return or_(Product.title.op("%")(q), literal(q).op("<%")(Product.title)), cast(
+            score, DOUBLE_PRECISION
+        )
+    query = func.websearch_to_tsquery("english", q)
+    return Product.search.op("@@")(query), cast(
+        func.ts_rank(Product.search, query), DOUBLE_PRECISION
+    )
+
+
+async def _search(
+    session: AsyncSession, filters: ProductFilters, limit: int, cursor: str | None
+) -> tuple[list[Product], str | None]:
+    """Ranked matches; trigram similarity when full-text search finds nothing at all."""
+    assert filters.q
+    after = _typed_cursor(cursor, str, (int, float), str)
+    if after is None:
+        found, _ = _match(filters.q, typo_tolerant=False)
+        has_text_match = await session.scalar(select(exists(_filtered(filters).where(found))))
+        after_mode = "trgm" if not has_text_match else "fts"
+    elif after[0] in ("fts", "trgm"):
+        after_mode = after[0]
+    else:
+        raise _invalid_cursor()
+    condition, score = _match(filters.q, typo_tolerant=after_mode == "trgm")
+    statement = _filtered(filters).add_columns(score).where(condition)
+    if after is not None:
+        statement = statement.where(
+            or_(score < after[1], and_(score == after[1], Product.slug > after[2]))
+        )
+    rows = (
+        await session.execute(statement.order_by(score.desc(), Product.slug).limit(limit + 1))
+    ).all()
+    products = [row[0] for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return products, None if last is None else encode_cursor([after_mode, last[1], last[0].slug])
+
+
+async def _browse(
+    session: AsyncSession, filters: ProductFilters, limit: int, cursor: str | None
+) -> tuple[list[Product], str | None]:
+    """Products by title, then slug."""
+    statement = _filtered(filters)
+    after = _typed_cursor(cursor, str, str)
+    if after is not None:
+        statement = statement.where(tuple_(Product.title, Product.slug) > tuple_(*after))
+    rows = (
+        await session.scalars(statement.order_by(Product.title, Product.slug).limit(limit + 1))
+    ).all()
+    products = list(rows[:limit])
+    more = len(rows) > limit
+    return products, encode_cursor([products[-1].title, products[-1].slug]) if more else None
+
+
+async def list_products(
+    session: AsyncSession, filters: ProductFilters, limit: int, cursor: str | None
+) -> Page[ProductSummary]:
+    """One page of live products, searched when `filters.q` is given."""
+    fetch = _search if filters.q else _browse
+    products, next_cursor = await fetch(session, filters, limit, cursor)
+    in_stock = await _in_stock(session, products)
+    items = [
+        ProductSummary(
+            slug=p.slug,
+            title=p.title,
+            collection=p.collection_slug,
+            category=p.category,
+            base_price=Money.from_pence(p.base_price_pence, p.currency),
+            image=p.image_url,
+            in_stock=stocked,
+        )
+        for p, stocked in zip(products, in_stock, strict=True)
+    ]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def list_collections(
+    session: AsyncSession, limit: int, cursor: str | None
+) -> Page[CollectionRead]:
+    """Live collections by title, with how many live products each holds."""
+    count = (
+        select(func.count())
+        .where(Product.collection_id == Collection.id, _visible())
+        .scalar_subquery()
+    )
+    statement = select(Collection, count).where(
+        Collection.deleted_at.is_(None), Collection.published.is_(True)
+    )
+    after = _typed_cursor(cursor, str, str)
+    if after is not None:
+        statement = statement.where(tuple_(Collection.title, Collection.slug) > tuple_(*after))
+    rows = (
+        await session.execute(
+            statement.order_by(Collection.title, Collection.slug).limit(limit + 1)
+        )
+    ).all()
+    items = [
+        CollectionRead(slug=c.slug, title=c.title, description=c.description, product_count=n)
+        for c, n in rows[:limit]
+    ]
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return Page(
+        items=items, next_cursor=None if last is None else encode_cursor([last.title, last.slug])
+    )

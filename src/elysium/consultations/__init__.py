@@ -1,0 +1,1 @@
+"""Atelier consultations: free slots from the opening hours, bookings, cancellations."""

@@ -1,0 +1,50 @@
+"""Request and response bodies of the consultations API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from elysium.accounts.schemas import Strict
+
+Topic = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(examples=["Engagement ring design"]),
+]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class Slot(BaseModel):
+    """A free consultation slot."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
+class Slots(BaseModel):
+    items: list[Slot]
+
+
+class ConsultationCreate(Strict):
+    starts_at: AwareDatetime = Field(description="The start of a free slot, with its offset.")
+    topic: Topic
+    notes: Notes | None = None
+
+
+class ConsultationRead(BaseModel):
+    """A booking; `status` is `cancelled` once cancelled."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    topic: str
+    notes: str | None
+    status: Literal["booked", "cancelled"]
+    cancelled_at: datetime | None
+    created_at: datetime

@@ -1,0 +1,154 @@
+"""Consultation bookings: one active booking per slot, guaranteed by a unique index."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.config import Settings
+from elysium.consultations.schemas import ConsultationCreate, ConsultationRead, Slot
+from elysium.consultations.slots import AtelierHours, bookable_slots, slot_problem
+from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
+from elysium.kit.clock import utcnow
+from elysium.kit.keyset import decode_time_cursor, page_of
+from elysium.kit.pagination import Page
+from elysium.models import Consultation, User
+from elysium.notifications.email.templates import format_london_datetime
+from elysium.notifications.emails import send_email
+from elysium.notifications.service import notify_user
+
+DEFAULT_SPAN = timedelta(days=13)
+MAX_SPAN = timedelta(days=31)
+
+
+def _range_error(detail: str) -> ValidationFailedError:
+    return ValidationFailedError(detail, errors=[{"field": "to", "message": detail}])
+
+
+async def free_slots(
+    session: AsyncSession, settings: Settings, first: date | None, last: date | None
+) -> list[Slot]:
+    """Free slots from local day `first` (default today) to `last` (default two weeks on)."""
+    hours, now = AtelierHours.from_settings(settings), utcnow()
+    first = first or hours.today(now)
+    last = last or first + DEFAULT_SPAN
+    if last < first:
+        raise _range_error("`to` must not be before `from`.")
+    if last - first > MAX_SPAN:
+        raise _range_error(f"Ask for at most {MAX_SPAN.days + 1} days at a time.")
+    starts = bookable_slots(hours, first, last, now)
+    if not starts:
+        return []
+    taken = set(
+        await session.scalars(
+            select(Consultation.starts_at).where(
+                Consultation.cancelled_at.is_(None),
+                Consultation.starts_at.between(starts[0], starts[-1]),
+            )
+        )
+    )
+    return [Slot(starts_at=s, ends_at=s + hours.slot) for s in starts if s not in taken]
+
+
+async def _ensure_room_for_another(
+    session: AsyncSession, settings: Settings, user: User, now: datetime
+) -> None:
+    upcoming = await session.scalar(
+        select(func.count()).where(
+            Consultation.user_id == user.id,
+            Consultation.cancelled_at.is_(None),
+            Consultation.starts_at > now,
+        )
+    )
+    if (upcoming or 0) >= settings.consultation_max_upcoming:
+        raise ConflictError(
+            f"You already have {upcoming} upcoming consultations; cancel one to book another."
+        )
+
+
+async def book_consultation(
+    session: AsyncSession, settings: Settings, user: User, data: ConsultationCreate
+) -> ConsultationRead:
+    """Book a free slot; 422 for a time that is not a bookable slot, 409 when it is taken."""
+    hours, now = AtelierHours.from_settings(settings), utcnow()
+    problem = slot_problem(hours, data.starts_at, now)
+    if problem is not None:
+        raise ValidationFailedError(problem, errors=[{"field": "starts_at", "message": problem}])
+    await _ensure_room_for_another(session, settings, user, now)
+    booking = Consultation(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        starts_at=data.starts_at,
+        ends_at=data.starts_at + hours.slot,
+        topic=data.topic,
+        notes=data.notes or None,
+    )
+    session.add(booking)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError("This slot has just been booked; please choose another.") from exc
+    await _confirm(session, settings, user, booking)
+    return ConsultationRead.model_validate(booking)
+
+
+async def _confirm(
+    session: AsyncSession, settings: Settings, user: User, booking: Consultation
+) -> None:
+    """Queue the confirmation email and add the in-app notice."""
+    base = settings.public_base_url.rstrip("/")
+    context = {
+        "customer_name": user.name or "Client",
+        "starts_at": booking.starts_at,
+        "duration_minutes": settings.consultation_slot_minutes,
+        "location": settings.atelier_address,
+        "manage_url": f"{base}/account/consultations",
+    }
+    await send_email(
+        session,
+        to=user.email,
+        template="consultation_confirmed",
+        context=context,
+        idempotency_key=f"consultation-confirmed:{booking.id}",
+    )
+    await notify_user(
+        session,
+        user.id,
+        "consultation_confirmed",
+        "Your consultation is booked",
+        f"We look forward to welcoming you on {format_london_datetime(booking.starts_at)}.",
+        {"consultation_id": str(booking.id), "starts_at": booking.starts_at.isoformat()},
+    )
+
+
+async def list_consultations(
+    session: AsyncSession, user: User, limit: int, cursor: str | None
+) -> Page[ConsultationRead]:
+    """The user's bookings, cancelled ones included, latest slot first."""
+    stmt = select(Consultation).where(Consultation.user_id == user.id)
+    after = decode_time_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(tuple_(Consultation.starts_at, Consultation.id) < after)
+    stmt = stmt.order_by(Consultation.starts_at.desc(), Consultation.id.desc())
+    rows = list((await session.scalars(stmt.limit(limit + 1))).all())
+    page, next_cursor = page_of(rows, limit, lambda c: (c.starts_at, c.id))
+    return Page(items=[ConsultationRead.model_validate(c) for c in page], next_cursor=next_cursor)
+
+
+async def cancel_consultation(
+    session: AsyncSession, user: User, consultation_id: uuid.UUID
+) -> None:
+    """Cancel one of the user's bookings, freeing the slot; another user's is 404."""
+    booking = await session.get(Consultation, consultation_id, with_for_update=True)
+    if booking is None or booking.user_id != user.id:
+        raise NotFoundError("No such consultation.")
+    if booking.cancelled_at is not None:
+        return
+    if booking.starts_at <= utcnow():
+        raise ConflictError("This consultation has already taken place.")
+    booking.cancelled_at = utcnow()
+    await session.flush()

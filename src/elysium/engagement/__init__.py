@@ -1,0 +1,1 @@
+"""Engagement: wishlists, recently viewed, reviews and the like."""

@@ -1,0 +1,1 @@
+"""Inventory: stock per variant, reservations that never oversell, and the movement ledger."""

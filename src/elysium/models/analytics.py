@@ -1,0 +1,40 @@
+"""Product views: one row per view, read back as recently viewed and trending lists."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from elysium.db import Base
+
+
+class ProductView(Base):
+    """A product page seen by a signed-in user (`user_id`) or a guest (`session_id`)."""
+
+    __tablename__ = "product_views"
+    __table_args__ = (
+        # trending: an index-only scan over the last week's (viewed_at, product_id) pairs
+        Index("ix_product_views_viewed_at_product_id", "viewed_at", "product_id"),
+        Index(
+            "ix_product_views_user_id_viewed_at",
+            "user_id",
+            "viewed_at",
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_product_views_session_id_viewed_at",
+            "session_id",
+            "viewed_at",
+            postgresql_where=text("session_id IS NOT NULL"),
+        ),
+        Index("ix_product_views_product_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    session_id: Mapped[str | None] = mapped_column(String(128))
+    viewed_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,47 @@
+"""Bespoke commission enquiries, followed up by the atelier's staff."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from elysium.db import Base, Timestamps, UUIDPrimaryKey
+
+BESPOKE_STATUSES = ("new", "contacted", "in_design", "quoted", "won", "lost")
+
+
+class BespokeEnquiry(UUIDPrimaryKey, Timestamps, Base):
+    """A client's idea for a commissioned piece; `status` follows the sales pipeline."""
+
+    __tablename__ = "bespoke_enquiries"
+    __table_args__ = (
+        CheckConstraint(
+            f"status IN ({', '.join(repr(s) for s in BESPOKE_STATUSES)})", name="status_known"
+        ),
+        CheckConstraint("budget_pence IS NULL OR budget_pence > 0", name="budget_positive"),
+        Index("ix_bespoke_enquiries_created_at", "created_at"),
+        Index("ix_bespoke_enquiries_status_created_at", "status", "created_at"),
+    )
+
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    piece_type: Mapped[str] = mapped_column(String(100))
+    budget_pence: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    notes: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    staff_notes: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def reference(self) -> str:
+        """The short reference quoted to the client and in staff emails."""
+        return f"BSP-{self.id.hex[:8].upper()}"

@@ -1,0 +1,184 @@
+"""Transactional email through the job queue: logged and queued in the business transaction,
+delivered by the `deliver_email` job with the row's idempotency key (never twice)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.config import Settings, get_settings
+from elysium.jobs import PermanentJobError, enqueue, job_session
+from elysium.kit.clock import utcnow
+from elysium.models import SentEmail, User
+from elysium.notifications.email import (
+    EmailBackend,
+    EmailMessage,
+    PermanentEmailError,
+    TransientEmailError,
+    build_backend,
+    render_message,
+)
+
+log = logging.getLogger(__name__)
+
+DELIVER_EMAIL = "deliver_email"
+
+
+def encode_context(value: Any) -> Any:
+    """A template context as JSON: dates and datetimes become tagged ISO strings."""
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(key): encode_context(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode_context(item) for item in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def decode_context(value: Any) -> Any:
+    """The inverse of `encode_context`."""
+    if isinstance(value, dict):
+        if value.keys() == {"$datetime"}:
+            return datetime.fromisoformat(value["$datetime"])
+        if value.keys() == {"$date"}:
+            return date.fromisoformat(value["$date"])
+        return {key: decode_context(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decode_context(item) for item in value]
+    return value
+
+
+def _message(settings: Settings, email: SentEmail, context: Mapping[str, Any]) -> EmailMessage:
+    return render_message(
+        email.template,
+        context,
+        to=email.to,
+        from_addr=settings.email_from,
+        idempotency_key=email.idempotency_key,
+    )
+
+
+async def send_email(
+    session: AsyncSession,
+    *,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    idempotency_key: str,
+) -> None:
+    """Log and queue one email in the caller's transaction; a repeated key is a no-op.
+
+    The template is rendered now, so a missing context key or bad address fails the caller
+    (UnknownTemplateError, jinja2.UndefinedError, ValueError) rather than the job.
+    """
+    stored = encode_context(context)
+    draft = SentEmail(to=to, template=template, idempotency_key=idempotency_key)
+    _message(get_settings(), draft, decode_context(stored))
+    stmt = (
+        insert(SentEmail)
+        .values(to=to, template=template, context=stored, idempotency_key=idempotency_key)
+        .on_conflict_do_nothing(index_elements=[SentEmail.idempotency_key])
+        .returning(SentEmail.id)
+    )
+    email_id = (await session.execute(stmt)).scalar_one_or_none()
+    if email_id is None:
+        return
+    await enqueue(
+        session, DELIVER_EMAIL, queue="email", lock=f"email:{email_id}", email_id=str(email_id)
+    )
+
+
+async def notify_staff(
+    session: AsyncSession, *, template: str, context: Mapping[str, Any], idempotency_key: str
+) -> None:
+    """An email to the atelier (`STAFF_EMAIL`)."""
+    await send_email(
+        session,
+        to=get_settings().staff_email,
+        template=template,
+        context=context,
+        idempotency_key=idempotency_key,
+    )
+
+
+async def notify_welcome(session: AsyncSession, user: User) -> None:
+    """The welcome email to a newly registered customer."""
+    base = get_settings().public_base_url.rstrip("/")
+    context = {
+        "customer_name": user.name or "Client",
+        "shop_url": f"{base}/collections",
+        "account_url": f"{base}/account",
+    }
+    await send_email(
+        session,
+        to=user.email,
+        template="welcome",
+        context=context,
+        idempotency_key=f"welcome:{user.id}",
+    )
+
+
+def email_backend(settings: Settings) -> EmailBackend:
+    """The backend `EMAIL_BACKEND` names."""
+    return build_backend(
+        settings.email_backend,
+        outbox_dir=settings.email_outbox_dir,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_username=settings.smtp_username,
+        smtp_password=_secret(settings.smtp_password),
+        smtp_starttls=settings.smtp_starttls,
+        resend_api_key=_secret(settings.resend_api_key),
+        resend_api_base=settings.resend_api_base,
+    )
+
+
+def _secret(value: Any) -> str | None:
+    return None if value is None else str(value.get_secret_value())
+
+
+async def deliver_email(email_id: uuid.UUID) -> None:
+    """Send one logged email (the `deliver_email` job's body).
+
+    Already sent: nothing to do. A transient failure is recorded and re-raised so the job is
+    retried; a permanent one marks the email `failed` and fails the job without retries.
+    """
+    async with job_session() as session:
+        email = await session.get(SentEmail, email_id)
+    if email is None or email.status == "sent":
+        log.info("email %s: nothing to send", email_id)
+        return
+    settings = get_settings()
+    message = _message(settings, email, decode_context(email.context or {}))
+    try:
+        result = await email_backend(settings).send(message)
+    except TransientEmailError as exc:
+        await _record_attempt(email_id, "queued", error=str(exc))
+        raise
+    except PermanentEmailError as exc:
+        await _record_attempt(email_id, "failed", error=str(exc))
+        raise PermanentJobError(str(exc)) from exc
+    await _record_attempt(email_id, "sent", provider_id=result.provider_id)
+
+
+async def _record_attempt(
+    email_id: uuid.UUID, status: str, *, error: str | None = None, provider_id: str | None = None
+) -> None:
+    values: dict[str, Any] = {"status": status, "attempts": SentEmail.attempts + 1}
+    if error is not None:
+        values["last_error"] = error[:4000]
+    if status == "sent":
+        values |= {"provider_id": provider_id, "sent_at": utcnow()}
+    async with job_session() as session:
+        await session.execute(update(SentEmail).where(SentEmail.id == email_id).values(**values))

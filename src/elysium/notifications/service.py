@@ -1,0 +1,81 @@
+"""In-app notifications: created by domain events, listed and marked read by their owner."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.errors import NotFoundError, ValidationFailedError
+from elysium.kit.clock import utcnow
+from elysium.kit.pagination import decode_cursor, encode_cursor
+from elysium.models import Notification, User
+
+
+async def notify_user(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    kind: str,
+    title: str,
+    body: str,
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    """Add a notification for `user_id` in the caller's transaction."""
+    notification = Notification(user_id=user_id, kind=kind, title=title, body=body, data=data or {})
+    session.add(notification)
+    await session.flush()
+    return notification
+
+
+async def list_notifications(
+    session: AsyncSession, user: User, *, unread_only: bool, limit: int, cursor: str | None
+) -> tuple[list[Notification], str | None]:
+    """The user's notifications, newest first, one page and the cursor of the next."""
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    after = _keyset(cursor)
+    if after is not None:
+        stmt = stmt.where(tuple_(Notification.created_at, Notification.id) < after)
+    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars())
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor([last.created_at.isoformat(), str(last.id)])
+
+
+def _keyset(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    values = decode_cursor(cursor, 2)
+    if values is None:
+        return None
+    try:
+        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailedError(
+            "The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid cursor"}]
+        ) from exc
+
+
+async def mark_read(session: AsyncSession, user: User, notification_id: uuid.UUID) -> Notification:
+    """Mark one of the user's notifications read; another user's is 404."""
+    notification = await session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFoundError("No such notification.")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        await session.flush()
+    return notification
+
+
+async def mark_all_read(session: AsyncSession, user: User) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,134 @@
+"""Request and response bodies of the orders API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from elysium.accounts.schemas import Strict
+from elysium.kit.money import Money
+from elysium.models.order import ORDER_STATUSES
+
+OrderStatus = Literal[
+    "PENDING",
+    "PROCESSING",
+    "PAYMENT_FAILED",
+    "PAID",
+    "FULFILLED",
+    "SHIPPED",
+    "DELIVERED",
+    "CANCELLED",
+    "REFUNDED",
+]
+assert set(OrderStatus.__args__) == set(ORDER_STATUSES)  # type: ignore[attr-defined]
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class OrderItemRead(BaseModel):
+    product_slug: str
+    title: str
+    configuration: dict[str, Any]
+    variant_key: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+
+class StatusChangeRead(BaseModel):
+    status: OrderStatus
+    at: datetime
+    by: str
+    note: str | None
+
+
+class PaymentSummary(BaseModel):
+    provider: str
+    status: str
+    amount: Money
+    refunded: Money
+
+
+class OrderRead(BaseModel):
+    id: uuid.UUID
+    order_number: str
+    status: OrderStatus
+    payment_status: str
+    items: list[OrderItemRead]
+    subtotal: Money
+    discount: Money
+    shipping: Money
+    vat: Money
+    total: Money
+    coupon_code: str | None
+    shipping_method: str
+    shipping_address: dict[str, Any]
+    billing_address: dict[str, Any]
+    carrier: str | None
+    tracking_number: str | None
+    reservation_expires_at: datetime
+    status_history: list[StatusChangeRead]
+    created_at: datetime
+    payment: PaymentSummary | None
+
+
+class OrderSummary(BaseModel):
+    """One row of the order list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_number: str
+    status: OrderStatus
+    payment_status: str
+    total: Money
+    created_at: datetime
+
+
+class StatusChange(Strict):
+    """A staff status change; `carrier` and `tracking_number` go with SHIPPED."""
+
+    status: OrderStatus
+    note: Note | None = None
+    carrier: ShortText | None = None
+    tracking_number: ShortText | None = None
+
+
+class CancelRequest(Strict):
+    reason: Note | None = None
+
+
+class RefundRequest(Strict):
+    """`amount` omitted: refund everything not yet refunded."""
+
+    amount: Money | None = None
+    reason: Note
+
+
+class RefundRead(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    amount: Money
+    reason: str
+    status: str
+    created_at: datetime
+    order_status: OrderStatus
+    payment_status: str
+
+
+class PaymentRead(BaseModel):
+    """What the storefront needs to take the payment."""
+
+    provider: str
+    status: str
+    client_secret: str | None = None
+    payment_intent_id: str | None = None
+    redirect_url: str | None = None
+    instructions: dict[str, str] | None = None
+    retry_url: str | None = Field(
+        default=None, description="Set when the provider could not be reached: POST to retry."
+    )

@@ -1,0 +1,61 @@
+"""The order state machine: every status change goes through `ensure_transition`.
+
+PENDING        order placed, stock reserved, waiting for the customer's payment
+PROCESSING     the provider is still deciding (e.g. a card payment under review)
+PAYMENT_FAILED the last attempt failed; stock stays held until the reservation expires
+PAID           money received; the reservation has become a sale
+FULFILLED      made and packed by the atelier
+SHIPPED        handed to the carrier (or ready for collection)
+DELIVERED      received by the customer
+CANCELLED      closed before fulfilment (stock released, refunded when it had been paid)
+REFUNDED       paid back in full after payment
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from elysium.errors import IllegalTransitionError
+
+PENDING: Final = "PENDING"
+PROCESSING: Final = "PROCESSING"
+PAYMENT_FAILED: Final = "PAYMENT_FAILED"
+PAID: Final = "PAID"
+FULFILLED: Final = "FULFILLED"
+SHIPPED: Final = "SHIPPED"
+DELIVERED: Final = "DELIVERED"
+CANCELLED: Final = "CANCELLED"
+REFUNDED: Final = "REFUNDED"
+
+ALLOWED: Final[dict[str, frozenset[str]]] = {
+    PENDING: frozenset({PROCESSING, PAYMENT_FAILED, PAID, CANCELLED}),
+    PROCESSING: frozenset({PAYMENT_FAILED, PAID, CANCELLED}),
+    PAYMENT_FAILED: frozenset({PROCESSING, PAID, CANCELLED}),
+    PAID: frozenset({FULFILLED, CANCELLED, REFUNDED}),
+    FULFILLED: frozenset({SHIPPED, REFUNDED}),
+    SHIPPED: frozenset({DELIVERED, REFUNDED}),
+    DELIVERED: frozenset({REFUNDED}),
+    CANCELLED: frozenset(),
+    REFUNDED: frozenset(),
+}
+
+UNPAID: Final = frozenset({PENDING, PROCESSING, PAYMENT_FAILED})
+"""Statuses in which the order still waits for its money (and holds a reservation)."""
+
+CANCELLABLE: Final = frozenset(s for s, targets in ALLOWED.items() if CANCELLED in targets)
+"""Statuses before fulfilment, from which an order may be cancelled."""
+
+
+def can_transition(current: str, target: str) -> bool:
+    """Whether the table allows moving from `current` to `target`."""
+    return target in ALLOWED.get(current, frozenset())
+
+
+def ensure_transition(current: str, target: str) -> None:
+    """Raise IllegalTransitionError (409) unless the table allows `current` -> `target`."""
+    if not can_transition(current, target):
+        allowed = ", ".join(sorted(ALLOWED.get(current, frozenset()))) or "none"
+        raise IllegalTransitionError(
+            f"An order cannot go from {current} to {target} (allowed: {allowed}).",
+            extra={"from": current, "to": target},
+        )

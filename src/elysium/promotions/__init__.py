@@ -1,0 +1,1 @@
+"""Coupons: discounts, their limits and their use at checkout."""

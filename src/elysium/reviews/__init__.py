@@ -1,0 +1,1 @@
+"""Product reviews: written by customers, moderated by staff."""

@@ -1,0 +1,24 @@
+"""Catalogue test fixtures: the demo catalogue loaded, a clean per-app cache, polling helpers."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+
+from elysium.catalog.demo import load_demo
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog_cache(request: pytest.FixtureRequest) -> None:
+    """Tables are truncated between tests without a NOTIFY: start each test with a cold cache."""
+    if "app" in request.fixturenames:
+        app: FastAPI = request.getfixturevalue("app")
+        app.state.catalog_cache.clear()
+
+
+@pytest.fixture
+async def demo(app: FastAPI) -> None:
+    """The bundled demo catalogue, committed."""
+    async with app.state.sessionmaker() as session, session.begin():
+        await load_demo(session)
+    app.state.catalog_cache.clear()

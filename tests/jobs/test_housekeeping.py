@@ -1,0 +1,149 @@
+"""Periodic housekeeping: old sessions, data past retention, the low-stock digest, schedules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from elysium.background import housekeeping
+from elysium.background.tasks import delete_expired_sessions, expire_holds
+from elysium.config import Settings
+from elysium.jobs import dispose_job_engine, job_app
+from elysium.kit.clock import utcnow
+from elysium.models import AuthSession, JobError, Notification, SentEmail
+from factories import register_customer
+
+
+async def test_every_housekeeping_job_is_scheduled() -> None:
+    job_app.perform_import_paths()
+    scheduled = {
+        task.task.name: task.cron for task in job_app.periodic_registry.periodic_tasks.values()
+    }
+    assert scheduled == {
+        "expire_holds": "* * * * *",
+        "delete_expired_sessions": "17 * * * *",
+        "delete_old_rate_events": "*/10 * * * *",
+        "send_low_stock_digest": "0 8 * * *",
+        "apply_data_retention": "30 3 * * *",
+    }
+
+
+async def test_old_expired_and_revoked_sessions_are_deleted(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    account = await register_customer(client)
+    now = utcnow()
+    long_ago, lately = now - timedelta(days=40), now - timedelta(days=1)
+    async with app.state.sessionmaker() as session, session.begin():
+        for n, (expires, revoked) in enumerate(
+            [(long_ago, None), (now + timedelta(days=1), long_ago), (lately, None)]
+        ):
+            session.add(
+                AuthSession(
+                    user_id=uuid.UUID(account.id),
+                    token_hash=f"{n:064d}",
+                    created_at=long_ago,
+                    expires_at=expires,
+                    revoked_at=revoked,
+                )
+            )
+    await delete_expired_sessions(timestamp=0)
+    await dispose_job_engine()
+    async with app.state.sessionmaker() as session:
+        kept = set((await session.execute(select(AuthSession.token_hash))).scalars())
+    assert f"{2:064d}" in kept
+    assert not {f"{0:064d}", f"{1:064d}"} & kept
+    assert (await client.get("/api/auth/session", headers=account.headers)).status_code == 200
+
+
+async def test_retention_forgets_old_email_bodies_notices_and_orphan_job_errors(
+    app: FastAPI, client: AsyncClient, settings: Settings
+) -> None:
+    account = await register_customer(client)
+    old = utcnow() - timedelta(days=settings.email_retention_days + 1)
+    async with app.state.sessionmaker() as session, session.begin():
+        for key, status in (("old-sent", "sent"), ("old-queued", "queued")):
+            session.add(
+                SentEmail(
+                    to="a@example.com",
+                    template="welcome",
+                    context={"x": 1},
+                    status=status,
+                    idempotency_key=key,
+                    created_at=old,
+                )
+            )
+        for title, created in (("old", old), ("new", utcnow())):
+            session.add(
+                Notification(
+                    user_id=uuid.UUID(account.id),
+                    kind="k",
+                    title=title,
+                    body="b",
+                    created_at=created,
+                )
+            )
+        session.add(JobError(job_id=987654, task_name="gone", attempt=1, error="x"))
+    async with app.state.sessionmaker() as session, session.begin():
+        counts = await housekeeping.apply_retention(session, settings)
+    assert counts == {"email_contexts": 1, "notifications": 1, "job_errors": 1}
+    async with app.state.sessionmaker() as session:
+        contexts = dict(
+            (await session.execute(select(SentEmail.idempotency_key, SentEmail.context)))
+            .tuples()
+            .all()
+        )
+        titles = list((await session.execute(select(Notification.title))).scalars())
+        errors = await session.scalar(select(func.count()).select_from(JobError))
+    assert contexts["old-sent"] is None
+    assert contexts["old-queued"] == {"x": 1}  # not yet delivered: kept
+    assert titles == ["new"]
+    assert errors == 0
+
+
+async def test_low_stock_digest_goes_to_staff_once_a_day(
+    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = SimpleNamespace(
+        items=[
+            {
+                "product_slug": "aurora-ring",
+                "variant_key": "platinum/L",
+                "available": 1,
+                "stock_level": 3,
+                "reserved": 2,
+                "low_stock_threshold": 2,
+            },
+        ]
+    )
+
+    async def inventory_low_stock(module: str, function: str, *args: Any) -> tuple[bool, Any]:
+        assert (module, function) == ("elysium.inventory.service", "low_stock")
+        return True, page
+
+    monkeypatch.setattr(housekeeping, "call_if_present", inventory_low_stock)
+    for _ in range(2):
+        async with app.state.sessionmaker() as session, session.begin():
+            assert await housekeeping.send_low_stock_digest(session, settings) == 1
+    async with app.state.sessionmaker() as session:
+        [email] = (await session.execute(select(SentEmail))).scalars().all()
+    assert (email.to, email.template) == (settings.staff_email, "low_stock_digest")
+    assert email.context is not None
+    assert email.context["variants"][0]["product_title"] == "aurora-ring"
+
+
+async def test_a_missing_domain_function_is_skipped() -> None:
+    assert await housekeeping.call_if_present("elysium.nowhere", "nothing") == (False, None)
+    assert await housekeeping.call_if_present("elysium.jobs", "nothing") == (False, None)
+
+
+async def test_expiry_of_holds_runs_against_the_real_domains(app: FastAPI) -> None:
+    await expire_holds(timestamp=0)
+    await dispose_job_engine()

@@ -1,0 +1,58 @@
+"""GDPR export and erasure through HTTP."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from elysium.models import Address, User
+from elysium.privacy.service import EXPORTERS
+from factories import add_address, register_customer
+
+
+async def test_export_contains_every_section(client: AsyncClient) -> None:
+    account = await register_customer(client)
+    await add_address(client, account)
+    response = await client.get("/api/user/export", headers=account.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(EXPORTERS) <= set(body)
+    assert body["account"]["email"] == account.email
+    assert body["addresses"][0]["line1"] == "1 Bond Street"
+    assert any(event["action"] == "auth.sign_in" for event in body["audit_events"])
+
+
+async def test_export_needs_sign_in(client: AsyncClient) -> None:
+    assert (await client.get("/api/user/export")).status_code == 401
+
+
+async def test_erasure_anonymises_and_signs_out(client: AsyncClient, app: FastAPI) -> None:
+    account = await register_customer(client)
+    await add_address(client, account)
+    response = await client.delete("/api/user", headers=account.headers)
+    assert response.status_code == 204
+    assert (await client.get("/api/auth/session", headers=account.headers)).status_code == 401
+    login = await client.post(
+        "/api/auth/login", json={"email": account.email, "password": account.password}
+    )
+    assert login.status_code == 401
+    async with app.state.sessionmaker() as session:
+        user = await session.get(User, uuid.UUID(account.id))
+        addresses = await session.scalar(select(func.count()).select_from(Address))
+    assert user is not None
+    assert user.email.endswith("@erased.invalid")
+    assert user.name is None
+    assert user.deleted_at is not None
+    assert addresses == 0
+
+
+async def test_the_email_can_register_again_after_erasure(client: AsyncClient) -> None:
+    account = await register_customer(client)
+    await client.delete("/api/user", headers=account.headers)
+    again = await client.post(
+        "/api/auth/register", json={"email": account.email, "password": account.password}
+    )
+    assert again.status_code == 201
