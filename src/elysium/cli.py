@@ -17,9 +17,9 @@ import typer
 from elysium.accounts.cli import user_app
 from elysium.catalog.cli import catalog_app
 from elysium.catalog.cli import demo as demo_command
-from elysium.inventory.cli import inventory_app
 from elysium.config import get_settings
 from elysium.db import resolve_database_url
+from elysium.inventory.cli import inventory_app
 
 app = typer.Typer(help="ELYSIUM Commerce", no_args_is_help=True)
 app.add_typer(user_app, name="user")

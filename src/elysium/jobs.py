@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES: list[str] = [
     "elysium.notifications.tasks",
     "elysium.background.tasks",
+    "elysium.orders.tasks",
 ]
 """Modules whose import registers tasks on `job_app`: add yours here."""
 

@@ -108,15 +108,16 @@ async def test_staff_routes_demand_2fa_when_configured(app: FastAPI, client: Asy
     from elysium.app import create_app
 
     strict = create_app(app.state.settings.model_copy(update={"staff_require_2fa": True}))
-    async with LifespanManager(strict):
-        async with AsyncClient(transport=ASGITransport(app=strict), base_url="http://t") as http:
-            admin = await make_account(strict, http, "admin")
-            customer = await register_customer(http)
-            response = await http.put(
-                f"/api/admin/users/{customer.id}/role",
-                json={"role": "staff"},
-                headers=admin.headers,
-            )
+    transport = ASGITransport(app=strict)
+    client_of_strict = AsyncClient(transport=transport, base_url="http://t")
+    async with LifespanManager(strict), client_of_strict as http:
+        admin = await make_account(strict, http, "admin")
+        customer = await register_customer(http)
+        response = await http.put(
+            f"/api/admin/users/{customer.id}/role",
+            json={"role": "staff"},
+            headers=admin.headers,
+        )
     assert response.status_code == 403
     assert "two-factor" in response.json()["detail"]
 

@@ -31,7 +31,9 @@ def test_percentage_is_exact_half_up(amount: int, percent: int) -> None:
 def test_percentage_discount_is_within_bounds(eligible: int, percent: int) -> None:
     discount = discount_for(eligible, percent=percent)
     assert 0 <= discount <= eligible
-    assert (discount == eligible) == (percent == 100 or eligible == 0)
+    assert discount == percentage_of(eligible, percent)
+    if percent == 100:
+        assert discount == eligible
 
 
 @given(st.integers(min_value=-(10**6), max_value=10**11), pence)

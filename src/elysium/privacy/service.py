@@ -50,7 +50,9 @@ def _columns(obj: object) -> dict[str, Any]:
     }
 
 
-async def _rows(session: AsyncSession, model: Any, *where: ColumnElement[bool]) -> list[dict[str, Any]]:
+async def _rows(
+    session: AsyncSession, model: Any, *where: ColumnElement[bool]
+) -> list[dict[str, Any]]:
     return [_columns(row) for row in await session.scalars(select(model).where(*where))]
 
 
@@ -83,7 +85,9 @@ async def _export_emails(session: AsyncSession, user: User) -> list[dict[str, An
 
 async def _export_audit(session: AsyncSession, user: User) -> list[dict[str, Any]]:
     about_user = or_(AuditEvent.actor_id == user.id, AuditEvent.target_id == str(user.id))
-    rows = await session.scalars(select(AuditEvent).where(about_user).order_by(AuditEvent.occurred_at))
+    rows = await session.scalars(
+        select(AuditEvent).where(about_user).order_by(AuditEvent.occurred_at)
+    )
     return [_columns(event) for event in rows]
 
 
@@ -121,12 +125,15 @@ async def _erase_bespoke(session: AsyncSession, user: User) -> None:
 
 async def _erase_emails(session: AsyncSession, user: User) -> None:
     await session.execute(
-        update(SentEmail).where(SentEmail.to == user.email).values(to="erased@erased.invalid", context=None)
+        update(SentEmail)
+        .where(SentEmail.to == user.email)
+        .values(to="erased@erased.invalid", context=None)
     )
 
 
 async def _anonymise_orders(session: AsyncSession, user: User) -> None:
     """Orders stay for accounting; the addresses keep only the country (VAT evidence)."""
+
     def keep_country(column: Any) -> Any:
         return func.jsonb_build_object("country", column["country"], "erased", True)
 
@@ -159,7 +166,9 @@ ERASERS: list[Eraser] = [
 async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
     """Every section of personal data held about `user`, as plain JSON-able values."""
     data = {name: await exporter(session, user) for name, exporter in EXPORTERS.items()}
-    await record_event(session, "privacy.exported", actor_id=user.id, target_type="user", target_id=user.id)
+    await record_event(
+        session, "privacy.exported", actor_id=user.id, target_type="user", target_id=user.id
+    )
     return {"generated_at": utcnow(), "user_id": user.id, **data}
 
 
@@ -174,4 +183,6 @@ async def erase_user(session: AsyncSession, user: User) -> None:
     user.password_hash = await hash_password(secrets.token_urlsafe(32))
     user.deleted_at = utcnow()
     await session.flush()
-    await record_event(session, "privacy.erased", actor_id=user.id, target_type="user", target_id=user.id)
+    await record_event(
+        session, "privacy.erased", actor_id=user.id, target_type="user", target_id=user.id
+    )
