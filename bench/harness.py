@@ -14,19 +14,15 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
-from sqlalchemy.engine import make_url
 
-from elysium.db import async_url, libpq_url
+from elysium.kit.scratch_db import scratch_database as _scratch
 from elysium.migrate import upgrade_to_head
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,29 +64,10 @@ def _free_port() -> int:
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
-    """A freshly migrated database on TEST_DATABASE_URL's server, else an embedded cluster."""
-    server = None
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        from elysium.kit.embedded_pg import start_embedded_postgres
-
-        server = start_embedded_postgres(
-            Path(tempfile.mkdtemp(prefix="elysium-bench-")), throwaway=True
-        )
-        base = server.get_uri("postgres")
-    admin = libpq_url(base)
-    name = f"elysium_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(async_url(base)).set(database=name).render_as_string(hide_password=False)
-    try:
+    """A freshly migrated scratch database (see elysium.kit.scratch_db)."""
+    with _scratch("elysium_bench") as url:
         upgrade_to_head(url)
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if server is not None:
-            server.cleanup()
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from elysium.accounts.routes import router as accounts_router
+from elysium.admin.routes import router as admin_router
 from elysium.analytics.routes import router as analytics_router
 from elysium.background.routes import router as jobs_admin_router
 from elysium.bespoke.routes import router as bespoke_router
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         health_router,
         accounts_router,
         privacy_router,
+        admin_router,
         catalog_router,
         inventory_router,
         notifications_router,

@@ -32,6 +32,7 @@ async def test_every_housekeeping_job_is_scheduled() -> None:
         "delete_old_rate_events": "*/10 * * * *",
         "send_low_stock_digest": "0 8 * * *",
         "apply_data_retention": "30 3 * * *",
+        "retry_requested_refunds": "*/5 * * * *",
     }
 
 

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from elysium.cart.pricing import in_stock, is_live, price_now
 from elysium.catalog.service import get_product, price_product
 from elysium.engagement.schemas import WishlistItemRead, WishlistWrite
-from elysium.errors import NotFoundError, ValidationFailedError
+from elysium.errors import NotFoundError
 from elysium.inventory.service import available_for_products
+from elysium.kit.keyset import decode_time_cursor
 from elysium.kit.money import Money
-from elysium.kit.pagination import Page, decode_cursor, encode_cursor
+from elysium.kit.pagination import Page, encode_cursor
 from elysium.models import Product, WishlistItem
 
 
@@ -75,7 +76,7 @@ async def list_wishlist(
         .where(WishlistItem.user_id == user_id)
         .order_by(WishlistItem.created_at.desc(), WishlistItem.id.desc())
     )
-    after = _cursor_keys(cursor)
+    after = decode_time_cursor(cursor)
     if after is not None:
         statement = statement.where(tuple_(WishlistItem.created_at, WishlistItem.id) < after)
     rows = (await session.execute(statement.limit(limit + 1))).tuples().all()
@@ -113,15 +114,3 @@ async def _read(session: AsyncSession, entry: _Entry) -> WishlistItemRead:
         available=available,
         added_at=entry.added_at,
     )
-
-
-def _cursor_keys(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailedError(
-            "The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid cursor"}]
-        ) from exc

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.errors import NotFoundError, ValidationFailedError
+from elysium.errors import NotFoundError
 from elysium.kit.clock import utcnow
-from elysium.kit.pagination import decode_cursor, encode_cursor
+from elysium.kit.keyset import decode_time_cursor
+from elysium.kit.pagination import encode_cursor
 from elysium.models import Notification, User
 
 
@@ -37,7 +37,7 @@ async def list_notifications(
     stmt = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    after = _keyset(cursor)
+    after = decode_time_cursor(cursor)
     if after is not None:
         stmt = stmt.where(tuple_(Notification.created_at, Notification.id) < after)
     stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
@@ -46,18 +46,6 @@ async def list_notifications(
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], encode_cursor([last.created_at.isoformat(), str(last.id)])
-
-
-def _keyset(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailedError(
-            "The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid cursor"}]
-        ) from exc
 
 
 async def mark_read(session: AsyncSession, user: User, notification_id: uuid.UUID) -> Notification:

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.audit.service import record_event
@@ -18,8 +18,9 @@ from elysium.errors import ConflictError, NotFoundError
 from elysium.inventory import stock
 from elysium.inventory.service import release
 from elysium.kit.clock import utcnow
+from elysium.kit.keyset import decode_time_cursor, page_of
 from elysium.kit.money import Money
-from elysium.kit.pagination import Page, decode_cursor, encode_cursor
+from elysium.kit.pagination import Page
 from elysium.models import Order, OrderItem, OrderStatusChange, Payment, User
 from elysium.orders import events
 from elysium.orders.history import (
@@ -184,21 +185,30 @@ async def list_orders(
     session: AsyncSession, user: User, limit: int, cursor: str | None
 ) -> Page[OrderSummary]:
     """The user's own orders, newest first."""
-    statement = select(Order).where(Order.user_id == user.id)
-    keys = decode_cursor(cursor, 2)
-    if keys is not None:
-        after = (datetime.fromisoformat(str(keys[0])), uuid.UUID(str(keys[1])))
+    return await _order_page(session, select(Order).where(Order.user_id == user.id), limit, cursor)
+
+
+async def list_all_orders(
+    session: AsyncSession, status: str | None, limit: int, cursor: str | None
+) -> Page[OrderSummary]:
+    """Every customer's orders, newest first, optionally of one status (staff)."""
+    statement = select(Order) if status is None else select(Order).where(Order.status == status)
+    return await _order_page(session, statement, limit, cursor)
+
+
+async def _order_page(
+    session: AsyncSession, statement: Select[Order], limit: int, cursor: str | None
+) -> Page[OrderSummary]:
+    after = decode_time_cursor(cursor)
+    if after is not None:
         statement = statement.where(tuple_(Order.created_at, Order.id) < after)
-    rows = list(
-        await session.scalars(
-            statement.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
-        )
-    )
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = (
-        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)]) if more else None
-    )
-    return Page(items=[_summary(o) for o in page], next_cursor=next_cursor)
+    ordered = statement.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
+    rows, next_cursor = page_of(list(await session.scalars(ordered)), limit, _time_key)
+    return Page(items=[_summary(o) for o in rows], next_cursor=next_cursor)
+
+
+def _time_key(order: Order) -> tuple[datetime, uuid.UUID]:
+    return order.created_at, order.id
 
 
 # --- cancelling and expiring ------------------------------------------------------------------

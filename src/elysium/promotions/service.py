@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from elysium.audit.service import record_event
 from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
 from elysium.kit.clock import utcnow
+from elysium.kit.keyset import decode_time_cursor
 from elysium.kit.money import Money
-from elysium.kit.pagination import decode_cursor, encode_cursor
+from elysium.kit.pagination import encode_cursor
 from elysium.models import Coupon, CouponRedemption, User
 from elysium.promotions.discounts import (
     DiscountLine,
@@ -216,23 +217,11 @@ async def create_coupon(session: AsyncSession, staff: User, data: CouponCreate) 
     return _coupon_read(coupon, 0)
 
 
-def _cursor_keys(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailedError(
-            "The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid cursor"}]
-        ) from exc
-
-
 async def list_coupons(
     session: AsyncSession, limit: int, cursor: str | None
 ) -> tuple[list[CouponRead], str | None]:
     """Coupons, newest first, with their current usage."""
-    after = _cursor_keys(cursor)
+    after = decode_time_cursor(cursor)
     uses = (
         select(func.count())
         .where(CouponRedemption.coupon_id == Coupon.id, CouponRedemption.released_at.is_(None))
