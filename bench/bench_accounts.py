@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
-from harness import load, running_server, save, scratch_database
+from harness import Req, load_requests, running_server, save, scratch_database
 
 PASSWORD = "velvet-sapphire-2026"
 USERS = 64
@@ -27,20 +28,19 @@ async def _prepare(base_url: str) -> list[str]:
 
 async def _run(base_url: str) -> None:
     tokens = await _prepare(base_url)
-
-    async def login(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        body = {"email": f"bench-{i % USERS}@example.com", "password": PASSWORD}
-        return await client.post("/api/auth/login", json=body)
-
-    async def profile(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get(
-            "/api/user/profile", headers={"Authorization": f"Bearer {tokens[i % USERS]}"}
+    logins = [
+        Req(
+            "POST",
+            "/api/auth/login",
+            body=json.dumps({"email": f"bench-{i}@example.com", "password": PASSWORD}),
         )
-
+        for i in range(USERS)
+    ]
+    profiles = [Req("GET", "/api/user/profile", {"Authorization": f"Bearer {t}"}) for t in tokens]
     results = []
     for concurrency in (16, 64):
-        results.append(await load("login", base_url, login, concurrency, duration=10))
-        results.append(await load("profile read", base_url, profile, concurrency, duration=10))
+        results.append(await load_requests("login", base_url, logins, concurrency))
+        results.append(await load_requests("profile read", base_url, profiles, concurrency))
     save(results, "accounts")
 
 

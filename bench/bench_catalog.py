@@ -10,11 +10,11 @@ that figure is what the server could serve on an otherwise idle 2-core machine.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 
-import httpx
-from harness import RequestFn, Result, load, running_server, save, scratch_database
+from harness import Req, Result, load_requests, running_server, save, scratch_database
 
 from elysium.catalog.demo import load_demo_into
 
@@ -58,10 +58,10 @@ def _server_cpu_seconds(port: str) -> float:
     return total
 
 
-async def _measured(name: str, base_url: str, request: RequestFn) -> Result:
+async def _measured(name: str, base_url: str, requests: list[Req]) -> Result:
     port = base_url.rsplit(":", 1)[1]
     before = _server_cpu_seconds(port)
-    result = await load(name, base_url, request, CONCURRENCY, duration=10)
+    result = await load_requests(name, base_url, requests, CONCURRENCY, duration=10)
     cpu_ms = (_server_cpu_seconds(port) - before) * 1000 / max(result.requests, 1)
     print(
         f"{name}: server CPU {cpu_ms:.2f} ms/request -> {2000 / cpu_ms:.0f} req/s on 2 idle cores"
@@ -70,22 +70,16 @@ async def _measured(name: str, base_url: str, request: RequestFn) -> Result:
 
 
 async def _run(base_url: str) -> None:
-    async def catalogue_list(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get(LISTS[i % len(LISTS)])
-
-    async def product_detail(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get(f"/api/products/{SLUGS[i % len(SLUGS)]}")
-
-    async def price(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        slug, configuration = PRICES[i % len(PRICES)]
-        return await client.post(
-            f"/api/products/{slug}/price", json={"configuration": configuration}
-        )
-
+    prices = [
+        Req("POST", f"/api/products/{slug}/price", body=json.dumps({"configuration": config}))
+        for slug, config in PRICES
+    ]
     results = [
-        await _measured("catalogue list", base_url, catalogue_list),
-        await _measured("product detail", base_url, product_detail),
-        await _measured("price a configuration", base_url, price),
+        await _measured("catalogue list", base_url, [Req("GET", path) for path in LISTS]),
+        await _measured(
+            "product detail", base_url, [Req("GET", f"/api/products/{slug}") for slug in SLUGS]
+        ),
+        await _measured("price a configuration", base_url, prices),
     ]
     save(results, "catalog")
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -195,3 +197,81 @@ def save(results: list[Result], file_name: str) -> None:
         "results": [asdict(r) for r in results],
     }
     (RESULTS / f"{file_name}.json").write_text(json.dumps(payload, indent=2))
+
+
+@dataclass(frozen=True)
+class Req:
+    """One request of a fixed list that a load cycles through."""
+
+    method: str
+    path: str
+    headers: dict[str, str] | None = None
+    body: str | None = None
+
+
+def _lua_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _wrk_script(requests: list[Req]) -> str:
+    entries = []
+    for req in requests:
+        headers = req.headers or {}
+        if req.body is not None:
+            headers = {"Content-Type": "application/json", **headers}
+        header_lua = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items())
+        body_lua = "nil" if req.body is None else _lua_string(req.body)
+        entries.append(
+            f"{{method={_lua_string(req.method)}, path={_lua_string(req.path)}, "
+            f"headers={{{header_lua}}}, body={body_lua}}}"
+        )
+    return (
+        "local reqs = {" + ",\n".join(entries) + "}\n"
+        "local i = math.random(0, #reqs - 1)\n"
+        "request = function()\n  i = (i % #reqs) + 1\n  local r = reqs[i]\n"
+        "  return wrk.format(r.method, r.path, r.headers, r.body)\nend\n"
+        "done = function(summary, latency, requests)\n"
+        "  local errors = summary.errors.status + summary.errors.connect + summary.errors.read"
+        " + summary.errors.write + summary.errors.timeout\n"
+        '  io.write(string.format("WRK %d %d %f %f %f %f\\n", summary.requests, errors,'
+        " summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,"
+        " latency:percentile(99) / 1e3))\nend\n"
+    )
+
+
+def _run_wrk(
+    name: str, base_url: str, requests: list[Req], concurrency: int, duration: float
+) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_wrk_script(requests))
+    argv = ["wrk", "-t2", f"-c{concurrency}", f"-d{int(duration)}s", "-s", script.name, base_url]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    line = next(row for row in out.splitlines() if row.startswith("WRK "))
+    total, errors, seconds, p50, p95, p99 = (float(x) for x in line.split()[1:])
+    return Result(
+        name=name,
+        concurrency=concurrency,
+        requests=int(total),
+        errors=int(errors),
+        seconds=round(seconds, 2),
+        rps=round(total / seconds, 1),
+        p50_ms=round(p50, 1),
+        p95_ms=round(p95, 1),
+        p99_ms=round(p99, 1),
+    )
+
+
+async def load_requests(
+    name: str, base_url: str, requests: list[Req], concurrency: int, duration: float = 10.0
+) -> Result:
+    """Cycle through `requests` with wrk (a C load generator) when installed, else with httpx."""
+    if shutil.which("wrk"):
+        return await asyncio.to_thread(_run_wrk, name, base_url, requests, concurrency, duration)
+
+    async def send(client: httpx.AsyncClient, i: int) -> httpx.Response:
+        req = requests[i % len(requests)]
+        headers = (req.headers or {}) | ({"Content-Type": "application/json"} if req.body else {})
+        return await client.request(req.method, req.path, headers=headers, content=req.body)
+
+    return await load(name, base_url, send, concurrency, duration=duration)

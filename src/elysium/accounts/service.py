@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,14 +61,21 @@ def ensure_password_acceptable(password: str, email: str | None, field: str = "p
         raise ValidationFailedError("The password is too weak.", errors=errors)
 
 
+# At most one argon2 computation per core at a time: a burst of sign-ins queues here instead of
+# thrashing threads, and each waits without holding a database connection (see sign_in).
+_HASHING = CapacityLimiter(os.cpu_count() or 1)
+
+
 async def hash_password(password: str) -> str:
     """argon2id off the event loop."""
-    return await to_thread.run_sync(security.hash_password, password)
+    return await to_thread.run_sync(security.hash_password, password, limiter=_HASHING)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """argon2 verification off the event loop."""
-    return await to_thread.run_sync(security.verify_password, password_hash, password)
+    return await to_thread.run_sync(
+        security.verify_password, password_hash, password, limiter=_HASHING
+    )
 
 
 async def create_user(
@@ -124,7 +132,7 @@ async def _fail_sign_in(
     limiter: RateLimiter,
     settings: Settings,
     email: str,
-    user: User | None,
+    user_id: uuid.UUID | None,
     reason: str,
 ) -> InvalidCredentialsError:
     window = settings.login_failure_window_seconds
@@ -135,7 +143,7 @@ async def _fail_sign_in(
         "auth.sign_in_failed",
         actor_id=None,
         target_type="user",
-        target_id=user.id if user else None,
+        target_id=user_id,
         details={"reason": reason, "email": normalize_email(email)[:320]},
     )
     if reason == "totp_missing":
@@ -143,6 +151,22 @@ async def _fail_sign_in(
             "A two-factor code is required.", extra={"totp_required": True}
         )
     return InvalidCredentialsError()
+
+
+async def _check_password(
+    session: AsyncSession, email: str, password: str
+) -> tuple[uuid.UUID | None, User | None]:
+    """The account's id (if any) and the account when the password matches (same work either way).
+
+    The read-only transaction is ended before hashing so that tens of milliseconds of argon2
+    never hold a pooled connection; the user is then loaded again.
+    """
+    found = await find_user_by_email(session, email)
+    user_id, password_hash = (found.id, found.password_hash) if found else (None, None)
+    await session.rollback()
+    if not await verify_password(password_hash, password) or user_id is None:
+        return user_id, None
+    return user_id, await session.get(User, user_id)
 
 
 async def sign_in(
@@ -156,14 +180,14 @@ async def sign_in(
 ) -> SignIn:
     """Check credentials (and the TOTP code when enabled) and open a session."""
     await _check_throttle(limiter, settings, email)
-    user = await find_user_by_email(session, email)
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
-        raise await _fail_sign_in(session, limiter, settings, email, user, "bad_credentials")
+    user_id, user = await _check_password(session, email, password)
+    if user is None:
+        raise await _fail_sign_in(session, limiter, settings, email, user_id, "bad_credentials")
     if user.totp_enabled_at is not None and user.totp_secret:
         if totp_code is None:
-            raise await _fail_sign_in(session, limiter, settings, email, user, "totp_missing")
+            raise await _fail_sign_in(session, limiter, settings, email, user.id, "totp_missing")
         if not security.verify_totp(user.totp_secret, totp_code):
-            raise await _fail_sign_in(session, limiter, settings, email, user, "totp_wrong")
+            raise await _fail_sign_in(session, limiter, settings, email, user.id, "totp_wrong")
     await limiter.clear(_throttle_keys(email)[0])
     if security.needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
