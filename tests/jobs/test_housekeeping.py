@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from types import SimpleNamespace
-from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
@@ -18,7 +15,7 @@ from elysium.config import Settings
 from elysium.jobs import dispose_job_engine, job_app
 from elysium.kit.clock import utcnow
 from elysium.models import AuthSession, JobError, Notification, SentEmail
-from factories import register_customer
+from factories import make_account, register_customer, stocked_piece
 
 
 async def test_every_housekeeping_job_is_scheduled() -> None:
@@ -33,6 +30,7 @@ async def test_every_housekeeping_job_is_scheduled() -> None:
         "send_low_stock_digest": "0 8 * * *",
         "apply_data_retention": "30 3 * * *",
         "retry_requested_refunds": "*/5 * * * *",
+        "remind_consultations": "*/15 * * * *",
     }
 
 
@@ -110,26 +108,11 @@ async def test_retention_forgets_old_email_bodies_notices_and_orphan_job_errors(
 
 
 async def test_low_stock_digest_goes_to_staff_once_a_day(
-    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
-    page = SimpleNamespace(
-        items=[
-            {
-                "product_slug": "aurora-ring",
-                "variant_key": "platinum/L",
-                "available": 1,
-                "stock_level": 3,
-                "reserved": 2,
-                "low_stock_threshold": 2,
-            },
-        ]
-    )
-
-    async def inventory_low_stock(module: str, function: str, *args: Any) -> tuple[bool, Any]:
-        assert (module, function) == ("elysium.inventory.service", "low_stock")
-        return True, page
-
-    monkeypatch.setattr(housekeeping, "call_if_present", inventory_low_stock)
+    staff = await make_account(app, client, "staff")
+    product = await stocked_piece(app, client, staff, level=1)
+    plenty = await stocked_piece(app, client, staff, level=9)
     for _ in range(2):
         async with app.state.sessionmaker() as session, session.begin():
             assert await housekeeping.send_low_stock_digest(session, settings) == 1
@@ -137,12 +120,9 @@ async def test_low_stock_digest_goes_to_staff_once_a_day(
         [email] = (await session.execute(select(SentEmail))).scalars().all()
     assert (email.to, email.template) == (settings.staff_email, "low_stock_digest")
     assert email.context is not None
-    assert email.context["variants"][0]["product_title"] == "aurora-ring"
-
-
-async def test_a_missing_domain_function_is_skipped() -> None:
-    assert await housekeeping.call_if_present("elysium.nowhere", "nothing") == (False, None)
-    assert await housekeeping.call_if_present("elysium.jobs", "nothing") == (False, None)
+    [row] = email.context["variants"]
+    assert (row["product_slug"], row["available"]) == (product.slug, 1)
+    assert plenty.slug not in str(email.context)
 
 
 async def test_expiry_of_holds_runs_against_the_real_domains(app: FastAPI) -> None:

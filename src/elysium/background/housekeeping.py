@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +10,8 @@ from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings
+from elysium.inventory.schemas import LowStockRead
+from elysium.inventory.service import low_stock
 from elysium.kit.clock import utcnow
 from elysium.models import AuthSession, JobError, Notification, SentEmail
 from elysium.notifications.emails import notify_staff
@@ -28,16 +28,6 @@ LOW_STOCK_FIELDS = (
     "reserved",
     "low_stock_threshold",
 )
-
-
-async def call_if_present(module: str, function: str, *args: Any) -> tuple[bool, Any]:
-    """Await `module.function(*args)` when another domain provides it; (found, result)."""
-    try:
-        target = getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError):
-        log.info("%s.%s is not available yet: skipped", module, function)
-        return False, None
-    return True, await target(*args)
 
 
 async def delete_expired_sessions(session: AsyncSession, keep_days: int) -> int:
@@ -82,8 +72,8 @@ async def apply_retention(session: AsyncSession, settings: Settings) -> dict[str
     }
 
 
-def _low_stock_row(item: Any) -> dict[str, Any]:
-    row = item if isinstance(item, Mapping) else vars(item)
+def _low_stock_row(item: LowStockRead) -> dict[str, Any]:
+    row = item.model_dump()
     values = {name: row[name] for name in LOW_STOCK_FIELDS if name in row}
     values.setdefault("product_title", values["product_slug"])
     return values
@@ -91,11 +81,8 @@ def _low_stock_row(item: Any) -> dict[str, Any]:
 
 async def send_low_stock_digest(session: AsyncSession, settings: Settings) -> int:
     """Email the atelier the variants at or below their threshold (once a day at most)."""
-    found, page = await call_if_present(
-        "elysium.inventory.service", "low_stock", session, LOW_STOCK_DIGEST_LIMIT, None
-    )
-    items = list(getattr(page, "items", None) or [])
-    if not found or not items:
+    items = (await low_stock(session, LOW_STOCK_DIGEST_LIMIT, None)).items
+    if not items:
         return 0
     now = utcnow()
     context = {

@@ -8,8 +8,11 @@ from procrastinate import JobContext
 
 from elysium.background import housekeeping
 from elysium.config import get_settings
+from elysium.consultations.service import send_due_reminders
+from elysium.inventory.reservations import expire_reservations
 from elysium.jobs import job_app, job_engine, job_session
 from elysium.kit.ratelimit import delete_expired_rate_events
+from elysium.orders.service import expire_unpaid_orders
 
 log = logging.getLogger(__name__)
 
@@ -20,13 +23,9 @@ async def expire_holds(timestamp: int) -> None:
     """Cancel unpaid orders past their deadline (releasing their stock), then delete the
     remaining expired stock reservations; each step in its own transaction."""
     async with job_session() as session:
-        await housekeeping.call_if_present(
-            "elysium.orders.service", "expire_unpaid_orders", session
-        )
+        await expire_unpaid_orders(session)
     async with job_session() as session:
-        await housekeeping.call_if_present(
-            "elysium.inventory.reservations", "expire_reservations", session
-        )
+        await expire_reservations(session)
 
 
 @job_app.periodic(cron="17 * * * *")
@@ -48,6 +47,17 @@ async def delete_old_rate_events(timestamp: int) -> None:
     window = max(settings.login_failure_window_seconds, 60)
     removed = await delete_expired_rate_events(job_engine(), window)
     log.info("deleted %d old rate events", removed)
+
+
+@job_app.periodic(cron="*/15 * * * *")
+@job_app.task(
+    name="remind_consultations", queue="maintenance", queueing_lock="remind_consultations"
+)
+async def remind_consultations(timestamp: int) -> None:
+    """In-app reminders for atelier appointments in the next 24 hours."""
+    async with job_session() as session:
+        sent = await send_due_reminders(session)
+    log.info("sent %d consultation reminders", sent)
 
 
 @job_app.periodic(cron="0 8 * * *")

@@ -152,3 +152,37 @@ async def cancel_consultation(
         raise ConflictError("This consultation has already taken place.")
     booking.cancelled_at = utcnow()
     await session.flush()
+
+
+REMINDER_LEAD = timedelta(hours=24)
+
+
+async def send_due_reminders(session: AsyncSession, lead: timedelta = REMINDER_LEAD) -> int:
+    """Remind clients (in-app) of appointments starting within `lead`; each booking once.
+
+    SKIP LOCKED lets several workers run this at once without sending a reminder twice.
+    """
+    now = utcnow()
+    due = await session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.cancelled_at.is_(None),
+            Consultation.reminded_at.is_(None),
+            Consultation.starts_at > now,
+            Consultation.starts_at <= now + lead,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    bookings = list(due)
+    for booking in bookings:
+        booking.reminded_at = now
+        await notify_user(
+            session,
+            booking.user_id,
+            "consultation_reminder",
+            "Your atelier appointment is soon",
+            f"We look forward to seeing you on {format_london_datetime(booking.starts_at)}.",
+            {"consultation_id": str(booking.id)},
+        )
+    await session.flush()
+    return len(bookings)

@@ -33,6 +33,7 @@ class Consultation(UUIDPrimaryKey, Timestamps, Base):
     topic: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
 
     @property
     def status(self) -> str:

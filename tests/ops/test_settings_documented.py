@@ -1,0 +1,34 @@
+"""Every setting is documented in .env.example, and production refuses placeholder secrets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from elysium.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_setting_is_in_env_example() -> None:
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
+    missing = {name.upper() for name in Settings.model_fields} - documented
+    assert missing == set()
+
+
+def test_production_refuses_the_placeholder_secret() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(_env_file=None, environment="production", database_url="postgresql://x/y")  # type: ignore[call-arg]
+
+
+def test_production_requires_two_factor_for_staff_by_default() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        environment="production",
+        database_url="postgresql://x/y",
+        secret_key="a-real-secret-of-some-length",
+    )
+    assert settings.staff_require_2fa is True
