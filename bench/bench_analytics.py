@@ -9,10 +9,10 @@ the figure that justified the cache.
 from __future__ import annotations
 
 import asyncio
+import json
 
-import httpx
 import psycopg
-from harness import Result, load, running_server, save, scratch_database
+from harness import Req, Result, load_requests, running_server, save, scratch_database
 
 from elysium.catalog.demo import load_demo_into
 from elysium.db import libpq_url
@@ -39,22 +39,27 @@ def _seed_views(database_url: str) -> list[str]:
 
 
 async def _run(base_url: str, slugs: list[str], cached: bool) -> list[Result]:
-    async def track(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        body = {"product_slug": slugs[i % len(slugs)], "session_id": f"bench-session-{i % 500}"}
-        return await client.post("/api/analytics/track-view", json=body)
-
-    async def recent(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get(f"/api/analytics/recently-viewed?session_id=bench-session-{i}")
-
-    async def trending(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get("/api/analytics/trending")
-
+    tracks = [
+        Req(
+            "POST",
+            "/api/analytics/track-view",
+            body=json.dumps(
+                {"product_slug": slugs[i % len(slugs)], "session_id": f"bench-session-{i}"}
+            ),
+        )
+        for i in range(500)
+    ]
+    recents = [
+        Req("GET", f"/api/analytics/recently-viewed?session_id=bench-session-{i}")
+        for i in range(500)
+    ]
+    trending = [Req("GET", "/api/analytics/trending")]
     if not cached:
-        return [await load("trending (computed each time)", base_url, trending, 16, duration=10)]
+        return [await load_requests("trending (computed each time)", base_url, trending, 16)]
     return [
-        await load("track a view (guest)", base_url, track, CONCURRENCY, duration=10),
-        await load("recently viewed (guest)", base_url, recent, CONCURRENCY, duration=10),
-        await load("trending (30 s cache)", base_url, trending, CONCURRENCY, duration=10),
+        await load_requests("track a view (guest)", base_url, tracks, CONCURRENCY),
+        await load_requests("recently viewed (guest)", base_url, recents, CONCURRENCY),
+        await load_requests("trending (30 s cache)", base_url, trending, CONCURRENCY),
     ]
 
 
