@@ -5,16 +5,13 @@ Idempotency-Key gets the same order back; and expiry gives the stock back."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,8 +24,7 @@ from elysium.kit.clock import utcnow
 from elysium.models import Order, StockReservation
 from elysium.orders.service import expire_unpaid_orders
 from factories import HALF_CARAT_KEY, checkout_body, make_account, shopper, stocked_piece
-
-ROOT = Path(__file__).resolve().parents[2]
+from live_server import start_live_server
 
 
 @pytest.fixture
@@ -52,38 +48,15 @@ def silent_provider() -> Iterator[int]:
 
 
 def _start_server(database_url: str, provider_port: int) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = os.environ | {
-        "DATABASE_URL": database_url,
-        "PAYMENT_PROVIDER": "stripe",
-        "STRIPE_SECRET_KEY": "sk_test_crash",
-        "STRIPE_WEBHOOK_SECRET": "whsec_crash",
-        "STRIPE_API_BASE": f"http://127.0.0.1:{provider_port}",
-    }
-    argv = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "elysium.app:create_app",
-        "--factory",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(argv, env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    return start_live_server(
+        database_url,
+        {
+            "PAYMENT_PROVIDER": "stripe",
+            "STRIPE_SECRET_KEY": "sk_test_crash",
+            "STRIPE_WEBHOOK_SECRET": "whsec_crash",
+            "STRIPE_API_BASE": f"http://127.0.0.1:{provider_port}",
+        },
+    )
 
 
 async def _wait_for_order(app: FastAPI, within: float = 20) -> Order:

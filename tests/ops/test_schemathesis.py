@@ -2,57 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from elysium.config import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from live_server import ROOT, start_live_server
 
 
 @pytest.fixture
 def live_server(settings: Settings, database_url: str) -> Iterator[str]:
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "ANONYMOUS_WRITES_PER_MINUTE": "100000"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "elysium.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_live_server(database_url, {"ANONYMOUS_WRITES_PER_MINUTE": "100000"})
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         yield base
     finally:
         proc.terminate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from elysium.accounts.service import resolve_token
 from elysium.config import Settings
@@ -47,6 +47,19 @@ def bearer_token(request: Request, settings: Settings) -> str | None:
             return value.strip()
         return None
     return request.cookies.get(settings.session_cookie_name) or None
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    """The httpOnly, SameSite=Lax session cookie (Secure unless COOKIE_SECURE=false)."""
+    response.set_cookie(
+        settings.session_cookie_name,
+        token,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
 
 
 async def optional_auth(

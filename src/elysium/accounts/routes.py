@@ -14,6 +14,7 @@ from elysium.accounts.deps import (
     CurrentUser,
     RateLimiterDep,
     SettingsDep,
+    set_session_cookie,
 )
 from elysium.accounts.schemas import (
     AddressRead,
@@ -71,15 +72,7 @@ async def login(
     )
     if cart_token := request.headers.get("x-cart-token"):
         await merge_guest_cart(session, result.user.id, cart_token)
-    response.set_cookie(
-        settings.session_cookie_name,
-        result.token,
-        max_age=settings.session_ttl_hours * 3600,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, settings, result.token)
     return LoginResponse(
         token=result.token,
         expires_at=result.session.expires_at,

@@ -12,7 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from elysium.accounts import service as accounts
-from elysium.accounts.deps import Auth, RateLimiterDep, SettingsDep, optional_auth
+from elysium.accounts.deps import (
+    Auth,
+    RateLimiterDep,
+    SettingsDep,
+    optional_auth,
+    set_session_cookie,
+)
 from elysium.admin import service
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError
@@ -72,15 +78,7 @@ async def login(
             request, "login.html", {"staff": None, "error": "Staff only."}, status_code=403
         )
     response = RedirectResponse("/admin", status_code=303)
-    response.set_cookie(
-        settings.session_cookie_name,
-        result.token,
-        max_age=settings.session_ttl_hours * 3600,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, settings, result.token)
     return response
 
 
