@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fastapi import FastAPI
 
@@ -18,7 +20,16 @@ def _fresh_catalog_cache(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 async def demo(app: FastAPI) -> None:
-    """The bundled demo catalogue, committed."""
+    """The bundled demo catalogue, committed, and its change notice already delivered.
+
+    Waiting for the NOTIFY of the load keeps it from clearing the cache in the middle of a test.
+    """
+    cache = app.state.catalog_cache
+    before = cache.generation
     async with app.state.sessionmaker() as session, session.begin():
         await load_demo(session)
-    app.state.catalog_cache.clear()
+    for _ in range(100):
+        if cache.generation > before:
+            break
+        await asyncio.sleep(0.05)
+    cache.clear()
