@@ -13,7 +13,10 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
 from elysium.app import create_app
+from elysium.catalog.pricing import variant_keys_for
+from elysium.catalog.service import get_product, product_spec
 from elysium.config import Settings
+from elysium.inventory.service import import_stock_csv
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -97,3 +100,26 @@ async def test_prices_follow_a_price_change(client: AsyncClient) -> None:
         return await price() == "1500.00"
 
     await eventually(repriced)
+
+
+async def test_a_stock_change_reaches_cached_catalogue_pages(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    async def vesper_in_stock() -> bool:
+        listed = (await client.get("/api/products?category=earrings")).json()["items"]
+        return bool(next(i["in_stock"] for i in listed if i["slug"] == "vesper-diamond-studs"))
+
+    assert await vesper_in_stock() is True  # now cached
+    async with app.state.sessionmaker() as session, session.begin():
+        product = await get_product(session, "vesper-diamond-studs")
+        rows = [
+            {"product_slug": product.slug, "variant_key": key, "stock_level": "0"}
+            for key in variant_keys_for(product_spec(product))
+        ]
+        report = await import_stock_csv(session, rows)
+    assert not report.errors
+
+    async def sold_out() -> bool:
+        return not await vesper_in_stock()
+
+    await eventually(sold_out)

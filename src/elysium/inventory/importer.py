@@ -14,6 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.catalog.cache import notify_catalog_changed
 from elysium.catalog.pricing import InvalidVariantKeyError, canonical_variant_key
 from elysium.catalog.service import product_spec
 from elysium.inventory import stock
@@ -74,6 +75,7 @@ async def import_stock_csv(
         await _apply(session, items[ref], parsed, report, actor_id)
     report.errors.sort()
     await session.flush()
+    await notify_catalog_changed(session)  # `in_stock` on cached catalogue pages
     return report
 
 

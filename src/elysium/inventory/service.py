@@ -18,6 +18,7 @@ from sqlalchemy import Row, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.audit.service import record_event
+from elysium.catalog.cache import notify_catalog_changed
 from elysium.catalog.pricing import (
     InvalidVariantKeyError,
     canonical_variant_key,
@@ -242,6 +243,7 @@ async def update_stock(
         details={"product_slug": product.slug, "variant_key": key, "from": before, "to": target}
         | {"reason": change.reason, "low_stock_threshold": item.low_stock_threshold},
     )
+    await notify_catalog_changed(session)  # `in_stock` on cached catalogue pages
     return VariantStockRead(
         **asdict(_variant_of(await variant_availability(session, product), key))
     )
