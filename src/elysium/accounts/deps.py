@@ -22,13 +22,13 @@ class Auth:
     session: AuthSession
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the running app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     """The app's shared rate limiter (PostgreSQL or Redis)."""
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter

@@ -29,7 +29,7 @@ def app_gateway(app: FastAPI) -> PaymentGateway:
     return gateway
 
 
-def payment_gateway(request: Request) -> PaymentGateway:
+async def payment_gateway(request: Request) -> PaymentGateway:
     return app_gateway(request.app)
 
 
