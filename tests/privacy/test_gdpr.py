@@ -8,9 +8,16 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from elysium.models import Address, User
+from elysium.models import Address, Order, User
 from elysium.privacy.service import EXPORTERS
-from factories import add_address, register_customer
+from factories import (
+    add_address,
+    make_account,
+    placed_order,
+    register_customer,
+    shopper,
+    stocked_piece,
+)
 
 
 async def test_export_contains_every_section(client: AsyncClient) -> None:
@@ -56,3 +63,22 @@ async def test_the_email_can_register_again_after_erasure(client: AsyncClient) -
         "/api/auth/register", json={"email": account.email, "password": account.password}
     )
     assert again.status_code == 201
+
+
+async def test_erasure_keeps_orders_without_the_person(app: FastAPI, client: AsyncClient) -> None:
+    staff = await make_account(app, client, "staff")
+    client.cookies.clear()
+    product = await stocked_piece(app, client, staff, level=2)
+    who = await shopper(client, product)
+    order = await placed_order(client, who)
+    export = (await client.get("/api/user/export", headers=who.headers)).json()
+    assert [o["order_number"] for o in export["orders"]] == [order["order_number"]]
+    assert export["orders"][0]["items"][0]["product_slug"] == product.slug
+
+    assert (await client.delete("/api/user", headers=who.headers)).status_code == 204
+    async with app.state.sessionmaker() as session:
+        kept = await session.get(Order, uuid.UUID(order["id"]))
+    assert kept is not None
+    assert kept.total_pence > 0
+    assert kept.shipping_address == {"country": "GB", "erased": True}
+    assert kept.billing_address == {"country": "GB", "erased": True}
