@@ -18,13 +18,11 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from elysium.catalog import sanity
+from elysium.catalog.records import CollectionRecord, LineError, ProductRecord
 from elysium.catalog.sanity import (
     SIGNATURE_HEADER_NAME,
-    CollectionRecord,
     InvalidDocumentError,
     InvalidSignatureError,
-    LineError,
-    ProductRecord,
     SanityClient,
     SanityRequestError,
     SanityResponseError,

@@ -12,7 +12,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from elysium.catalog.demo import load_demo_into
 from elysium.catalog.importer import ApplyResult
-from elysium.catalog.sanity import ImportBatch, SanityError
+from elysium.catalog.records import ImportBatch
+from elysium.catalog.sanity import SanityError
 from elysium.catalog.sync import SyncResult, import_ndjson, sanity_client, sync_catalog
 from elysium.config import get_settings
 from elysium.db import create_engine, create_sessionmaker, resolve_database_url

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.catalog.cache import notify_catalog_changed
-from elysium.catalog.sanity import CollectionRecord, ProductRecord
+from elysium.catalog.records import CollectionRecord, ProductRecord
 from elysium.kit.clock import utcnow
 from elysium.models import Collection, Product
 

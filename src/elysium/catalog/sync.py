@@ -15,8 +15,8 @@ from elysium.catalog.importer import (
     apply_sanity_documents,
     soft_delete_missing,
 )
+from elysium.catalog.records import ImportBatch
 from elysium.catalog.sanity import (
-    ImportBatch,
     InvalidDocumentError,
     SanityClient,
     normalize_document,

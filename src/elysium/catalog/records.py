@@ -1,0 +1,93 @@
+"""Plain records a Sanity document becomes, before anything touches the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
+
+from elysium.catalog.pricing import EngravingSpec, OptionSpec, ProductSpec
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRecord:
+    """A collection, with the columns its table needs."""
+
+    sanity_id: str
+    rev: str | None
+    updated_at: datetime
+    slug: str
+    title: str
+    description: str | None
+    published: bool
+    raw: dict[str, Any]
+    type: Literal["collection"] = "collection"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRecord:
+    """A product, with the columns its table needs; `spec` is what the price engine uses."""
+
+    sanity_id: str
+    rev: str | None
+    updated_at: datetime
+    slug: str
+    title: str
+    description: str | None
+    collection_slug: str | None
+    category: str | None
+    image_url: str | None
+    lead_time_days: int | None
+    published: bool
+    spec: ProductSpec
+    raw: dict[str, Any]
+    type: Literal["product"] = "product"
+
+    @property
+    def base_price_pence(self) -> int:
+        return self.spec.base_price_pence
+
+    @property
+    def currency(self) -> str:
+        return self.spec.currency
+
+    @property
+    def options(self) -> tuple[OptionSpec, ...]:
+        return self.spec.options
+
+    @property
+    def inventory_options(self) -> tuple[str, ...]:
+        return self.spec.inventory_options
+
+    @property
+    def engraving(self) -> EngravingSpec | None:
+        return self.spec.engraving
+
+    @property
+    def made_to_order(self) -> bool:
+        return self.spec.made_to_order
+
+    @property
+    def spec_json(self) -> dict[str, Any]:
+        """The spec as JSON; `ProductSpec.model_validate(spec_json)` restores it."""
+        return self.spec.model_dump(mode="json")
+
+
+class LineError(NamedTuple):
+    """A problem with one line of an NDJSON export (lines count from 1)."""
+
+    line: int
+    error: str
+
+
+@dataclass(slots=True)
+class ImportBatch:
+    """Everything usable in an export, plus what was wrong with the rest."""
+
+    collections: list[CollectionRecord] = field(default_factory=list)
+    products: list[ProductRecord] = field(default_factory=list)
+    image_urls: dict[str, str] = field(default_factory=dict)
+    errors: list[LineError] = field(default_factory=list)
+    warnings: list[LineError] = field(default_factory=list)
+    drafts_skipped: int = 0
+    other_types_skipped: int = 0
