@@ -109,9 +109,9 @@ async def _stock(
 
 
 async def price_lines(
-    session: AsyncSession, rows: list[tuple[CartItem, Product]]
+    session: AsyncSession, rows: list[tuple[CartItem, Product]], *, check_stock: bool = True
 ) -> list[PricedLine]:
-    """Price every line and decide whether there is stock for it."""
+    """Price every line and (unless told not to) decide whether there is stock for it."""
     outcomes = [price_now(product, item.configuration) for item, product in rows]
     demand: Counter[VariantRef] = Counter()
     products: dict[VariantRef, Product] = {}
@@ -120,14 +120,14 @@ async def price_lines(
             ref = (product.id, outcome.variant_key)
             demand[ref] += item.quantity
             products[ref] = product
-    stock = await _stock(session, products)
+    stock = await _stock(session, products) if check_stock else {}
     lines = []
     for (item, product), outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome, str):
             lines.append(PricedLine(item, product, None, False, outcome))
             continue
         ref = (product.id, outcome.variant_key)
-        units = stock[ref]
+        units = stock.get(ref)
         enough = units is None or units >= demand[ref]
         problem = None if enough else f"Only {max(units or 0, 0)} available."
         lines.append(PricedLine(item, product, outcome, enough, problem))

@@ -349,7 +349,8 @@ async def checkout_snapshot(session: AsyncSession, user_id: uuid.UUID) -> CartSn
     rows = [] if cart is None else await load_lines(session, cart.id)
     if cart is None or not rows:
         raise ValidationFailedError("The cart is empty.")
-    lines = [_snapshot_line(n, line) for n, line in enumerate(await price_lines(session, rows))]
+    priced = await price_lines(session, rows, check_stock=False)  # reserve() checks, locked
+    lines = [_snapshot_line(n, line) for n, line in enumerate(priced)]
     discount = None
     if cart.coupon_code:
         discount = await evaluate_coupon(
