@@ -1,0 +1,77 @@
+"""Two real `elysium worker` processes on one database: every job runs exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from elysium.config import Settings
+from elysium.models import SentEmail
+from elysium.notifications.emails import send_email
+
+EMAILS = 40
+
+
+async def _queue_emails(app: FastAPI) -> None:
+    async with app.state.sessionmaker() as session, session.begin():
+        for n in range(EMAILS):
+            await send_email(
+                session,
+                to=f"client{n}@example.com",
+                template="welcome",
+                context={
+                    "customer_name": f"Client {n}",
+                    "shop_url": "https://e.x",
+                    "account_url": "https://e.x/account",
+                },
+                idempotency_key=f"multi-worker-{n}",
+            )
+
+
+async def _wait_all_sent(app: FastAPI, within: float = 90) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async with app.state.sessionmaker() as session:
+            sent = await session.scalar(
+                select(func.count()).select_from(SentEmail).where(SentEmail.status == "sent")
+            )
+        if sent == EMAILS:
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"only {sent} of {EMAILS} emails were sent")
+
+
+def _start_workers(database_url: str, outbox: Path, count: int) -> list[subprocess.Popen[bytes]]:
+    env = os.environ | {"DATABASE_URL": database_url, "EMAIL_OUTBOX_DIR": str(outbox)}
+    argv = [sys.executable, "-m", "elysium.cli", "worker", "--concurrency", "4"]
+    argv += ["--queue", "email", "--queue", "default"]
+    return [subprocess.Popen(argv, env=env) for _ in range(count)]
+
+
+def _written(outbox: Path) -> int:
+    return len(list(outbox.glob("*.eml")))
+
+
+async def test_two_worker_processes_send_every_email_once(
+    app: FastAPI, settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    await _queue_emails(app)
+    workers = _start_workers(database_url, tmp_path, count=2)
+    try:
+        await _wait_all_sent(app)
+    finally:
+        for proc in workers:
+            proc.terminate()
+        for proc in workers:
+            proc.wait(timeout=30)
+    async with app.state.sessionmaker() as session:
+        attempts = list(await session.scalars(select(SentEmail.attempts)))
+    assert attempts == [1] * EMAILS
+    assert _written(tmp_path) == EMAILS
