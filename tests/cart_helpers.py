@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
@@ -33,17 +32,6 @@ async def stocked_product(
         report = await import_stock_csv(session, rows)
     assert report.errors == []
     return product
-
-
-async def set_stock(
-    client: AsyncClient, staff: Account, slug: str, variant_key: str, level: int
-) -> None:
-    response = await client.put(
-        f"/api/inventory/{slug}/{quote(variant_key, safe='')}",
-        json={"stock_level": level, "reason": "count"},
-        headers=staff.headers,
-    )
-    assert response.status_code == 200, response.text
 
 
 async def update_product(app: FastAPI, product: Product, **values: Any) -> None:

@@ -1,7 +1,8 @@
-"""A real uvicorn process serving the app on a free port, for tests that need one."""
+"""Real processes for tests: the app served by uvicorn, and the `elysium` command."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -49,3 +50,15 @@ def start_live_server(
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the live server did not start")
+
+
+async def run_elysium(database_url: str, *args: str) -> tuple[int, str, str]:
+    """Run the real `elysium` command against `database_url`; (exit code, stdout, stderr)."""
+    env = os.environ | {"DATABASE_URL": database_url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "elysium.cli", *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

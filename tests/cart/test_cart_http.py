@@ -15,13 +15,12 @@ from cart_helpers import (
     add,
     customer,
     guest,
-    set_stock,
     staff_account,
     stocked_product,
     update_product,
 )
 from elysium.kit.clock import utcnow
-from factories import create_product
+from factories import create_product, set_stock_level
 
 
 async def test_first_guest_write_issues_a_token_in_body_and_header(
@@ -154,7 +153,7 @@ async def test_availability_is_read_now(app: FastAPI, client: AsyncClient) -> No
     product = await stocked_product(app, client, {KEY_HALF: 3})
     token = (await add(client, product, quantity=2)).json()["cart_token"]
     staff = await staff_account(app, client)
-    await set_stock(client, staff, product.slug, KEY_HALF, 1)
+    await set_stock_level(client, staff, product.slug, KEY_HALF, 1)
     [line] = (await client.get("/api/cart", headers=guest(token))).json()["items"]
     assert line["available"] is False
     assert "1" in line["problem"]

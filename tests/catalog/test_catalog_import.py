@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 from catalog_helpers import demo_document, eventually
@@ -17,18 +14,11 @@ from elysium.catalog.demo import DEMO_CATALOGUE
 from elysium.catalog.importer import soft_delete_documents
 from elysium.config import Settings
 from elysium.models import Collection, Product
+from live_server import run_elysium
 
 
 async def _elysium(settings: Settings, *args: str) -> tuple[int, str, str]:
-    """Run the real `elysium` command against the test database."""
-    env = os.environ | {"DATABASE_URL": str(settings.database_url)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "elysium.cli", *args,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_elysium(str(settings.database_url), *args)
 
 
 async def _stored(app: FastAPI) -> tuple[int, int, list[object]]:

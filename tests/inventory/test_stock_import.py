@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import os
-import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,6 +16,7 @@ from elysium.config import Settings
 from elysium.inventory.service import import_stock_csv
 from elysium.models import StockItem, StockMovement
 from factories import create_product
+from live_server import run_elysium
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
@@ -31,14 +29,7 @@ async def _load_demo_catalogue(app: FastAPI) -> None:
 
 
 async def _elysium(settings: Settings, *args: str) -> tuple[int, str, str]:
-    env = os.environ | {"DATABASE_URL": str(settings.database_url)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "elysium.cli", *args,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_elysium(str(settings.database_url), *args)
 
 
 async def _counts(app: FastAPI) -> tuple[int, int, int]:
