@@ -12,16 +12,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from harness import load, running_server, save, scratch_database
-from sqlalchemy import select
-
-from elysium.catalog.demo import load_demo_into
-from elysium.catalog.pricing import ProductSpec, variant_keys_for
-from elysium.catalog.service import product_spec
-from elysium.config import get_settings
-from elysium.db import create_engine, create_sessionmaker
-from elysium.inventory.importer import import_stock_csv
-from elysium.models import Product
+from harness import load, running_server, save, scratch_database, stock_demo_catalogue
 
 PASSWORD = "velvet-sapphire-2026"
 SHOPPERS = 32
@@ -31,18 +22,7 @@ CONFIG = {"metal": "18k-white-gold", "carat": "0.50", "ring_size": "J"}
 
 async def _stock_everything(database_url: str) -> None:
     """Demo catalogue plus plenty of stock for every variant (the cart checks it)."""
-    await load_demo_into(database_url, only_if_empty=False)
-    engine = create_engine(get_settings(), database_url)
-    async with create_sessionmaker(engine)() as session, session.begin():
-        products = (await session.scalars(select(Product))).all()
-        specs: list[ProductSpec] = [product_spec(p) for p in products]
-        rows = [
-            {"product_slug": spec.slug, "variant_key": key, "stock_level": "100000"}
-            for spec in specs
-            for key in variant_keys_for(spec)
-        ]
-        await import_stock_csv(session, rows)
-    await engine.dispose()
+    await stock_demo_catalogue(database_url, 100_000)
 
 
 async def _shopper(client: httpx.AsyncClient, i: int) -> dict[str, str]:

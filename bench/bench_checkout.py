@@ -20,16 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from harness import Result, running_server, save, scratch_database
-from sqlalchemy import select
+from harness import Result, running_server, save, scratch_database, stock_demo_catalogue
 
-from elysium.catalog.demo import load_demo_into
-from elysium.catalog.pricing import ProductSpec, variant_keys_for
-from elysium.catalog.service import product_spec
-from elysium.config import get_settings
-from elysium.db import create_engine, create_sessionmaker
-from elysium.inventory.importer import import_stock_csv
-from elysium.models import Product
+from elysium.catalog.pricing import ProductSpec
 
 PASSWORD = "velvet-sapphire-2026"
 CUSTOMERS = 32
@@ -56,18 +49,7 @@ def _configuration(spec: ProductSpec) -> dict[str, str]:
 
 async def _stock_catalogue(database_url: str) -> list[tuple[str, dict[str, str]]]:
     """Demo catalogue with ample stock for every variant; returns (slug, configuration) pairs."""
-    await load_demo_into(database_url, only_if_empty=False)
-    engine = create_engine(get_settings(), database_url)
-    async with create_sessionmaker(engine)() as session, session.begin():
-        products = (await session.scalars(select(Product))).all()
-        specs = [product_spec(p) for p in products]
-        rows = [
-            {"product_slug": spec.slug, "variant_key": key, "stock_level": "1000000"}
-            for spec in specs
-            for key in variant_keys_for(spec)
-        ]
-        await import_stock_csv(session, rows)
-    await engine.dispose()
+    specs = await stock_demo_catalogue(database_url, 1_000_000)
     return [(spec.slug, _configuration(spec)) for spec in specs if not spec.made_to_order]
 
 

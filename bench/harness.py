@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from elysium.catalog.pricing import ProductSpec
 from elysium.kit.scratch_db import scratch_database as _scratch
 from elysium.migrate import upgrade_to_head
 
@@ -275,3 +276,29 @@ async def load_requests(
         return await client.request(req.method, req.path, headers=headers, content=req.body)
 
     return await load(name, base_url, send, concurrency, duration=duration)
+
+
+async def stock_demo_catalogue(database_url: str, level: int) -> list[ProductSpec]:
+    """Load the demo catalogue and give every variant `level` units; returns the specs."""
+    from sqlalchemy import select
+
+    from elysium.catalog.demo import load_demo_into
+    from elysium.catalog.pricing import variant_keys_for
+    from elysium.catalog.service import product_spec
+    from elysium.config import get_settings
+    from elysium.db import create_engine, create_sessionmaker
+    from elysium.inventory.importer import import_stock_csv
+    from elysium.models import Product
+
+    await load_demo_into(database_url, only_if_empty=False)
+    engine = create_engine(get_settings(), database_url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        specs = [product_spec(p) for p in (await session.scalars(select(Product))).all()]
+        rows = [
+            {"product_slug": spec.slug, "variant_key": key, "stock_level": str(level)}
+            for spec in specs
+            for key in variant_keys_for(spec)
+        ]
+        await import_stock_csv(session, rows)
+    await engine.dispose()
+    return specs
