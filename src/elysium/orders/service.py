@@ -83,10 +83,6 @@ async def visible_order(session: AsyncSession, viewer: User, order_id: uuid.UUID
     return order
 
 
-def _money(pence: int, currency: str) -> Money:
-    return Money.from_pence(pence, currency)
-
-
 def _item_read(item: OrderItem, currency: str) -> OrderItemRead:
     return OrderItemRead(
         product_slug=item.product_slug,
@@ -94,8 +90,8 @@ def _item_read(item: OrderItem, currency: str) -> OrderItemRead:
         configuration=item.configuration,
         variant_key=item.variant_key,
         quantity=item.quantity,
-        unit_price=_money(item.unit_price_pence, currency),
-        line_total=_money(item.line_total_pence, currency),
+        unit_price=Money.from_pence(item.unit_price_pence, currency),
+        line_total=Money.from_pence(item.line_total_pence, currency),
     )
 
 
@@ -118,8 +114,8 @@ async def _payment_summary(session: AsyncSession, order: Order) -> PaymentSummar
     return PaymentSummary(
         provider=payment.provider,
         status=payment.status,
-        amount=_money(payment.amount_pence, payment.currency),
-        refunded=_money(back, payment.currency),
+        amount=Money.from_pence(payment.amount_pence, payment.currency),
+        refunded=Money.from_pence(back, payment.currency),
     )
 
 
@@ -137,11 +133,11 @@ def order_read(
         status=order.status,
         payment_status=order.payment_status,
         items=[_item_read(item, currency) for item in items],
-        subtotal=_money(order.subtotal_pence, currency),
-        discount=_money(order.discount_pence, currency),
-        shipping=_money(order.shipping_pence, currency),
-        vat=_money(order.vat_pence, currency),
-        total=_money(order.total_pence, currency),
+        subtotal=Money.from_pence(order.subtotal_pence, currency),
+        discount=Money.from_pence(order.discount_pence, currency),
+        shipping=Money.from_pence(order.shipping_pence, currency),
+        vat=Money.from_pence(order.vat_pence, currency),
+        total=Money.from_pence(order.total_pence, currency),
         coupon_code=order.coupon_code,
         shipping_method=order.shipping_method,
         shipping_address=order.shipping_address,
@@ -176,7 +172,7 @@ def _summary(order: Order) -> OrderSummary:
         order_number=order.order_number,
         status=order.status,
         payment_status=order.payment_status,
-        total=_money(order.total_pence, order.currency),
+        total=Money.from_pence(order.total_pence, order.currency),
         created_at=order.created_at,
     )
 
