@@ -15,9 +15,11 @@ from elysium.notifications.email.message import to_mime
 from elysium.notifications.email.templates import (
     TEMPLATE_NAMES,
     UnknownTemplateError,
+    check_context,
     format_money,
     render_email,
     render_message,
+    required_context,
 )
 
 ADDRESS = {
@@ -326,3 +328,23 @@ def test_render_message_builds_a_sendable_mime_message() -> None:
     plain = parsed.get_body(("plain",))
     assert isinstance(plain, MimeMessage)
     assert "£4,500.00" in plain.get_content()
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_the_context_check_names_exactly_what_rendering_needs(name: str) -> None:
+    """`check_context` (run when an email is queued) agrees with rendering, key by key."""
+    required = required_context(name)
+    check_context(name, CONTEXTS[name])
+    only_required = {key: CONTEXTS[name][key] for key in required}
+    render_email(name, only_required)  # nothing else is needed
+    for key in required:
+        partial = {k: v for k, v in CONTEXTS[name].items() if k != key}
+        with pytest.raises(UndefinedError):
+            check_context(name, partial)
+        with pytest.raises(UndefinedError):
+            render_email(name, partial)
+
+
+def test_the_context_check_refuses_an_unknown_template() -> None:
+    with pytest.raises(UnknownTemplateError):
+        check_context("nope", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.accounts.schemas import AddressWrite, ProfileUpdate
@@ -35,10 +35,15 @@ async def list_addresses(session: AsyncSession, user: User) -> list[Address]:
     return list((await session.execute(stmt)).scalars())
 
 
+_OWN_ADDRESS = select(Address).where(
+    Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id")
+)
+
+
 async def get_address(session: AsyncSession, user: User, address_id: uuid.UUID) -> Address:
     """One of the user's own addresses; another user's is simply not found."""
-    stmt = select(Address).where(Address.id == address_id, Address.user_id == user.id)
-    address = (await session.execute(stmt)).scalar_one_or_none()
+    params = {"address_id": address_id, "user_id": user.id}
+    address = (await session.execute(_OWN_ADDRESS, params)).scalar_one_or_none()
     if address is None:
         raise NotFoundError("No such address.")
     return address

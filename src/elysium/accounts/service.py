@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from anyio import CapacityLimiter, to_thread
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -216,19 +216,23 @@ async def open_session(
     return SignIn(token=token, session=auth, user=user)
 
 
+# Built once (no per-call construction or cache-key work): it runs on every signed-in request.
+_LIVE_SESSION = (
+    select(User, AuthSession)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.token_hash == bindparam("token_hash"),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now"),
+        User.deleted_at.is_(None),
+    )
+)
+
+
 async def resolve_token(session: AsyncSession, token: str) -> tuple[User, AuthSession] | None:
     """The user and session behind a live, unrevoked, unexpired token."""
-    stmt = (
-        select(User, AuthSession)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.token_hash == security.hash_token(token),
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > utcnow(),
-            User.deleted_at.is_(None),
-        )
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    params = {"token_hash": security.hash_token(token), "now": utcnow()}
+    row = (await session.execute(_LIVE_SESSION, params)).one_or_none()
     return None if row is None else (row[0], row[1])
 
 

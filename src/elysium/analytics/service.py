@@ -54,7 +54,7 @@ async def _top_live_products(
         .order_by(measure.desc(), Product.slug)
         .limit(limit)
     )
-    return (await session.execute(stmt)).tuples().all()
+    return (await session.execute(stmt)).all()
 
 
 def _viewer(user_id: uuid.UUID | None, session_id: str | None) -> ColumnElement[bool]:

@@ -62,16 +62,12 @@ async def get_configuration(
     row = None
     if _CODE_PATTERN.fullmatch(code):
         row = (
-            (
-                await session.execute(
-                    select(SavedConfiguration, Product)
-                    .join(Product, Product.id == SavedConfiguration.product_id)
-                    .where(SavedConfiguration.code == code)
-                )
+            await session.execute(
+                select(SavedConfiguration, Product)
+                .join(Product, Product.id == SavedConfiguration.product_id)
+                .where(SavedConfiguration.code == code)
             )
-            .tuples()
-            .first()
-        )
+        ).first()
     if row is None:
         raise NotFoundError("There is no saved configuration with this code.")
     saved, product = row

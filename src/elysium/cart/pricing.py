@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.catalog.pricing import (
@@ -67,15 +67,18 @@ class PricedCart:
         return 0 if self.discount is None else self.discount.discount_pence
 
 
+_LINES = (
+    select(CartItem, Product)
+    .join(Product, Product.id == CartItem.product_id)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(CartItem.created_at, CartItem.id)
+)
+
+
 async def load_lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[CartItem, Product]]:
     """The cart's lines with their products, oldest first."""
-    rows = await session.execute(
-        select(CartItem, Product)
-        .join(Product, Product.id == CartItem.product_id)
-        .where(CartItem.cart_id == cart_id)
-        .order_by(CartItem.created_at, CartItem.id)
-    )
-    return [(item, product) for item, product in rows.tuples()]
+    rows = await session.execute(_LINES, {"cart_id": cart_id})
+    return [(item, product) for item, product in rows]
 
 
 def is_live(product: Product) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,16 +71,33 @@ def _usable_token(token: str | None) -> str | None:
     return token if token and len(token) <= MAX_TOKEN_LENGTH else None
 
 
+def _locked(stmt: Select[Cart]) -> Select[Cart]:
+    return stmt.with_for_update().execution_options(populate_existing=True)
+
+
+# Built once: carts are read on every cart request and every checkout.
+_USER_CART = select(Cart).where(Cart.user_id == bindparam("user_id"))
+_GUEST_CART = select(Cart).where(
+    Cart.token_hash == bindparam("token_hash"), Cart.expires_at > bindparam("now")
+)
+_CART_QUERIES: dict[tuple[bool, bool], Select[Cart]] = {
+    (True, False): _USER_CART,
+    (True, True): _locked(_USER_CART),
+    (False, False): _GUEST_CART,
+    (False, True): _locked(_GUEST_CART),
+}
+
+
 async def _find_cart(session: AsyncSession, owner: CartOwner, *, lock: bool) -> Cart | None:
+    params: dict[str, object]
     if owner.user_id is not None:
-        stmt = select(Cart).where(Cart.user_id == owner.user_id)
+        params = {"user_id": owner.user_id}
     elif token := _usable_token(owner.cart_token):
-        stmt = select(Cart).where(Cart.token_hash == hash_token(token), Cart.expires_at > utcnow())
+        params = {"token_hash": hash_token(token), "now": utcnow()}
     else:
         return None
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return await session.scalar(stmt)
+    stmt = _CART_QUERIES[(owner.user_id is not None, lock)]
+    return await session.scalar(stmt, params)
 
 
 async def _user_cart(session: AsyncSession, user_id: uuid.UUID) -> Cart:
@@ -363,12 +380,17 @@ async def checkout_snapshot(session: AsyncSession, user_id: uuid.UUID) -> CartSn
     return CartSnapshot(cart.id, lines, subtotal, cart.coupon_code, discount)
 
 
+_EMPTY_CART = (
+    update(Cart)
+    .where(Cart.id == bindparam("cart_id"))
+    .values(coupon_code=None, updated_at=bindparam("now"))
+    .add_cte(delete(CartItem).where(CartItem.cart_id == bindparam("cart_id")).cte("emptied"))
+)
+
+
 async def empty_cart(session: AsyncSession, cart_id: uuid.UUID) -> None:
     """Remove every line of a cart and its coupon (after an order was placed from it)."""
-    await session.execute(delete(CartItem).where(CartItem.cart_id == cart_id))
-    await session.execute(
-        update(Cart).where(Cart.id == cart_id).values(coupon_code=None, updated_at=utcnow())
-    )
+    await session.execute(_EMPTY_CART, {"cart_id": cart_id, "now": utcnow()})
 
 
 # --- rendering ----------------------------------------------------------------------------------

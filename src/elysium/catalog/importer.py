@@ -188,4 +188,4 @@ async def soft_delete_missing(session: AsyncSession, live_ids: set[str]) -> int:
 async def collection_slugs_by_id(session: AsyncSession) -> dict[str, str]:
     """Sanity id -> slug of every stored collection, to resolve product references."""
     rows = await session.execute(select(Collection.sanity_id, Collection.slug))
-    return dict(rows.tuples().all())
+    return dict(rows.all())

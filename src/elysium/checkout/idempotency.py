@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.db import table_of
 from elysium.errors import ConflictError
 from elysium.models import IdempotencyKey
 
@@ -58,15 +59,29 @@ def request_fingerprint(scope: str, body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_KEYS = table_of(IdempotencyKey)
+_CLAIM = (
+    insert(_KEYS)
+    .values(
+        id=bindparam("id"),
+        user_id=bindparam("user_id"),
+        key=bindparam("key"),
+        request_hash=bindparam("request_hash"),
+    )
+    .on_conflict_do_nothing(index_elements=["user_id", "key"])
+    .returning(_KEYS.c.id)
+)
+_ANSWER = (
+    update(_KEYS)
+    .where(_KEYS.c.id == bindparam("row_id"))
+    .values(status_code=bindparam("status_code"), response=bindparam("response"))
+)
+
+
 async def claim_key(session: AsyncSession, user_id: uuid.UUID, key: str, fingerprint: str) -> Claim:
     """Take the key for this request, or return the answer it already has (409 if reused)."""
-    statement = (
-        insert(IdempotencyKey)
-        .values(id=uuid.uuid4(), user_id=user_id, key=key, request_hash=fingerprint)
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(IdempotencyKey.id)
-    )
-    row_id = (await session.execute(statement)).scalar_one_or_none()
+    params = {"id": uuid.uuid4(), "user_id": user_id, "key": key, "request_hash": fingerprint}
+    row_id = (await session.execute(_CLAIM, params)).scalar_one_or_none()
     if row_id is not None:
         return Claim(row_id=row_id, stored=None)
     row = await session.scalar(
@@ -86,8 +101,5 @@ async def save_answer(
     session: AsyncSession, row_id: uuid.UUID, status_code: int, body: dict[str, Any]
 ) -> None:
     """Store the answer to replay, in the same transaction as the work it describes."""
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == row_id)
-        .values(status_code=status_code, response=body)
-    )
+    params = {"row_id": row_id, "status_code": status_code, "response": body}
+    await session.execute(_ANSWER, params)

@@ -79,7 +79,7 @@ async def list_wishlist(
     after = decode_time_cursor(cursor)
     if after is not None:
         statement = statement.where(tuple_(WishlistItem.created_at, WishlistItem.id) < after)
-    rows = (await session.execute(statement.limit(limit + 1))).tuples().all()
+    rows = (await session.execute(statement.limit(limit + 1))).all()
     items = [
         await _read(session, _Entry(product, item.configuration, item.created_at))
         for item, product in rows[:limit]

@@ -129,7 +129,7 @@ async def _apply(
     )
     if row.stock_level != item.stock_level:
         delta = row.stock_level - item.stock_level
-        stock.move(
+        await stock.move(
             session, item, reason="import", delta=delta, actor_id=actor_id, note=f"line {row.line}"
         )
     if threshold is not None:

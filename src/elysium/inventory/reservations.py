@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.db import insert_new
 from elysium.errors import ConflictError, OutOfStockError
 from elysium.inventory import stock
 from elysium.inventory.stock import VariantRef
@@ -68,14 +69,12 @@ async def reserve(
     if short:  # expired holds still in `reserved` may be what makes them short
         await stock.lapse_expired(session, short, now)
     _refuse_if_short(demand, items)
-    held = [
-        _hold(
+    return [
+        await _hold(
             session, items[ref], want.quantity, owner_type, owner_id, expires_at, actor_id, reason
         )
         for ref, want in demand.items()
     ]
-    await session.flush()
-    return held
 
 
 def _check_request(
@@ -89,6 +88,19 @@ def _check_request(
         raise ValueError("quantities must be positive")
 
 
+# Built once: every checkout runs it.
+_LOCK_DEMANDED = (
+    select(StockItem, Product.made_to_order)
+    .join(Product, Product.id == StockItem.product_id)
+    .where(
+        tuple_(StockItem.product_id, StockItem.variant_key).in_(bindparam("refs", expanding=True))
+    )
+    .order_by(StockItem.id)
+    .with_for_update(of=StockItem)
+    .execution_options(populate_existing=True)
+)
+
+
 async def _lock_demand(
     session: AsyncSession, lines: Sequence[ReservationLine]
 ) -> tuple[dict[VariantRef, _Demand], dict[VariantRef, StockItem]]:
@@ -98,14 +110,7 @@ async def _lock_demand(
     without a stock row need a second look at their product.
     """
     demand = _summed(lines)
-    rows = await session.execute(
-        select(StockItem, Product.made_to_order)
-        .join(Product, Product.id == StockItem.product_id)
-        .where(tuple_(StockItem.product_id, StockItem.variant_key).in_(sorted(demand)))
-        .order_by(StockItem.id)
-        .with_for_update(of=StockItem)
-        .execution_options(populate_existing=True)
-    )
+    rows = await session.execute(_LOCK_DEMANDED, {"refs": sorted(demand)})
     items: dict[VariantRef, StockItem] = {}
     unlimited: set[uuid.UUID] = set()
     for item, made_to_order in rows:
@@ -151,7 +156,7 @@ def _refuse_if_short(demand: dict[VariantRef, _Demand], items: dict[VariantRef, 
         raise OutOfStockError(f"Not enough stock for: {names}.", extra={"lines": short})
 
 
-def _hold(
+async def _hold(
     session: AsyncSession,
     item: StockItem,
     quantity: int,
@@ -170,8 +175,8 @@ def _hold(
         reason=reason,
         expires_at=expires_at,
     )
-    session.add(reservation)
-    stock.move(
+    await insert_new(session, reservation)
+    await stock.move(
         session,
         item,
         reason="reserve",
@@ -223,7 +228,7 @@ async def release(
         if reservation.lapsed_at is not None:
             continue  # already given back when it lapsed
         released += reservation.quantity
-        stock.move(
+        await stock.move(
             session,
             items[reservation.stock_item_id],
             reason="release",
@@ -253,7 +258,7 @@ async def convert_to_sale(
     """
     taken, items = await _take_owned(session, owner_type, owner_id, counted_only=True)
     for reservation in taken:
-        stock.move(
+        await stock.move(
             session,
             items[reservation.stock_item_id],
             reason="sale",
@@ -288,7 +293,7 @@ async def release_staff_holds(
     for hold in holds:
         part = min(remaining, hold.quantity)
         await _shrink(session, hold, part)
-        stock.move(
+        await stock.move(
             session,
             item,
             reason="release",

@@ -228,7 +228,7 @@ async def update_stock(
     target = change.stock_level if change.stock_level is not None else before + (change.adjust or 0)
     await _make_room(session, item, target)
     reason = "set" if change.stock_level is not None else "adjust"
-    stock.move(
+    await stock.move(
         session, item, reason=reason, delta=target - before, actor_id=actor.id, note=change.reason
     )
     if change.low_stock_threshold is not None:

@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, delete, func, select, tuple_, update
+from sqlalchemy import ScalarSelect, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from elysium.db import insert_new, table_of
 from elysium.models import StockItem, StockMovement, StockReservation
 
 VariantRef = tuple[uuid.UUID, str]  # (product_id, variant_key)
@@ -75,7 +77,19 @@ async def ensure_and_lock_items(
     return await lock_items(session, refs)
 
 
-def move(
+_ITEMS = table_of(StockItem)
+_MOVE = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"))
+    .values(
+        stock_level=_ITEMS.c.stock_level + bindparam("delta"),
+        reserved=_ITEMS.c.reserved + bindparam("reserved_delta"),
+    )
+    .returning(_ITEMS.c.stock_level, _ITEMS.c.reserved)
+)
+
+
+async def move(
     session: AsyncSession,
     item: StockItem,
     *,
@@ -87,23 +101,28 @@ def move(
     reservation_id: uuid.UUID | None = None,
     note: str | None = None,
 ) -> None:
-    """Change a locked stock row and append the matching ledger row (written at the next flush)."""
-    item.stock_level += delta
-    item.reserved += reserved_delta
-    session.add(
-        StockMovement(
-            stock_item_id=item.id,
-            delta=delta,
-            reserved_delta=reserved_delta,
-            reason=reason,
-            actor_id=actor_id,
-            order_id=order_id,
-            reservation_id=reservation_id,
-            resulting_stock_level=item.stock_level,
-            resulting_reserved=item.reserved,
-            note=note,
-        )
+    """Change a locked stock row and append the matching ledger row, both written now.
+
+    One UPDATE ... RETURNING and one INSERT (no unit-of-work flush): this runs on every
+    checkout. `item` is given the stored levels.
+    """
+    params = {"item_id": item.id, "delta": delta, "reserved_delta": reserved_delta}
+    stored = (await session.execute(_MOVE, params)).one()
+    set_committed_value(item, "stock_level", stored.stock_level)
+    set_committed_value(item, "reserved", stored.reserved)
+    ledger_row = StockMovement(
+        stock_item_id=item.id,
+        delta=delta,
+        reserved_delta=reserved_delta,
+        reason=reason,
+        actor_id=actor_id,
+        order_id=order_id,
+        reservation_id=reservation_id,
+        resulting_stock_level=stored.stock_level,
+        resulting_reserved=stored.reserved,
+        note=note,
     )
+    await insert_new(session, ledger_row)
 
 
 def order_of(reservation: StockReservation) -> uuid.UUID | None:
@@ -131,11 +150,11 @@ async def lapse_expired(session: AsyncSession, items: Sequence[StockItem], now: 
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     for reservation in lapsed:
-        _expire(session, by_id[reservation.stock_item_id], reservation)
+        await _expire(session, by_id[reservation.stock_item_id], reservation)
 
 
-def _expire(session: AsyncSession, item: StockItem, reservation: StockReservation) -> None:
-    move(
+async def _expire(session: AsyncSession, item: StockItem, reservation: StockReservation) -> None:
+    await move(
         session,
         item,
         reason="expire",
@@ -171,6 +190,6 @@ async def expire_reservations(
     for reservation in expired:
         owners[(reservation.owner_type, reservation.owner_id)] = None
         if reservation.lapsed_at is None:
-            _expire(session, items[reservation.stock_item_id], reservation)
+            await _expire(session, items[reservation.stock_item_id], reservation)
     await session.flush()
     return list(owners)

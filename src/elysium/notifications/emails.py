@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings, get_settings
+from elysium.db import table_of
 from elysium.jobs import PermanentJobError, enqueue, job_session
 from elysium.kit.clock import utcnow
 from elysium.models import SentEmail, User
@@ -23,6 +24,8 @@ from elysium.notifications.email import (
     PermanentEmailError,
     TransientEmailError,
     build_backend,
+    check_address,
+    check_context,
     render_message,
 )
 
@@ -69,6 +72,14 @@ def _message(settings: Settings, email: SentEmail, context: Mapping[str, Any]) -
     )
 
 
+_SENT_EMAILS = table_of(SentEmail)
+_LOG_EMAIL = (
+    insert(_SENT_EMAILS)
+    .on_conflict_do_nothing(index_elements=[_SENT_EMAILS.c.idempotency_key])
+    .returning(_SENT_EMAILS.c.id)
+)
+
+
 async def send_email(
     session: AsyncSession,
     *,
@@ -79,19 +90,19 @@ async def send_email(
 ) -> None:
     """Log and queue one email in the caller's transaction; a repeated key is a no-op.
 
-    The template is rendered now, so a missing context key or bad address fails the caller
-    (UnknownTemplateError, jinja2.UndefinedError, ValueError) rather than the job.
+    The template and context are checked now (the job renders), so an unknown template, a
+    missing context key or a bad address fails the caller (UnknownTemplateError,
+    jinja2.UndefinedError, ValueError) rather than the job.
     """
-    stored = encode_context(context)
-    draft = SentEmail(to=to, template=template, idempotency_key=idempotency_key)
-    _message(get_settings(), draft, decode_context(stored))
-    stmt = (
-        insert(SentEmail)
-        .values(to=to, template=template, context=stored, idempotency_key=idempotency_key)
-        .on_conflict_do_nothing(index_elements=[SentEmail.idempotency_key])
-        .returning(SentEmail.id)
-    )
-    email_id = (await session.execute(stmt)).scalar_one_or_none()
+    check_context(template, context)
+    check_address(to)
+    row = {
+        "to": to,
+        "template": template,
+        "context": encode_context(context),
+        "idempotency_key": idempotency_key,
+    }
+    email_id = (await session.execute(_LOG_EMAIL, row)).scalar_one_or_none()
     if email_id is None:
         return
     await enqueue(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.db import insert_new
 from elysium.errors import NotFoundError
 from elysium.kit.clock import utcnow
 from elysium.kit.keyset import decode_time_cursor
@@ -25,8 +26,7 @@ async def notify_user(
 ) -> Notification:
     """Add a notification for `user_id` in the caller's transaction."""
     notification = Notification(user_id=user_id, kind=kind, title=title, body=body, data=data or {})
-    session.add(notification)
-    await session.flush()
+    await insert_new(session, notification)
     return notification
 
 

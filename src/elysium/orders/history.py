@@ -51,25 +51,22 @@ async def order_customer(session: AsyncSession, order: Order) -> User:
     return user
 
 
-def add_history(
-    session: AsyncSession,
+def history_entry(
     order: Order,
     *,
     by: str,
     actor_id: uuid.UUID | None,
     note: str | None,
     at: datetime | None = None,
-) -> None:
-    """Record the order's current status in its history."""
-    session.add(
-        OrderStatusChange(
-            order_id=order.id,
-            status=order.status,
-            at=at or utcnow(),
-            by=by,
-            actor_id=actor_id,
-            note=note,
-        )
+) -> OrderStatusChange:
+    """The history row recording the order's current status."""
+    return OrderStatusChange(
+        order_id=order.id,
+        status=order.status,
+        at=at or utcnow(),
+        by=by,
+        actor_id=actor_id,
+        note=note,
     )
 
 
@@ -85,5 +82,5 @@ async def move_order(
     """Change the (locked) order's status if the table allows it (else 409), with history."""
     ensure_transition(order.status, status)
     order.status = status
-    add_history(session, order, by=by, actor_id=actor_id, note=note)
+    session.add(history_entry(order, by=by, actor_id=actor_id, note=note))
     await session.flush()

@@ -223,7 +223,7 @@ async def _return_sold_units(
         if line.product_id is None:
             continue
         item = items[(line.product_id, line.variant_key)]
-        stock.move(
+        await stock.move(
             session,
             item,
             reason="return",

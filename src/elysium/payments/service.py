@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.audit.service import record_event
 from elysium.config import Settings
+from elysium.db import table_of
 from elysium.inventory.service import convert_to_sale, release
 from elysium.kit.clock import utcnow
 from elysium.models import Order, Payment
@@ -132,21 +133,23 @@ async def _ask_gateway(
     )
 
 
+_NEW_PAYMENT = insert(table_of(Payment)).on_conflict_do_nothing(
+    index_elements=["provider_payment_id"]
+)
+
+
 async def _record_payment(session: AsyncSession, order: Order, result: PaymentIntentResult) -> None:
     """Remember the payment; a webhook that got here first already wrote it, and wins."""
-    await session.execute(
-        insert(Payment)
-        .values(
-            id=uuid.uuid4(),
-            order_id=order.id,
-            provider=result.provider,
-            provider_payment_id=result.intent_id or bank_reference(order),
-            amount_pence=result.amount_pence,
-            currency=result.currency,
-            status="pending",
-        )
-        .on_conflict_do_nothing(index_elements=["provider_payment_id"])
-    )
+    row = {
+        "id": uuid.uuid4(),
+        "order_id": order.id,
+        "provider": result.provider,
+        "provider_payment_id": result.intent_id or bank_reference(order),
+        "amount_pence": result.amount_pence,
+        "currency": result.currency,
+        "status": "pending",
+    }
+    await session.execute(_NEW_PAYMENT, row)
 
 
 def payment_read(result: PaymentIntentResult) -> PaymentRead:
@@ -230,7 +233,7 @@ async def _settle_payment_row(
 ) -> tuple[Payment, bool]:
     """Mark the payment succeeded (creating it if needed); True when it already was."""
     await session.execute(
-        insert(Payment)
+        insert(table_of(Payment))
         .values(
             id=uuid.uuid4(),
             order_id=order.id,

@@ -79,7 +79,7 @@ async def list_product_reviews(
     if after is not None:
         stmt = stmt.where(tuple_(Review.created_at, Review.id) < after)
     stmt = stmt.order_by(Review.created_at.desc(), Review.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).tuples())
+    rows = list(await session.execute(stmt))
     page, next_cursor = page_of(rows, limit, lambda row: (row[0].created_at, row[0].id))
     items = [
         PublicReview(
@@ -118,7 +118,7 @@ async def list_reviews_for_moderation(
     if after is not None:
         stmt = stmt.where(tuple_(Review.created_at, Review.id) > after)
     stmt = stmt.order_by(Review.created_at, Review.id).limit(limit + 1)
-    rows = list((await session.execute(stmt)).tuples())
+    rows = list(await session.execute(stmt))
     page, next_cursor = page_of(rows, limit, lambda row: (row[0].created_at, row[0].id))
     return Page(items=[_admin_read(r, slug) for r, slug in page], next_cursor=next_cursor)
 

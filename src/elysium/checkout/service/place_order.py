@@ -22,13 +22,14 @@ from elysium.checkout.pricing import OrderTotals, order_totals
 from elysium.checkout.schemas import CheckoutRequest
 from elysium.checkout.shipping import ShippingOption, choose_shipping
 from elysium.config import Settings
+from elysium.db import insert_new
 from elysium.errors import NotFoundError
 from elysium.inventory.service import ReservationLine, reserve
 from elysium.kit.clock import utcnow
 from elysium.models import Address, Order, OrderItem, User
 from elysium.models.order import order_number_seq
 from elysium.orders import events
-from elysium.orders.history import actor_label, add_history
+from elysium.orders.history import actor_label, history_entry
 from elysium.orders.schemas import OrderRead, StatusChangeRead
 from elysium.orders.service import order_read
 from elysium.orders.state import PENDING
@@ -202,17 +203,10 @@ async def place_order(
     draft = await _draft(session, settings, user, request)
     order = await _new_order(session, settings, user, draft, provider)
     items = _order_lines(order, draft.snapshot.lines)
-    session.add(order)
-    session.add_all(items)
-    add_history(
-        session,
-        order,
-        by=actor_label(user),
-        actor_id=user.id,
-        note="Order placed",
-        at=order.created_at,
+    placed = history_entry(
+        order, by=actor_label(user), actor_id=user.id, note="Order placed", at=order.created_at
     )
-    await session.flush()
+    await insert_new(session, order, *items, placed)
     if draft.snapshot.discount is not None:
         await redeem_coupon(
             session, draft.snapshot.discount.coupon_id, user_id=user.id, order_id=order.id

@@ -11,11 +11,12 @@ from elysium.notifications.email.backends import (
     TransientEmailError,
     build_backend,
 )
-from elysium.notifications.email.message import EmailMessage
+from elysium.notifications.email.message import EmailMessage, check_address
 from elysium.notifications.email.templates import (
     TEMPLATE_NAMES,
     RenderedEmail,
     UnknownTemplateError,
+    check_context,
     render_email,
     render_message,
 )
@@ -34,6 +35,8 @@ __all__ = [
     "TransientEmailError",
     "UnknownTemplateError",
     "build_backend",
+    "check_address",
+    "check_context",
     "render_email",
     "render_message",
 ]

@@ -40,8 +40,7 @@ class EmailMessage:
             value = getattr(self, name)
             if value is not None and ("\r" in value or "\n" in value):
                 raise ValueError(f"{name} must be a single line")
-        if "@" not in parseaddr(self.to)[1]:
-            raise ValueError(f"not an email address: {self.to!r}")
+        check_address(self.to)
         if not _IDEMPOTENCY_KEY.fullmatch(self.idempotency_key):
             raise ValueError("idempotency_key must be 1-256 visible ASCII characters")
         for key, value in self.tags.items():
@@ -75,3 +74,9 @@ def to_mime(message: EmailMessage, *, sent_at: datetime | None = None) -> MimeMe
     mime.set_content(message.text, cte="quoted-printable")
     mime.add_alternative(message.html, subtype="html", cte="quoted-printable")
     return mime
+
+
+def check_address(to: str) -> None:
+    """ValueError unless `to` holds an email address."""
+    if "@" not in parseaddr(to)[1]:
+        raise ValueError(f"not an email address: {to!r}")

@@ -20,6 +20,9 @@ from jinja2 import (
     StrictUndefined,
     Template,
     Undefined,
+    UndefinedError,
+    meta,
+    nodes,
     select_autoescape,
 )
 
@@ -141,11 +144,55 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-def render_email(template: str, context: Mapping[str, Any]) -> RenderedEmail:
-    """Render one email; raises UnknownTemplateError, or UndefinedError for missing context."""
+def _require_known(template: str) -> None:
     if template not in TEMPLATE_NAMES:
         known = ", ".join(TEMPLATE_NAMES)
         raise UnknownTemplateError(f"no email template {template!r}; known: {known}")
+
+
+def _variables_of(env: Environment, file_name: str) -> set[str]:
+    """Top-level names a template file (and the files it extends or imports) needs; a name
+    tested with `is defined` is optional."""
+    assert env.loader is not None
+    source = env.loader.get_source(env, file_name)[0]
+    tree = env.parse(source)
+    optional = {
+        test.node.name
+        for test in tree.find_all(nodes.Test)
+        if test.name == "defined" and isinstance(test.node, nodes.Name)
+    }
+    declared = {i.target for i in tree.find_all(nodes.Import)} | {
+        a.target.name for a in tree.find_all(nodes.Assign) if isinstance(a.target, nodes.Name)
+    }
+    names = set(meta.find_undeclared_variables(tree)) - optional - declared
+    for referenced in meta.find_referenced_templates(tree):
+        if referenced is not None:
+            names |= _variables_of(env, referenced)
+    return names
+
+
+@cache
+def required_context(template: str) -> frozenset[str]:
+    """The context keys an email template needs (its HTML and text files, with their bases)."""
+    _require_known(template)
+    env = _environment()
+    names = _variables_of(env, f"{template}.html") | _variables_of(env, f"{template}.txt")
+    return frozenset(names - set(env.globals) - {"subject"})
+
+
+def check_context(template: str, context: Mapping[str, Any]) -> None:
+    """Fail fast, without rendering, on an unknown template or a missing context key.
+
+    Raises UnknownTemplateError or UndefinedError, as rendering would.
+    """
+    missing = sorted(required_context(template) - context.keys())
+    if missing:
+        raise UndefinedError(f"{template}: {', '.join(map(repr, missing))} is undefined")
+
+
+def render_email(template: str, context: Mapping[str, Any]) -> RenderedEmail:
+    """Render one email; raises UnknownTemplateError, or UndefinedError for missing context."""
+    _require_known(template)
     env = _environment()
     text_template = env.get_template(f"{template}.txt")
     subject = _render_subject(text_template, context)
