@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, MetaData, Table, func, insert, inspect
+from sqlalchemy import Column, ColumnDefault, DateTime, MetaData, Table, func, insert, inspect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -55,6 +57,7 @@ class SoftDelete:
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+@cache
 def table_of(model: type[Base]) -> Table:
     """The Core table of a mapped class: Core statements on it skip the ORM's per-call work."""
     table = inspect(model).local_table
@@ -89,21 +92,35 @@ async def insert_new(session: AsyncSession, *rows: Base) -> None:
                     setattr(row, _attribute_of(row, column), value)
 
 
-def _insert_values(row: Base) -> tuple[Table, dict[str, Any]]:
-    mapper = inspect(type(row))
-    table = table_of(type(row))
-    values: dict[str, Any] = {}
-    for attr in mapper.column_attrs:
+@dataclass(frozen=True, slots=True)
+class _ColumnPlan:
+    attribute: str
+    column: str
+    default: ColumnDefault | None
+
+
+@cache
+def _insert_plan(model: type[Base]) -> tuple[_ColumnPlan, ...]:
+    plans = []
+    for attr in inspect(model).column_attrs:
         column = attr.columns[0]
         default = column.default
-        if attr.key not in row.__dict__ and default is not None and not default.is_sequence:
-            if default.is_scalar:
-                setattr(row, attr.key, default.arg)
-            elif default.is_callable:
-                setattr(row, attr.key, default.arg(None))
-        if attr.key in row.__dict__:
-            values[column.key] = row.__dict__[attr.key]
-    return table, values
+        usable = isinstance(default, ColumnDefault) and (default.is_scalar or default.is_callable)
+        plans.append(_ColumnPlan(attr.key, column.key, default if usable else None))
+    return tuple(plans)
+
+
+def _insert_values(row: Base) -> tuple[Table, dict[str, Any]]:
+    """The row's column values, after setting Python-side defaults on unset attributes."""
+    values: dict[str, Any] = {}
+    state = row.__dict__
+    for plan in _insert_plan(type(row)):
+        if plan.attribute not in state and plan.default is not None:
+            value = plan.default.arg(None) if plan.default.is_callable else plan.default.arg
+            setattr(row, plan.attribute, value)
+        if plan.attribute in state:
+            values[plan.column] = state[plan.attribute]
+    return table_of(type(row)), values
 
 
 def _attribute_of(row: Base, column: Column[Any]) -> str:

@@ -54,9 +54,12 @@ def reservation_window(settings: Settings, provider: str) -> timedelta:
     return timedelta(minutes=settings.card_reservation_minutes)
 
 
+_NEXT_NUMBER = select(order_number_seq.next_value())
+
+
 async def next_order_number(session: AsyncSession, when: datetime) -> str:
     """`ELY-<year>-<6 digits>` from a PostgreSQL sequence: unique, never reused."""
-    number = await session.scalar(select(order_number_seq.next_value()))
+    number = await session.scalar(_NEXT_NUMBER)
     return f"ELY-{when.year}-{number:06d}"
 
 
