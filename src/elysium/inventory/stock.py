@@ -13,12 +13,23 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    ScalarSelect,
+    String,
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from elysium.db import insert_new, table_of
+from elysium.db import table_of
 from elysium.models import StockItem, StockMovement, StockReservation
 
 VariantRef = tuple[uuid.UUID, str]  # (product_id, variant_key)
@@ -78,14 +89,34 @@ async def ensure_and_lock_items(
 
 
 _ITEMS = table_of(StockItem)
-_MOVE = (
+_LEDGER = table_of(StockMovement)
+_MOVED = (
     update(_ITEMS)
     .where(_ITEMS.c.id == bindparam("item_id"))
     .values(
         stock_level=_ITEMS.c.stock_level + bindparam("delta"),
         reserved=_ITEMS.c.reserved + bindparam("reserved_delta"),
     )
-    .returning(_ITEMS.c.stock_level, _ITEMS.c.reserved)
+    .returning(_ITEMS.c.id, _ITEMS.c.stock_level, _ITEMS.c.reserved)
+    .cte("moved")
+)
+_LEDGER_VALUES = {
+    "stock_item_id": _MOVED.c.id,
+    "delta": bindparam("delta", type_=Integer),
+    "reserved_delta": bindparam("reserved_delta", type_=Integer),
+    "reason": bindparam("reason", type_=String),
+    "actor_id": bindparam("actor_id", type_=Uuid),
+    "order_id": bindparam("order_id", type_=Uuid),
+    "reservation_id": bindparam("reservation_id", type_=Uuid),
+    "resulting_stock_level": _MOVED.c.stock_level,
+    "resulting_reserved": _MOVED.c.reserved,
+    "note": bindparam("note", type_=String),
+}
+# One statement changes the levels and appends the ledger row that records them.
+_MOVE = (
+    insert(_LEDGER)
+    .from_select(list(_LEDGER_VALUES), select(*_LEDGER_VALUES.values()))
+    .returning(_LEDGER.c.resulting_stock_level, _LEDGER.c.resulting_reserved)
 )
 
 
@@ -101,28 +132,23 @@ async def move(
     reservation_id: uuid.UUID | None = None,
     note: str | None = None,
 ) -> None:
-    """Change a locked stock row and append the matching ledger row, both written now.
+    """Change a locked stock row and append the matching ledger row, in one statement.
 
-    One UPDATE ... RETURNING and one INSERT (no unit-of-work flush): this runs on every
-    checkout. `item` is given the stored levels.
+    `item` is given the stored levels (no unit-of-work flush: this runs on every checkout).
     """
-    params = {"item_id": item.id, "delta": delta, "reserved_delta": reserved_delta}
+    params = {
+        "item_id": item.id,
+        "delta": delta,
+        "reserved_delta": reserved_delta,
+        "reason": reason,
+        "actor_id": actor_id,
+        "order_id": order_id,
+        "reservation_id": reservation_id,
+        "note": note,
+    }
     stored = (await session.execute(_MOVE, params)).one()
-    set_committed_value(item, "stock_level", stored.stock_level)
-    set_committed_value(item, "reserved", stored.reserved)
-    ledger_row = StockMovement(
-        stock_item_id=item.id,
-        delta=delta,
-        reserved_delta=reserved_delta,
-        reason=reason,
-        actor_id=actor_id,
-        order_id=order_id,
-        reservation_id=reservation_id,
-        resulting_stock_level=stored.stock_level,
-        resulting_reserved=stored.reserved,
-        note=note,
-    )
-    await insert_new(session, ledger_row)
+    set_committed_value(item, "stock_level", stored.resulting_stock_level)
+    set_committed_value(item, "reserved", stored.resulting_reserved)
 
 
 def order_of(reservation: StockReservation) -> uuid.UUID | None:
