@@ -52,7 +52,10 @@ async def book_consultation(
 
 @router.delete("/api/consultations/{consultation_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel_consultation(
-    consultation_id: uuid.UUID, user: CurrentUser, session: SessionDep
+    consultation_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> None:
-    """Cancel one of your bookings; the slot becomes free again. Another client's is 404."""
-    await service.cancel_consultation(session, user, consultation_id)
+    """Cancel one of your bookings; the slot becomes free again and you are emailed.
+
+    Another client's is 404; cancelling a cancelled booking again is a harmless 204.
+    """
+    await service.cancel_consultation(session, settings, user, consultation_id)

@@ -96,24 +96,46 @@ async def book_consultation(
     return ConsultationRead.model_validate(booking)
 
 
-async def _confirm(
-    session: AsyncSession, settings: Settings, user: User, booking: Consultation
+async def _email_client(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    booking: Consultation,
+    template: str,
+    **extra: object,
 ) -> None:
-    """Queue the confirmation email and add the in-app notice."""
-    base = settings.public_base_url.rstrip("/")
+    """Queue `template` about `booking` to its client; once per booking and template."""
     context = {
         "customer_name": user.name or "Client",
         "starts_at": booking.starts_at,
-        "duration_minutes": settings.consultation_slot_minutes,
-        "location": settings.atelier_address,
-        "manage_url": f"{base}/account/consultations",
+        **extra,
     }
     await send_email(
         session,
         to=user.email,
-        template="consultation_confirmed",
+        template=template,
         context=context,
-        idempotency_key=f"consultation-confirmed:{booking.id}",
+        idempotency_key=f"{template.replace('_', '-')}:{booking.id}",
+    )
+
+
+def _account_url(settings: Settings) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/account/consultations"
+
+
+async def _confirm(
+    session: AsyncSession, settings: Settings, user: User, booking: Consultation
+) -> None:
+    """Queue the confirmation email and add the in-app notice."""
+    await _email_client(
+        session,
+        settings,
+        user,
+        booking,
+        "consultation_confirmed",
+        duration_minutes=settings.consultation_slot_minutes,
+        location=settings.atelier_address,
+        manage_url=_account_url(settings),
     )
     await notify_user(
         session,
@@ -140,9 +162,10 @@ async def list_consultations(
 
 
 async def cancel_consultation(
-    session: AsyncSession, user: User, consultation_id: uuid.UUID
+    session: AsyncSession, settings: Settings, user: User, consultation_id: uuid.UUID
 ) -> None:
-    """Cancel one of the user's bookings, freeing the slot; another user's is 404."""
+    """Cancel one of the user's bookings, freeing the slot, and queue the client's email;
+    another user's is 404, cancelling again changes nothing."""
     booking = await session.get(Consultation, consultation_id, with_for_update=True)
     if booking is None or booking.user_id != user.id:
         raise NotFoundError("No such consultation.")
@@ -152,6 +175,9 @@ async def cancel_consultation(
         raise ConflictError("This consultation has already taken place.")
     booking.cancelled_at = utcnow()
     await session.flush()
+    await _email_client(
+        session, settings, user, booking, "consultation_cancelled", book_url=_account_url(settings)
+    )
 
 
 REMINDER_LEAD = timedelta(hours=24)
