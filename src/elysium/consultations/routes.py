@@ -7,9 +7,15 @@ from datetime import date
 
 from fastapi import APIRouter, Query, status
 
-from elysium.accounts.deps import CurrentUser, SettingsDep
+from elysium.accounts.deps import CurrentUser, SettingsDep, StaffUser
 from elysium.consultations import service
-from elysium.consultations.schemas import ConsultationCreate, ConsultationRead, Slots
+from elysium.consultations.schemas import (
+    ConsultationAdminRead,
+    ConsultationCreate,
+    ConsultationRead,
+    ConsultationStatus,
+    Slots,
+)
 from elysium.db import SessionDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
@@ -59,3 +65,20 @@ async def cancel_consultation(
     Another client's is 404; cancelling a cancelled booking again is a harmless 204.
     """
     await service.cancel_consultation(session, settings, user, consultation_id)
+
+
+@router.get("/api/admin/consultations")
+async def list_all_consultations(
+    staff: StaffUser,
+    session: SessionDep,
+    status_filter: ConsultationStatus | None = Query(
+        None, alias="status", description="Only bookings in this status."
+    ),
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Page[ConsultationAdminRead]:
+    """Every client's consultation bookings, past and upcoming, latest slot first (staff only).
+
+    Each comes with the client's id, email and name.
+    """
+    return await service.list_all_consultations(session, status_filter, limit, cursor)
