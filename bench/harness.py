@@ -304,7 +304,8 @@ class KeepAliveClient:
         self, method: str, path: str, headers: dict[str, str], body: object = None
     ) -> tuple[int, bytes]:
         """Send one request; returns the status code and the body."""
-        assert self._reader is not None and self._writer is not None
+        assert self._reader is not None
+        assert self._writer is not None
         payload = b"" if body is None else json.dumps(body).encode()
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host}:{self._port}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
