@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from elysium.accounts.service import create_user
 from elysium.catalog.pricing import product_spec_from_sanity
-from elysium.models import Product, SentEmail
+from elysium.kit.clock import utcnow
+from elysium.models import Consultation, Product, SentEmail
 
 DEFAULT_PASSWORD = "velvet-sapphire-2026"
 
@@ -266,3 +267,31 @@ async def queued_emails(app: FastAPI, template: str) -> list[SentEmail]:
     async with app.state.sessionmaker() as session:
         stmt = select(SentEmail).where(SentEmail.template == template)
         return list(await session.scalars(stmt.order_by(SentEmail.created_at)))
+
+
+# --- engagement: consultations ----------------------------------------------------------------
+
+
+async def book_next_free_slot(client: AsyncClient, account: Account, topic: str) -> dict[str, Any]:
+    """Book the first free consultation slot through the API; returns the booking."""
+    slots = (await client.get("/api/consultations/slots")).json()["items"]
+    body = {"starts_at": slots[0]["starts_at"], "topic": topic}
+    response = await client.post("/api/consultations", json=body, headers=account.headers)
+    assert response.status_code == 201, response.text
+    booking: dict[str, Any] = response.json()
+    return booking
+
+
+async def past_consultation(app: FastAPI, account: Account, days_ago: int, topic: str) -> str:
+    """A booking that has already taken place (the API refuses to book the past); its id."""
+    starts = utcnow().replace(microsecond=0) - timedelta(days=days_ago)
+    booking = Consultation(
+        id=uuid.uuid4(),
+        user_id=uuid.UUID(account.id),
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        topic=topic,
+    )
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(booking)
+    return str(booking.id)

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     session_retention_days: int = 30
     email_retention_days: int = 365
     notification_retention_days: int = 365
+    # at least the trending window (7 days), so purging never changes the trending list
+    product_view_retention_days: int = Field(default=180, ge=7, le=3650)
 
     atelier_timezone: str = "Europe/London"
     atelier_open_days: Annotated[list[int], NoDecode] = Field(

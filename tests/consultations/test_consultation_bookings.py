@@ -12,8 +12,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 
-from elysium.models import Consultation
+from elysium.models import Consultation, SentEmail
 from factories import Account, queued_emails, register_customer
+from job_helpers import run_jobs
 
 LONDON = ZoneInfo("Europe/London")
 OPEN_DAYS = {2, 3, 4, 5, 6}  # the default: Tuesday to Saturday, 10:00 to 18:00, 60 minutes
@@ -190,6 +191,31 @@ async def test_cancelling_frees_the_slot_and_only_the_owner_may(client: AsyncCli
     assert unknown.status_code == 404
     bad_id = await client.delete("/api/consultations/not-an-id", headers=owner.headers)
     assert bad_id.status_code == 422
+
+
+async def test_cancelling_emails_the_client_exactly_once(app: FastAPI, client: AsyncClient) -> None:
+    owner, stranger = await customer(client), await customer(client)
+    slot = at(open_day(), 15)
+    booking = (await book(client, owner, slot)).json()
+    path = f"/api/consultations/{booking['id']}"
+    assert (await client.delete(path, headers=stranger.headers)).status_code == 404
+    assert await queued_emails(app, "consultation_cancelled") == []
+
+    twice = await asyncio.gather(*(client.delete(path, headers=owner.headers) for _ in range(2)))
+    assert [r.status_code for r in twice] == [204, 204]
+    assert (await client.delete(path, headers=owner.headers)).status_code == 204
+
+    [email] = await queued_emails(app, "consultation_cancelled")
+    assert email.to == owner.email
+    assert email.idempotency_key == f"consultation-cancelled:{booking['id']}"
+    assert email.context is not None
+    assert email.context["starts_at"] == {"$datetime": slot.astimezone(UTC).isoformat()}
+    assert email.context["book_url"].endswith("/account/consultations")
+    await run_jobs()
+    async with app.state.sessionmaker() as session:
+        sent = await session.get(SentEmail, email.id)
+    assert sent is not None
+    assert (sent.status, sent.attempts) == ("sent", 1)
 
 
 async def test_a_client_may_hold_three_upcoming_bookings(client: AsyncClient) -> None:

@@ -132,6 +132,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "location": "The ELYSIUM Atelier, Mayfair, London",
         "manage_url": "https://elysium.example/account/consultations/7",
     },
+    "consultation_cancelled": {
+        "customer_name": "Ada Lovelace",
+        "starts_at": datetime(2026, 7, 1, 13, 30, tzinfo=UTC),
+        "book_url": "https://elysium.example/account/consultations",
+    },
     "low_stock_digest": {
         "generated_at": datetime(2026, 1, 15, 7, 0, tzinfo=UTC),
         "admin_url": "https://elysium.example/admin/inventory",
@@ -226,6 +231,15 @@ def test_consultation_time_is_london_wall_time() -> None:
     # 13:30 UTC on 1 July is 14:30 British Summer Time.
     assert "Wednesday 1 July 2026, 14:30 BST" in rendered.text
     assert rendered.subject == "Your ELYSIUM consultation on 1 July 2026"
+
+
+def test_consultation_cancellation_names_the_slot_in_london_time() -> None:
+    rendered = render_email("consultation_cancelled", CONTEXTS["consultation_cancelled"])
+
+    assert rendered.subject == "Your ELYSIUM consultation on 1 July 2026 is cancelled"
+    for body in (rendered.html, rendered.text):
+        assert "Wednesday 1 July 2026, 14:30 BST" in body
+        assert "https://elysium.example/account/consultations" in body
 
 
 def test_low_stock_digest_lists_every_variant() -> None:

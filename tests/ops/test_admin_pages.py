@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from factories import DEFAULT_PASSWORD, make_account, register_customer
+from factories import (
+    DEFAULT_PASSWORD,
+    book_next_free_slot,
+    make_account,
+    past_consultation,
+    register_customer,
+)
 
 
 async def _sign_in(client: AsyncClient, email: str) -> int:
@@ -18,7 +26,13 @@ async def _sign_in(client: AsyncClient, email: str) -> int:
 
 
 async def test_pages_redirect_to_sign_in_when_signed_out(client: AsyncClient) -> None:
-    for path in ("/admin", "/admin/orders", "/admin/inventory", "/admin/jobs"):
+    for path in (
+        "/admin",
+        "/admin/orders",
+        "/admin/inventory",
+        "/admin/consultations",
+        "/admin/jobs",
+    ):
         response = await client.get(path)
         assert response.status_code == 303
         assert response.headers["location"] == "/admin/login"
@@ -31,12 +45,39 @@ async def test_staff_signs_in_and_sees_every_page(app: FastAPI, client: AsyncCli
     dashboard = await client.get("/admin")
     assert dashboard.status_code == 200
     assert "orders awaiting payment" in dashboard.text
-    for section in ("orders", "inventory", "bespoke", "reviews", "jobs"):
+    for section in ("orders", "inventory", "bespoke", "reviews", "consultations", "jobs"):
         page = await client.get(f"/admin/{section}")
         assert page.status_code == 200, section
     assert (await client.get("/admin/nothing-here")).status_code == 404
     assert (await client.post("/admin/logout")).status_code == 303
     assert (await client.get("/admin")).status_code == 303
+
+
+async def test_consultations_page_lists_upcoming_bookings_only(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    ada, grace = await register_customer(client), await register_customer(client)
+    await book_next_free_slot(client, ada, "Sapphire engagement ring")
+    cancelled = await book_next_free_slot(client, grace, "Pearl necklace")
+    path = f"/api/consultations/{cancelled['id']}"
+    assert (await client.delete(path, headers=grace.headers)).status_code == 204
+    await past_consultation(app, grace, days_ago=3, topic="Watch strap")
+    client.cookies.clear()
+    staff = await make_account(app, client, "staff")
+    assert await _sign_in(client, staff.email) == 303
+
+    page = await client.get("/admin/consultations")
+
+    assert page.status_code == 200
+    assert '<a href="/admin/consultations">Consultations</a>' in page.text
+    assert "Upcoming consultations" in page.text
+    assert "Sapphire engagement ring" in page.text
+    assert ada.email in page.text
+    assert re.search(r"\d{2}:00 (GMT|BST)</td>", page.text)  # London wall time
+    assert "Pearl necklace" not in page.text
+    assert "Watch strap" not in page.text
+    assert grace.email not in page.text
+    assert "None" not in page.text  # a booking without notes shows an empty cell
 
 
 async def test_customers_and_wrong_passwords_are_refused(client: AsyncClient) -> None:

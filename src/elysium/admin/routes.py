@@ -157,6 +157,11 @@ LISTS = {
         service.review_rows,
         ["product_slug", "rating", "title", "body", "created_at"],
     ),
+    "consultations": (
+        "Upcoming consultations",
+        service.consultation_rows,
+        ["starts_at", "customer_name", "customer_email", "topic", "notes"],
+    ),
     "jobs": (
         "Failed jobs",
         service.failed_job_rows,

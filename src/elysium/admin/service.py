@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.background.service import list_jobs
 from elysium.bespoke.service import list_enquiries
+from elysium.consultations.service import upcoming_consultations
 from elysium.inventory.service import low_stock
+from elysium.notifications.email.templates import format_london_datetime
 from elysium.orders.service import list_all_orders
 from elysium.reviews.service import list_reviews_for_moderation
 
@@ -49,3 +51,11 @@ async def review_rows(session: AsyncSession) -> list[dict[str, Any]]:
 async def failed_job_rows(session: AsyncSession) -> list[dict[str, Any]]:
     """Jobs that used up their retries."""
     return (await list_jobs(session, "failed", limit=COUNT_CAP, cursor=None))[0]
+
+
+async def consultation_rows(session: AsyncSession) -> list[dict[str, Any]]:
+    """Booked consultations still to come, soonest first, in London time."""
+    return [
+        row.model_dump(mode="json") | {"starts_at": format_london_datetime(row.starts_at)}
+        for row in await upcoming_consultations(session, COUNT_CAP)
+    ]

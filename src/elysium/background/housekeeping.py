@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, text, update
+from sqlalchemy import Delete, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings
 from elysium.inventory.schemas import LowStockRead
 from elysium.inventory.service import low_stock
 from elysium.kit.clock import utcnow
-from elysium.models import AuthSession, JobError, Notification, SentEmail
+from elysium.models import AuthSession, Cart, JobError, Notification, ProductView, SentEmail
 from elysium.notifications.emails import notify_staff
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,37 @@ async def apply_retention(session: AsyncSession, settings: Settings) -> dict[str
         "notifications": int(notices.rowcount or 0),  # type: ignore[attr-defined]
         "job_errors": int(errors.rowcount or 0),  # type: ignore[attr-defined]
     }
+
+
+async def delete_product_views_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` product views older than `cutoff`; the count deleted.
+
+    Rows another purge holds are skipped, so concurrent runs never wait on each other.
+    """
+    batch = (
+        select(ProductView.id)
+        .where(ProductView.viewed_at < cutoff)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return await _delete_batch(session, delete(ProductView).where(ProductView.id.in_(batch)))
+
+
+async def delete_expired_guest_carts(session: AsyncSession, limit: int) -> int:
+    """Delete up to `limit` guest carts past their expiry (their lines go with them by
+    cascade); the count deleted. An expired cart is never read again, so none is lost."""
+    batch = (
+        select(Cart.id)
+        .where(Cart.user_id.is_(None), Cart.expires_at < utcnow())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return await _delete_batch(session, delete(Cart).where(Cart.id.in_(batch)))
+
+
+async def _delete_batch(session: AsyncSession, statement: Delete) -> int:
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _low_stock_row(item: LowStockRead) -> dict[str, Any]:

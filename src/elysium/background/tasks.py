@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from procrastinate import JobContext
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.background import housekeeping
 from elysium.config import get_settings
 from elysium.consultations.service import send_due_reminders
 from elysium.inventory.reservations import expire_reservations
 from elysium.jobs import job_app, job_engine, job_session
+from elysium.kit.clock import utcnow
 from elysium.kit.ratelimit import delete_expired_rate_events
 from elysium.orders.service import expire_unpaid_orders
 
 log = logging.getLogger(__name__)
+
+PURGE_BATCH_ROWS = 5000
 
 
 @job_app.periodic(cron="* * * * *")
@@ -79,3 +85,38 @@ async def apply_data_retention(context: JobContext, timestamp: int) -> None:
         nb_hours=settings.job_retention_days * 24, include_cancelled=True, include_aborted=True
     )
     log.info("data retention applied: %s", counts)
+
+
+async def _delete_in_batches(
+    delete_batch: Callable[[AsyncSession, int], Awaitable[int]], batch_size: int
+) -> int:
+    """Run `delete_batch` in one short transaction after another until a batch comes back
+    short, so a large purge never holds its row locks for long; the total deleted."""
+    total = 0
+    while True:
+        async with job_session() as session:
+            removed = await delete_batch(session, batch_size)
+        total += removed
+        if removed < batch_size:
+            return total
+
+
+@job_app.periodic(cron="45 3 * * *")
+@job_app.task(
+    name="purge_old_views_and_guest_carts",
+    queue="maintenance",
+    queueing_lock="purge_old_views_and_guest_carts",
+)
+async def purge_old_views_and_guest_carts(
+    timestamp: int, batch_size: int = PURGE_BATCH_ROWS
+) -> None:
+    """Delete product views older than PRODUCT_VIEW_RETENTION_DAYS and expired guest carts
+    (with their lines), in batches."""
+    keep = timedelta(days=get_settings().product_view_retention_days)
+    cutoff = utcnow() - keep
+    views = await _delete_in_batches(
+        lambda session, n: housekeeping.delete_product_views_before(session, cutoff, n),
+        batch_size,
+    )
+    carts = await _delete_in_batches(housekeeping.delete_expired_guest_carts, batch_size)
+    log.info("purged %d old product views and %d expired guest carts", views, carts)

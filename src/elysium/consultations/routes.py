@@ -7,9 +7,15 @@ from datetime import date
 
 from fastapi import APIRouter, Query, status
 
-from elysium.accounts.deps import CurrentUser, SettingsDep
+from elysium.accounts.deps import CurrentUser, SettingsDep, StaffUser
 from elysium.consultations import service
-from elysium.consultations.schemas import ConsultationCreate, ConsultationRead, Slots
+from elysium.consultations.schemas import (
+    ConsultationAdminRead,
+    ConsultationCreate,
+    ConsultationRead,
+    ConsultationStatus,
+    Slots,
+)
 from elysium.db import SessionDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
@@ -52,7 +58,27 @@ async def book_consultation(
 
 @router.delete("/api/consultations/{consultation_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel_consultation(
-    consultation_id: uuid.UUID, user: CurrentUser, session: SessionDep
+    consultation_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> None:
-    """Cancel one of your bookings; the slot becomes free again. Another client's is 404."""
-    await service.cancel_consultation(session, user, consultation_id)
+    """Cancel one of your bookings; the slot becomes free again and you are emailed.
+
+    Another client's is 404; cancelling a cancelled booking again is a harmless 204.
+    """
+    await service.cancel_consultation(session, settings, user, consultation_id)
+
+
+@router.get("/api/admin/consultations")
+async def list_all_consultations(
+    staff: StaffUser,
+    session: SessionDep,
+    status_filter: ConsultationStatus | None = Query(
+        None, alias="status", description="Only bookings in this status."
+    ),
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Page[ConsultationAdminRead]:
+    """Every client's consultation bookings, past and upcoming, latest slot first (staff only).
+
+    Each comes with the client's id, email and name.
+    """
+    return await service.list_all_consultations(session, status_filter, limit, cursor)

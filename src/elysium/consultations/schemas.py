@@ -35,6 +35,9 @@ class ConsultationCreate(Strict):
     notes: Notes | None = None
 
 
+ConsultationStatus = Literal["booked", "cancelled"]
+
+
 class ConsultationRead(BaseModel):
     """A booking; `status` is `cancelled` once cancelled."""
 
@@ -45,6 +48,14 @@ class ConsultationRead(BaseModel):
     ends_at: datetime
     topic: str
     notes: str | None
-    status: Literal["booked", "cancelled"]
+    status: ConsultationStatus
     cancelled_at: datetime | None
     created_at: datetime
+
+
+class ConsultationAdminRead(ConsultationRead):
+    """A booking as staff see it: with the client who made it."""
+
+    user_id: uuid.UUID
+    customer_email: str
+    customer_name: str | None

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import TypeVarTuple
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings
-from elysium.consultations.schemas import ConsultationCreate, ConsultationRead, Slot
+from elysium.consultations.schemas import (
+    ConsultationAdminRead,
+    ConsultationCreate,
+    ConsultationRead,
+    ConsultationStatus,
+    Slot,
+)
 from elysium.consultations.slots import AtelierHours, bookable_slots, slot_problem
 from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
 from elysium.kit.clock import utcnow
@@ -20,6 +27,8 @@ from elysium.models import Consultation, User
 from elysium.notifications.email.templates import format_london_datetime
 from elysium.notifications.emails import send_email
 from elysium.notifications.service import notify_user
+
+Ts = TypeVarTuple("Ts")
 
 DEFAULT_SPAN = timedelta(days=13)
 MAX_SPAN = timedelta(days=31)
@@ -96,24 +105,46 @@ async def book_consultation(
     return ConsultationRead.model_validate(booking)
 
 
-async def _confirm(
-    session: AsyncSession, settings: Settings, user: User, booking: Consultation
+async def _email_client(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    booking: Consultation,
+    template: str,
+    **extra: object,
 ) -> None:
-    """Queue the confirmation email and add the in-app notice."""
-    base = settings.public_base_url.rstrip("/")
+    """Queue `template` about `booking` to its client; once per booking and template."""
     context = {
         "customer_name": user.name or "Client",
         "starts_at": booking.starts_at,
-        "duration_minutes": settings.consultation_slot_minutes,
-        "location": settings.atelier_address,
-        "manage_url": f"{base}/account/consultations",
+        **extra,
     }
     await send_email(
         session,
         to=user.email,
-        template="consultation_confirmed",
+        template=template,
         context=context,
-        idempotency_key=f"consultation-confirmed:{booking.id}",
+        idempotency_key=f"{template.replace('_', '-')}:{booking.id}",
+    )
+
+
+def _account_url(settings: Settings) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/account/consultations"
+
+
+async def _confirm(
+    session: AsyncSession, settings: Settings, user: User, booking: Consultation
+) -> None:
+    """Queue the confirmation email and add the in-app notice."""
+    await _email_client(
+        session,
+        settings,
+        user,
+        booking,
+        "consultation_confirmed",
+        duration_minutes=settings.consultation_slot_minutes,
+        location=settings.atelier_address,
+        manage_url=_account_url(settings),
     )
     await notify_user(
         session,
@@ -125,24 +156,71 @@ async def _confirm(
     )
 
 
+def _latest_first(stmt: Select[*Ts], limit: int, cursor: str | None) -> Select[*Ts]:
+    """One keyset page (plus one row) of bookings, latest slot first."""
+    after = decode_time_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(tuple_(Consultation.starts_at, Consultation.id) < after)
+    return stmt.order_by(Consultation.starts_at.desc(), Consultation.id.desc()).limit(limit + 1)
+
+
 async def list_consultations(
     session: AsyncSession, user: User, limit: int, cursor: str | None
 ) -> Page[ConsultationRead]:
     """The user's bookings, cancelled ones included, latest slot first."""
-    stmt = select(Consultation).where(Consultation.user_id == user.id)
-    after = decode_time_cursor(cursor)
-    if after is not None:
-        stmt = stmt.where(tuple_(Consultation.starts_at, Consultation.id) < after)
-    stmt = stmt.order_by(Consultation.starts_at.desc(), Consultation.id.desc())
-    rows = list((await session.scalars(stmt.limit(limit + 1))).all())
+    stmt = _latest_first(select(Consultation).where(Consultation.user_id == user.id), limit, cursor)
+    rows = list((await session.scalars(stmt)).all())
     page, next_cursor = page_of(rows, limit, lambda c: (c.starts_at, c.id))
     return Page(items=[ConsultationRead.model_validate(c) for c in page], next_cursor=next_cursor)
 
 
+# --- the staff's view ---------------------------------------------------------------------
+
+_WITH_CLIENT = select(Consultation, User.email, User.name).join(
+    User, User.id == Consultation.user_id
+)
+
+
+def _admin_read(row: Row[Consultation, str, str | None]) -> ConsultationAdminRead:
+    booking, email, name = row
+    return ConsultationAdminRead(
+        **ConsultationRead.model_validate(booking).model_dump(),
+        user_id=booking.user_id,
+        customer_email=email,
+        customer_name=name,
+    )
+
+
+def _in_status(status: ConsultationStatus) -> ColumnElement[bool]:
+    cancelled = Consultation.cancelled_at
+    return cancelled.is_(None) if status == "booked" else cancelled.is_not(None)
+
+
+async def list_all_consultations(
+    session: AsyncSession, status: ConsultationStatus | None, limit: int, cursor: str | None
+) -> Page[ConsultationAdminRead]:
+    """Every client's bookings, past and upcoming, latest slot first (staff)."""
+    stmt = _WITH_CLIENT if status is None else _WITH_CLIENT.where(_in_status(status))
+    rows = list(await session.execute(_latest_first(stmt, limit, cursor)))
+    page, next_cursor = page_of(rows, limit, lambda row: (row[0].starts_at, row[0].id))
+    return Page(items=[_admin_read(row) for row in page], next_cursor=next_cursor)
+
+
+async def upcoming_consultations(session: AsyncSession, limit: int) -> list[ConsultationAdminRead]:
+    """Booked appointments still to come, soonest first (the atelier's diary)."""
+    stmt = (
+        _WITH_CLIENT.where(_in_status("booked"), Consultation.starts_at > utcnow())
+        .order_by(Consultation.starts_at, Consultation.id)
+        .limit(limit)
+    )
+    return [_admin_read(row) for row in await session.execute(stmt)]
+
+
 async def cancel_consultation(
-    session: AsyncSession, user: User, consultation_id: uuid.UUID
+    session: AsyncSession, settings: Settings, user: User, consultation_id: uuid.UUID
 ) -> None:
-    """Cancel one of the user's bookings, freeing the slot; another user's is 404."""
+    """Cancel one of the user's bookings, freeing the slot, and queue the client's email;
+    another user's is 404, cancelling again changes nothing."""
     booking = await session.get(Consultation, consultation_id, with_for_update=True)
     if booking is None or booking.user_id != user.id:
         raise NotFoundError("No such consultation.")
@@ -152,6 +230,9 @@ async def cancel_consultation(
         raise ConflictError("This consultation has already taken place.")
     booking.cancelled_at = utcnow()
     await session.flush()
+    await _email_client(
+        session, settings, user, booking, "consultation_cancelled", book_url=_account_url(settings)
+    )
 
 
 REMINDER_LEAD = timedelta(hours=24)

@@ -45,6 +45,7 @@ TEMPLATE_NAMES: Final = (
     "bespoke_enquiry_ack",
     "bespoke_enquiry_staff",
     "consultation_confirmed",
+    "consultation_cancelled",
     "low_stock_digest",
 )
 
