@@ -5,10 +5,10 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run serve worker migrate demo test lint format bench clean
+.PHONY: help install run serve worker migrate demo stop-db test lint format bench clean
 
 help:
-	@echo "make run | test | lint | format | bench | migrate | demo | clean"
+	@echo "make run | test | lint | format | bench | migrate | demo | stop-db | clean"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -34,6 +34,9 @@ migrate: install
 
 demo: install
 	$(RUN) elysium demo
+
+stop-db: install
+	$(RUN) elysium stop-db
 
 test: install
 	$(RUN) pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

