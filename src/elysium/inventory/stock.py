@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from elysium.catalog.cache import notify_catalog_changed
 from elysium.db import table_of
 from elysium.models import StockItem, StockMovement, StockReservation
 
@@ -135,6 +136,7 @@ async def move(
     """Change a locked stock row and append the matching ledger row, in one statement.
 
     `item` is given the stored levels (no unit-of-work flush: this runs on every checkout).
+    When the variant sells out or comes back, cached catalogue pages are dropped at commit.
     """
     params = {
         "item_id": item.id,
@@ -149,6 +151,9 @@ async def move(
     stored = (await session.execute(_MOVE, params)).one()
     set_committed_value(item, "stock_level", stored.resulting_stock_level)
     set_committed_value(item, "reserved", stored.resulting_reserved)
+    free_after = stored.resulting_stock_level - stored.resulting_reserved
+    if (free_after - delta + reserved_delta > 0) != (free_after > 0):
+        await notify_catalog_changed(session)  # sold out or back: `in_stock` on cached pages
 
 
 def order_of(reservation: StockReservation) -> uuid.UUID | None:
