@@ -227,6 +227,22 @@ async def test_invalid_configuration_is_422_naming_each_field(client: AsyncClien
     assert no_engraving.json()["errors"][0]["field"] == "configuration.engraving"
 
 
+async def test_a_refused_configuration_does_not_break_the_next_price(client: AsyncClient) -> None:
+    """The product pricing caches across requests must survive a request that failed (422)
+    after loading it (found by schemathesis against the demo catalogue: it was a 500)."""
+    refused = await client.post(
+        "/api/products/aurora-solitaire/price", json={"configuration": {"metal": "tin"}}
+    )
+    assert refused.status_code == 422
+    configuration = {"metal": "platinum", "carat": "1.00", "ring_size": "L"}
+    for _ in range(2):
+        priced = await client.post(
+            "/api/products/aurora-solitaire/price", json={"configuration": configuration}
+        )
+        assert priced.status_code == 200, priced.text
+        assert priced.json()["available"] is True
+
+
 @pytest.mark.parametrize(
     "body", [{}, {"configuration": "platinum"}, {"configuration": {}, "extra": 1}]
 )

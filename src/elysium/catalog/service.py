@@ -142,16 +142,24 @@ async def _in_stock(session: AsyncSession, products: Sequence[Product]) -> list[
 
 @dataclass(frozen=True, slots=True)
 class PriceableProduct:
-    """A product as pricing needs it, cached across requests and only ever read."""
+    """What pricing needs of a product, cached across requests: plain values, never an ORM
+    object (a later request's rollback would expire it, and it has no session to reload from)."""
 
-    product: Product
+    product_id: uuid.UUID
+    made_to_order: bool
     spec: ProductSpec
 
 
 async def priceable_product(session: AsyncSession, slug: str) -> PriceableProduct:
     """The live product `slug` as pricing sees it; NotFoundError when not live."""
     product = await get_product(session, slug)
-    return PriceableProduct(product, product_spec(product))
+    return PriceableProduct(product.id, product.made_to_order, product_spec(product))
+
+
+async def _variant_in_stock(session: AsyncSession, product_id: uuid.UUID, key: str) -> bool:
+    from elysium.inventory.service import variant_units  # it imports this module
+
+    return await variant_units(session, product_id, key) > 0
 
 
 async def quote_price(
@@ -159,17 +167,15 @@ async def quote_price(
 ) -> PriceRead:
     """The unit price, variant key and availability of a configuration."""
     cached = await cache.remember(("priceable", slug), lambda: priceable_product(session, slug))
-    product, spec = cached.product, cached.spec
     try:
-        priced = price_configuration(spec, configuration)
+        priced = price_configuration(cached.spec, configuration)
     except InvalidConfigurationError as exc:
         raise _invalid_configuration(exc) from exc
-    available = product.made_to_order
-    if not available:
-        [units] = await _stock_lookup(session, [(product, priced.variant_key)])
-        available = units is None or units > 0
+    available = cached.made_to_order or await _variant_in_stock(
+        session, cached.product_id, priced.variant_key
+    )
     return PriceRead(
-        unit_price=Money.from_pence(priced.unit_price_pence, spec.currency),
+        unit_price=Money.from_pence(priced.unit_price_pence, cached.spec.currency),
         variant_key=priced.variant_key,
         available=available,
         configuration=priced.normalized_configuration,

@@ -128,6 +128,13 @@ async def available_quantities(
     ]
 
 
+async def variant_units(session: AsyncSession, product_id: uuid.UUID, variant_key: str) -> int:
+    """Units of one stock-limited variant available now (0 without a stock row)."""
+    rows = await _stock_rows(session, [product_id])
+    free = (max(0, r.stock_level - r.reserved) for r in rows if r.variant_key == variant_key)
+    return next(free, 0)
+
+
 async def available_quantity(
     session: AsyncSession, product: Product, variant_key: str
 ) -> int | None:
