@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,12 +10,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from elysium.catalog.demo import load_demo_into
 from elysium.config import Settings
 from live_server import ROOT, start_live_server
 
 
 @pytest.fixture
 def live_server(settings: Settings, database_url: str) -> Iterator[str]:
+    """A real server over the demo catalogue, so fuzzing reaches real products and stock."""
+    asyncio.run(load_demo_into(database_url, only_if_empty=False))
     proc, base = start_live_server(database_url, {"ANONYMOUS_WRITES_PER_MINUTE": "100000"})
     try:
         yield base
