@@ -1,4 +1,4 @@
-"""Two real `elysium worker` processes on one database: every job runs exactly once."""
+"""Two real `elysium worker` processes on one database: both take jobs, each job runs once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from elysium.config import Settings
 from elysium.models import SentEmail
@@ -55,6 +55,33 @@ def _start_workers(database_url: str, outbox: Path, count: int) -> list[subproce
     return [subprocess.Popen(argv, env=env) for _ in range(count)]
 
 
+async def _last_worker_id(app: FastAPI) -> int:
+    async with app.state.engine.connect() as conn:
+        return int(await conn.scalar(text("SELECT max(id) FROM procrastinate_workers")) or 0)
+
+
+async def _wait_workers_registered(
+    app: FastAPI, after_id: int, count: int, within: float = 60
+) -> None:
+    query = text("SELECT count(*) FROM procrastinate_workers WHERE id > :after")
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async with app.state.engine.connect() as conn:
+            running = await conn.scalar(query, {"after": after_id})
+        if running == count:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{running} of {count} workers registered")
+
+
+async def _workers_that_sent(app: FastAPI) -> int:
+    """How many worker processes ran the email jobs (read while they still run: procrastinate
+    forgets a worker's id on its jobs when it stops)."""
+    query = text("SELECT count(DISTINCT worker_id) FROM procrastinate_jobs WHERE task_name = :task")
+    async with app.state.engine.connect() as conn:
+        return int(await conn.scalar(query, {"task": "deliver_email"}) or 0)
+
+
 def _written(outbox: Path) -> int:
     return len(list(outbox.glob("*.eml")))
 
@@ -62,10 +89,13 @@ def _written(outbox: Path) -> int:
 async def test_two_worker_processes_send_every_email_once(
     app: FastAPI, settings: Settings, database_url: str, tmp_path: Path
 ) -> None:
-    await _queue_emails(app)
+    before = await _last_worker_id(app)
     workers = _start_workers(database_url, tmp_path, count=2)
     try:
+        await _wait_workers_registered(app, before, 2)
+        await _queue_emails(app)
         await _wait_all_sent(app)
+        assert await _workers_that_sent(app) == 2
     finally:
         for proc in workers:
             proc.terminate()
