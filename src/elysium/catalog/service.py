@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
@@ -37,6 +37,9 @@ from elysium.errors import NotFoundError, ValidationFailedError
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.models import Collection, Product
+
+if TYPE_CHECKING:
+    from elysium.inventory.service import Stockable
 
 _SPEC_CACHE_SIZE = 4096
 _specs: dict[tuple[uuid.UUID, str], ProductSpec] = {}
@@ -125,7 +128,7 @@ def _invalid_configuration(exc: InvalidConfigurationError) -> ValidationFailedEr
 
 
 async def _stock_lookup(
-    session: AsyncSession, wanted: Sequence[tuple[Product, str | None]]
+    session: AsyncSession, wanted: Sequence[tuple[Stockable, str | None]]
 ) -> list[int | None]:
     """Units available per (product, variant key), a None key meaning any variant; None is
     unlimited. The one call into the inventory domain (imported here: it imports this module).
@@ -145,7 +148,7 @@ class PriceableProduct:
     """What pricing needs of a product, cached across requests: plain values, never an ORM
     object (a later request's rollback would expire it, and it has no session to reload from)."""
 
-    product_id: uuid.UUID
+    id: uuid.UUID
     made_to_order: bool
     spec: ProductSpec
 
@@ -154,12 +157,6 @@ async def priceable_product(session: AsyncSession, slug: str) -> PriceableProduc
     """The live product `slug` as pricing sees it; NotFoundError when not live."""
     product = await get_product(session, slug)
     return PriceableProduct(product.id, product.made_to_order, product_spec(product))
-
-
-async def _variant_in_stock(session: AsyncSession, product_id: uuid.UUID, key: str) -> bool:
-    from elysium.inventory.service import variant_units  # it imports this module
-
-    return await variant_units(session, product_id, key) > 0
 
 
 async def quote_price(
@@ -171,9 +168,8 @@ async def quote_price(
         priced = price_configuration(cached.spec, configuration)
     except InvalidConfigurationError as exc:
         raise _invalid_configuration(exc) from exc
-    available = cached.made_to_order or await _variant_in_stock(
-        session, cached.product_id, priced.variant_key
-    )
+    [units] = await _stock_lookup(session, [(cached, priced.variant_key)])
+    available = units is None or units > 0
     return PriceRead(
         unit_price=Money.from_pence(priced.unit_price_pence, cached.spec.currency),
         variant_key=priced.variant_key,

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import Row, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,8 +105,18 @@ async def _stock_rows(
     ).all()
 
 
+class Stockable(Protocol):
+    """What a stock lookup needs of a product (a `Product`, or a cached copy of these values)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def made_to_order(self) -> bool: ...
+
+
 async def available_quantities(
-    session: AsyncSession, wanted: Sequence[tuple[Product, str | None]]
+    session: AsyncSession, wanted: Sequence[tuple[Stockable, str | None]]
 ) -> list[int | None]:
     """Units available per (product, variant key); a None key sums every variant.
 
@@ -126,13 +137,6 @@ async def available_quantities(
         else per_variant.get((product.id, key), 0)
         for product, key in wanted
     ]
-
-
-async def variant_units(session: AsyncSession, product_id: uuid.UUID, variant_key: str) -> int:
-    """Units of one stock-limited variant available now (0 without a stock row)."""
-    rows = await _stock_rows(session, [product_id])
-    free = (max(0, r.stock_level - r.reserved) for r in rows if r.variant_key == variant_key)
-    return next(free, 0)
 
 
 async def available_quantity(
