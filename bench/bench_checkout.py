@@ -144,7 +144,9 @@ async def _level(base_url: str, customers: list[Customer], concurrency: int) -> 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - began
-    return summarise("checkout (bank transfer)", concurrency, latencies, errors, elapsed)
+    return summarise(
+        "checkout (bank transfer)", concurrency, latencies, errors, elapsed, successes_only=True
+    )
 
 
 async def _cycle(
@@ -169,7 +171,9 @@ async def _cycle(
         *(shopper(customers[i], pieces[i % len(pieces)]) for i in range(concurrency))
     )
     elapsed = time.perf_counter() - began
-    return summarise("cart add + checkout", concurrency, latencies, errors, elapsed)
+    return summarise(
+        "cart add + checkout", concurrency, latencies, errors, elapsed, successes_only=True
+    )
 
 
 def _batches(customers: list[Customer]) -> Iterator[list[Customer]]:

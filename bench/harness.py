@@ -167,12 +167,21 @@ async def load(
         began = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-    return _summarise(name, concurrency, latencies, errors, elapsed)
+    return summarise(name, concurrency, latencies, errors, elapsed)
 
 
-def _summarise(
-    name: str, concurrency: int, latencies: list[float], errors: int, elapsed: float
+def summarise(
+    name: str,
+    concurrency: int,
+    latencies: list[float],
+    errors: int,
+    elapsed: float,
+    *,
+    successes_only: bool = False,
 ) -> Result:
+    """A Result from raw latencies (seconds); requests/s counts every request, or only the
+    successful ones with `successes_only`."""
+    counted = len(latencies) - (errors if successes_only else 0)
     ordered = sorted(latencies) or [0.0]
     q = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else [ordered[0]] * 99
     return Result(
@@ -181,7 +190,7 @@ def _summarise(
         requests=len(latencies),
         errors=errors,
         seconds=round(elapsed, 2),
-        rps=round(len(latencies) / elapsed, 1) if elapsed else 0.0,
+        rps=round(counted / elapsed, 1) if elapsed else 0.0,
         p50_ms=round(q[49] * 1000, 1),
         p95_ms=round(q[94] * 1000, 1),
         p99_ms=round(q[98] * 1000, 1),
@@ -319,15 +328,6 @@ class KeepAliveClient:
             if name.lower() == "content-length":
                 length = int(value)
         return int(status_line.split()[1]), await self._reader.readexactly(length)
-
-
-def summarise(
-    name: str, concurrency: int, latencies: list[float], errors: int, elapsed: float
-) -> Result:
-    """A Result from raw latencies (seconds); requests/s counts successful requests only."""
-    result = _summarise(name, concurrency, latencies, errors, elapsed)
-    result.rps = round((len(latencies) - errors) / elapsed, 1) if elapsed else 0.0
-    return result
 
 
 async def stock_demo_catalogue(database_url: str, level: int) -> list[ProductSpec]:
