@@ -1,7 +1,8 @@
 """Reserving stock for orders, carts and staff holds; releasing, selling and expiring it.
 
 Checkout and orders call `reserve`, `release`, `convert_to_sale`; the job scheduler calls
-`expire_reservations`. All of them flush and never commit: the caller's transaction decides.
+`expire_reservations`. All of them write at once (`stock.move`) and never commit: the caller's
+transaction decides.
 
 Made-to-order pieces are never stock-limited: their lines are accepted without a reservation
 row, and `reserve` returns reservations for the stock-limited lines only.
@@ -238,7 +239,6 @@ async def release(
             reservation_id=reservation.id,
             note=reason,
         )
-    await session.flush()
     return released
 
 
@@ -268,7 +268,6 @@ async def convert_to_sale(
             order_id=order_id,
             reservation_id=reservation.id,
         )
-    await session.flush()
     return sum(r.quantity for r in taken)
 
 

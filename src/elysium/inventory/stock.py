@@ -222,5 +222,4 @@ async def expire_reservations(
         owners[(reservation.owner_type, reservation.owner_id)] = None
         if reservation.lapsed_at is None:
             await _expire(session, items[reservation.stock_item_id], reservation)
-    await session.flush()
     return list(owners)

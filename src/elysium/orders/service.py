@@ -232,7 +232,6 @@ async def _return_sold_units(
             order_id=order.id,
             note=f"order {order.order_number} cancelled",
         )
-    await session.flush()
 
 
 async def _close_order(
