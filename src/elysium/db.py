@@ -7,10 +7,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, cast
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, ColumnDefault, DateTime, MetaData, Table, func, insert, inspect
+from sqlalchemy import (
+    Column,
+    ColumnDefault,
+    CursorResult,
+    DateTime,
+    MetaData,
+    Result,
+    Table,
+    func,
+    insert,
+    inspect,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -55,6 +66,11 @@ class SoftDelete:
     """Records that must be kept are marked deleted, never removed."""
 
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through a session changed."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 @cache

@@ -10,6 +10,7 @@ from sqlalchemy import Delete, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings
+from elysium.db import rows_affected
 from elysium.inventory.schemas import LowStockRead
 from elysium.inventory.service import low_stock
 from elysium.kit.clock import utcnow
@@ -38,7 +39,7 @@ async def delete_expired_sessions(session: AsyncSession, keep_days: int) -> int:
             or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff)
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_affected(result)
 
 
 async def apply_retention(session: AsyncSession, settings: Settings) -> dict[str, int]:
@@ -66,9 +67,9 @@ async def apply_retention(session: AsyncSession, settings: Settings) -> dict[str
     )
     errors = await session.execute(delete(JobError).where(~job_exists))
     return {
-        "email_contexts": int(emails.rowcount or 0),  # type: ignore[attr-defined]
-        "notifications": int(notices.rowcount or 0),  # type: ignore[attr-defined]
-        "job_errors": int(errors.rowcount or 0),  # type: ignore[attr-defined]
+        "email_contexts": rows_affected(emails),
+        "notifications": rows_affected(notices),
+        "job_errors": rows_affected(errors),
     }
 
 
@@ -100,7 +101,7 @@ async def delete_expired_guest_carts(session: AsyncSession, limit: int) -> int:
 
 async def _delete_batch(session: AsyncSession, statement: Delete) -> int:
     result = await session.execute(statement.execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_affected(result)
 
 
 def _low_stock_row(item: LowStockRead) -> dict[str, Any]:

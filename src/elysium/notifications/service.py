@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.db import insert_new
+from elysium.db import insert_new, rows_affected
 from elysium.errors import NotFoundError
 from elysium.kit.clock import utcnow
 from elysium.kit.keyset import decode_time_cursor
@@ -66,4 +66,4 @@ async def mark_all_read(session: AsyncSession, user: User) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_affected(result)
