@@ -105,7 +105,7 @@ async def insert_new(session: AsyncSession, *rows: Base) -> None:
         if generated:
             for (row, _), stored in zip(members, result.all(), strict=True):
                 for column, value in zip(generated, stored, strict=True):
-                    setattr(row, _attribute_of(row, column), value)
+                    setattr(row, _attribute_of(type(row), column), value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +139,9 @@ def _insert_values(row: Base) -> tuple[Table, dict[str, Any]]:
     return table_of(type(row)), values
 
 
-def _attribute_of(row: Base, column: Column[Any]) -> str:
-    return inspect(type(row)).get_property_by_column(column).key
+@cache
+def _attribute_of(model: type[Base], column: Column[Any]) -> str:
+    return inspect(model).get_property_by_column(column).key
 
 
 def async_url(url: str) -> str:
