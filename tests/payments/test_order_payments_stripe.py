@@ -31,13 +31,6 @@ WEBHOOK_SECRET = "whsec_elysium_orders"
 
 
 @pytest.fixture
-def peer() -> LocalStripe:
-    server = LocalStripe.shared()
-    server.reset()
-    return server
-
-
-@pytest.fixture
 def receiver(peer: LocalStripe) -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as server:
         peer.register_webhook(server.url, WEBHOOK_SECRET)

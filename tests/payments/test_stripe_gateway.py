@@ -30,14 +30,6 @@ PI_EVENTS = ["payment_intent.succeeded", "payment_intent.payment_failed"]
 
 
 @pytest.fixture
-def peer() -> LocalStripe:
-    """The process-wide localstripe, emptied for this test."""
-    server = LocalStripe.shared()
-    server.reset()
-    return server
-
-
-@pytest.fixture
 async def gateway(peer: LocalStripe) -> AsyncIterator[StripeGateway]:
     gw = StripeGateway(SECRET_KEY, WEBHOOK_SECRET, api_base=peer.api_base, max_network_retries=0)
     yield gw
