@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from elysium.config import get_settings
 from elysium.jobs import dispose_job_engine, open_job_app
+from peers.http_server import serving
 
 TEST_QUEUES = ["default", "email", "analytics"]  # periodic housekeeping is left out
 RUN_LIMIT_SECONDS = 60
@@ -109,12 +109,6 @@ def http_peer(reply: Callable[[int], tuple[int, bytes]]) -> Iterator[HttpPeer]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    peer.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        peer.url = url
         yield peer
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +21,7 @@ from pydantic import SecretStr
 from elysium.catalog import sanity
 from elysium.catalog.sync import SyncResult, sanity_client, sync_catalog
 from elysium.config import Settings
+from peers.http_server import serving
 
 TOKEN = "sk-sync-test"
 QUERY_PATH = "/v2025-02-19/data/query/production"
@@ -103,12 +103,8 @@ def lake() -> Iterator[tuple[ContentLake, str]]:
     server.lake = ContentLake(
         {d["_id"]: {"_updatedAt": "2025-09-01T08:00:00Z"} | d for d in demo_documents()}
     )
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield server.lake, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(server) as url:
+        yield server.lake, url
 
 
 def _sanity_settings(settings: Settings, base_url: str) -> Settings:

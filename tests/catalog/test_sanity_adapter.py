@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from elysium.catalog.sanity import (
     sign_webhook_payload,
     verify_webhook_signature,
 )
+from peers.http_server import serving
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 DEMO_LINES = (DEMO / "elysium-demo.ndjson").read_text(encoding="utf-8").splitlines()
@@ -340,12 +340,8 @@ class _Server(ThreadingHTTPServer):
 def fake_sanity() -> Iterator[tuple[FakeSanity, str]]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = FakeSanity()
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield server.fake, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(server) as url:
+        yield server.fake, url
 
 
 class _Sleeps(list[float]):

@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from elysium.notifications.email.backends import (
     resend_payload,
 )
 from elysium.notifications.email.message import EmailMessage, message_id, to_mime
+from peers.http_server import serving
 
 FROM = "ELYSIUM <atelier@elysium.example>"
 
@@ -343,14 +343,9 @@ def handler_for(fake: FakeResend) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def resend_server() -> Iterator[FakeResend]:
     fake = FakeResend(base_url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(fake))
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler_for(fake))) as url:
+        fake.base_url = url
+        yield fake
 
 
 async def test_resend_posts_the_documented_request(resend_server: FakeResend) -> None:
