@@ -17,7 +17,7 @@ from elysium.config import get_settings
 from elysium.jobs import dispose_job_engine, open_job_app
 from peers.http_server import serving
 
-TEST_QUEUES = ["default", "email", "analytics"]  # periodic housekeeping is left out
+TEST_QUEUES = ["default", "email", "analytics", "payments"]  # periodic housekeeping is left out
 RUN_LIMIT_SECONDS = 60
 
 

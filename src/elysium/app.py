@@ -28,7 +28,6 @@ from elysium.kit.middleware import RequestContextMiddleware
 from elysium.kit.ratelimit import PostgresRateLimiter, RateLimiter, RedisRateLimiter
 from elysium.notifications.routes import router as notifications_router
 from elysium.orders.routes import router as orders_router
-from elysium.payments.routes import router as payments_router
 from elysium.privacy.routes import router as privacy_router
 from elysium.promotions.routes import router as coupons_router
 from elysium.reviews.routes import router as reviews_router
@@ -90,7 +89,6 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         coupons_router,
         checkout_router,
         orders_router,
-        payments_router,
         analytics_router,
         bespoke_router,
         reviews_router,

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from elysium.config import Settings
 from elysium.kit.clock import utcnow
 from elysium.models import Order, StockReservation
-from elysium.orders.service import expire_unpaid_orders
+from elysium.orders.cancel import expire_unpaid_orders
 from factories import HALF_CARAT_KEY, checkout_body, make_account, shopper, stocked_piece
 from live_server import start_live_server
 
@@ -117,7 +117,7 @@ async def test_killed_server_loses_nothing_and_expiry_returns_stock(
         await session.execute(update(Order).values(reservation_expires_at=past))
         await session.execute(update(StockReservation).values(expires_at=past))
     async with app.state.sessionmaker() as session, session.begin():
-        assert await expire_unpaid_orders(session) == 1
+        assert await expire_unpaid_orders(session, settings) == 1
     async with app.state.sessionmaker() as session:
         expired = await session.get(Order, order.id)
     assert expired is not None

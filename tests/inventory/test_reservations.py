@@ -23,7 +23,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from elysium.errors import OutOfStockError
 from elysium.inventory import service
 from elysium.inventory.reservations import convert_to_sale, expire_reservations, release
-from elysium.inventory.tasks import expire_stock_reservations
 from elysium.kit.clock import utcnow
 from elysium.models import StockItem, StockMovement, StockReservation
 from factories import create_product
@@ -188,7 +187,8 @@ async def test_periodic_expiry_deletes_expired_holds_and_names_their_owners(app:
     await _expire_now(app, expired)
     await _expire_now(app, lapsed)
     await hold(app, [line(product, KEY_A, 2)])  # lapses both expired holds on A
-    owners = await expire_stock_reservations(app.state.sessionmaker)
+    async with app.state.sessionmaker() as session, session.begin():
+        owners = await expire_reservations(session)
     assert sorted(owners) == sorted([("order", expired), ("cart", lapsed)])
     async with app.state.sessionmaker() as session, session.begin():
         assert await expire_reservations(session) == []

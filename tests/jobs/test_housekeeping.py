@@ -10,11 +10,12 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from elysium.background import housekeeping
-from elysium.background.tasks import delete_expired_sessions, expire_holds
+from elysium.background.tasks import delete_expired_sessions
 from elysium.config import Settings
 from elysium.jobs import dispose_job_engine, job_app
 from elysium.kit.clock import utcnow
 from elysium.models import AuthSession, JobError, Notification, SentEmail
+from elysium.orders.tasks import expire_holds
 from factories import make_account, register_customer, stocked_piece
 
 

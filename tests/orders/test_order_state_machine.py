@@ -13,14 +13,16 @@ from sqlalchemy import select
 
 from elysium.errors import IllegalTransitionError
 from elysium.models import AuditEvent
-from elysium.models.order import ORDER_STATUSES
+from elysium.models.order import OrderStatus
 from elysium.orders.state import ALLOWED, CANCELLABLE, can_transition, ensure_transition
 from factories import make_account, placed_order, shopper, stocked_piece
 
-statuses = st.sampled_from(ORDER_STATUSES)
+statuses = st.sampled_from(tuple(OrderStatus))
 
 
-@pytest.mark.parametrize(("current", "target"), list(itertools.product(ORDER_STATUSES, repeat=2)))
+@pytest.mark.parametrize(
+    ("current", "target"), list(itertools.product(tuple(OrderStatus), repeat=2))
+)
 def test_every_pair_follows_the_table(current: str, target: str) -> None:
     if target in ALLOWED[current]:
         ensure_transition(current, target)
@@ -41,16 +43,16 @@ def test_can_transition_agrees_with_ensure(current: str, target: str) -> None:
 
 
 def test_table_shape() -> None:
-    assert set(ALLOWED) == set(ORDER_STATUSES)
+    assert set(ALLOWED) == set(OrderStatus)
     assert ALLOWED["CANCELLED"] == ALLOWED["REFUNDED"] == frozenset()
     assert {"PENDING", "PROCESSING", "PAYMENT_FAILED", "PAID"} == CANCELLABLE
-    assert all(s not in ALLOWED[s] for s in ORDER_STATUSES)  # no self-loops
+    assert all(s not in ALLOWED[s] for s in tuple(OrderStatus))  # no self-loops
     reachable, frontier = {"PENDING"}, ["PENDING"]
     while frontier:
         for nxt in ALLOWED[frontier.pop()] - reachable:
             reachable.add(nxt)
             frontier.append(nxt)
-    assert reachable == set(ORDER_STATUSES)
+    assert reachable == set(OrderStatus)
 
 
 async def test_staff_walk_an_order_to_delivery_and_forbidden_moves_are_409(

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select, update
 
+from elysium.config import Settings
 from elysium.kit.clock import utcnow
 from elysium.models import Order, Product, SentEmail, StockItem
-from elysium.orders.service import expire_unpaid_orders
+from elysium.orders.cancel import expire_unpaid_orders
 from factories import (
     HALF_CARAT,
     Account,
@@ -159,7 +160,7 @@ async def test_no_cancelling_after_fulfilment(app: FastAPI, client: AsyncClient)
 
 
 async def test_expired_reservations_cancel_the_order_and_release_stock(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
     who, order = await _order_for(app, client)
     _, fresh = await _order_for(app, client)
@@ -170,9 +171,9 @@ async def test_expired_reservations_cancel_the_order_and_release_stock(
             .values(reservation_expires_at=utcnow() - timedelta(seconds=1))
         )
     async with app.state.sessionmaker() as session, session.begin():
-        assert await expire_unpaid_orders(session) == 1
+        assert await expire_unpaid_orders(session, settings) == 1
     async with app.state.sessionmaker() as session, session.begin():
-        assert await expire_unpaid_orders(session) == 0
+        assert await expire_unpaid_orders(session, settings) == 0
     got = (await client.get(f"/api/orders/{order['id']}", headers=who.headers)).json()
     assert got["status"] == "CANCELLED"
     last = got["status_history"][-1]

@@ -8,10 +8,10 @@ import pytest
 
 from elysium.payments.gateway import (
     BankTransferGateway,
+    IntentStatus,
     InvalidWebhookSignatureError,
     PaymentGateway,
     PaymentProviderError,
-    PaymentStatus,
     RefundResult,
 )
 
@@ -38,7 +38,7 @@ async def test_create_payment_gives_instructions_with_the_order_number(
 
     assert result.provider == "bank_transfer"
     assert (result.intent_id, result.client_secret, result.redirect_url) == (None, None, None)
-    assert result.status == PaymentStatus.AWAITING_TRANSFER
+    assert result.status == IntentStatus.AWAITING_TRANSFER
     assert (result.amount_pence, result.currency) == (450_050, "GBP")
     assert result.instructions == {
         **BANK,

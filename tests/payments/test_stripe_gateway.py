@@ -16,11 +16,11 @@ import stripe  # only to build a Stripe error below; src keeps stripe in its ada
 
 from elysium.payments.gateway import (
     GatewayEventType,
+    IntentStatus,
     InvalidWebhookSignatureError,
     PaymentDeclinedError,
     PaymentGateway,
     PaymentProviderError,
-    PaymentStatus,
 )
 from elysium.payments.stripe_gateway import StripeGateway, _translate_errors
 from peers.localstripe_peer import SECRET_KEY, Delivery, LocalStripe, WebhookReceiver
@@ -93,7 +93,7 @@ async def test_create_payment_makes_a_gbp_intent_in_pence(
     assert result.intent_id.startswith("pi_")
     assert result.client_secret is not None
     assert result.client_secret.startswith(f"{result.intent_id}_secret_")
-    assert result.status == PaymentStatus.REQUIRES_PAYMENT_METHOD
+    assert result.status == IntentStatus.REQUIRES_PAYMENT_METHOD
     assert (result.amount_pence, result.currency) == (450_000, "GBP")
     assert result.instructions is None
     assert result.redirect_url is None
@@ -110,7 +110,7 @@ async def test_card_confirmed_in_browser_succeeds(
     peer.confirm_with_card(intent_id, "pm_card_visa")
 
     result = await gateway.retrieve_payment(intent_id)
-    assert result.status == PaymentStatus.SUCCEEDED
+    assert result.status == IntentStatus.SUCCEEDED
     assert result.amount_pence == 450_000
     assert result.failure_message is None
 
@@ -123,7 +123,7 @@ async def test_declined_card_leaves_the_payment_failed(
     peer.confirm_with_card(intent_id, "pm_card_chargeCustomerFail")
 
     result = await gateway.retrieve_payment(intent_id)
-    assert result.status == PaymentStatus.REQUIRES_PAYMENT_METHOD
+    assert result.status == IntentStatus.REQUIRES_PAYMENT_METHOD
     assert result.failure_message == "Your card was declined."
 
 
@@ -172,7 +172,7 @@ async def test_cancel_is_idempotent(gateway: StripeGateway) -> None:
     await gateway.cancel_payment(intent_id)
     await gateway.cancel_payment(intent_id)
 
-    assert (await gateway.retrieve_payment(intent_id)).status == PaymentStatus.CANCELED
+    assert (await gateway.retrieve_payment(intent_id)).status == IntentStatus.CANCELED
 
 
 async def test_cancel_of_a_paid_intent_fails(gateway: StripeGateway, peer: LocalStripe) -> None:
@@ -182,7 +182,7 @@ async def test_cancel_of_a_paid_intent_fails(gateway: StripeGateway, peer: Local
         await gateway.cancel_payment(intent_id)
 
     assert caught.value.retryable is False
-    assert (await gateway.retrieve_payment(intent_id)).status == PaymentStatus.SUCCEEDED
+    assert (await gateway.retrieve_payment(intent_id)).status == IntentStatus.SUCCEEDED
 
 
 async def test_unknown_intent_is_a_permanent_provider_error(gateway: StripeGateway) -> None:
@@ -318,7 +318,7 @@ async def test_canceled_and_unknown_events(gateway: StripeGateway) -> None:
     canceled = gateway.parse_webhook(*_signed(_event("payment_intent.canceled", intent)))
     other = gateway.parse_webhook(*_signed(_event("customer.created", {"id": "cus_1"})))
 
-    assert (canceled.type, canceled.intent_id) == (GatewayEventType.PAYMENT_CANCELED, "pi_2")
+    assert (canceled.type, canceled.intent_id) == (GatewayEventType.PAYMENT_CANCELLED, "pi_2")
     assert (other.type, other.intent_id, other.amount_pence) == ("customer.created", None, None)
 
 

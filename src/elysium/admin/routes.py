@@ -23,7 +23,8 @@ from elysium.admin import service
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError
 from elysium.models import User
-from elysium.orders.service import get_order, list_all_orders
+from elysium.models.order import OrderStatus
+from elysium.orders.read import get_order, list_all_orders
 from elysium.orders.state import ALLOWED
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -112,8 +113,8 @@ async def orders(
 ) -> Response:
     if staff is None:
         return _page(request, "orders.html", staff)
-    status = status if status in ALLOWED else None
-    page = await list_all_orders(session, status, 50, cursor)
+    wanted = OrderStatus(status) if status in ALLOWED else None
+    page = await list_all_orders(session, wanted, 50, cursor)
     return _page(
         request,
         "orders.html",

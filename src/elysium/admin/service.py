@@ -10,8 +10,9 @@ from elysium.background.service import list_jobs
 from elysium.bespoke.service import list_enquiries
 from elysium.consultations.service import upcoming_consultations
 from elysium.inventory.service import low_stock
+from elysium.models.order import OrderStatus
 from elysium.notifications.email.templates import format_london_datetime
-from elysium.orders.service import list_all_orders
+from elysium.orders.read import list_all_orders
 from elysium.reviews.service import list_reviews_for_moderation
 
 COUNT_CAP = 100  # the dashboard says "100" for "100 or more"
@@ -20,8 +21,12 @@ COUNT_CAP = 100  # the dashboard says "100" for "100 or more"
 async def dashboard_counts(session: AsyncSession) -> dict[str, int]:
     """The numbers on the dashboard cards."""
     return {
-        "pending_orders": len((await list_all_orders(session, "PENDING", COUNT_CAP, None)).items),
-        "paid_orders": len((await list_all_orders(session, "PAID", COUNT_CAP, None)).items),
+        "pending_orders": len(
+            (await list_all_orders(session, OrderStatus.PENDING, COUNT_CAP, None)).items
+        ),
+        "paid_orders": len(
+            (await list_all_orders(session, OrderStatus.PAID, COUNT_CAP, None)).items
+        ),
         "low_stock": len((await low_stock(session, COUNT_CAP, None)).items),
         "new_bespoke": len((await list_enquiries(session, "new", COUNT_CAP, None)).items),
         "pending_reviews": len(

@@ -12,26 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from elysium.background import housekeeping
 from elysium.config import get_settings
 from elysium.consultations.service import send_due_reminders
-from elysium.inventory.reservations import expire_reservations
 from elysium.jobs import job_app, job_engine, job_session
 from elysium.kit.clock import utcnow
 from elysium.kit.ratelimit import delete_expired_rate_events
-from elysium.orders.service import expire_unpaid_orders
 
 log = logging.getLogger(__name__)
 
 PURGE_BATCH_ROWS = 5000
-
-
-@job_app.periodic(cron="* * * * *")
-@job_app.task(name="expire_holds", queue="maintenance", queueing_lock="expire_holds")
-async def expire_holds(timestamp: int) -> None:
-    """Cancel unpaid orders past their deadline (releasing their stock), then delete the
-    remaining expired stock reservations; each step in its own transaction."""
-    async with job_session() as session:
-        await expire_unpaid_orders(session)
-    async with job_session() as session:
-        await expire_reservations(session)
 
 
 @job_app.periodic(cron="17 * * * *")

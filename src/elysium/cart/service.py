@@ -31,7 +31,6 @@ from elysium.cart.pricing import (
 )
 from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
 from elysium.catalog.service import price_product
-from elysium.checkout.shipping import HOME_COUNTRY, default_method, shipping_options
 from elysium.config import Settings
 from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
 from elysium.inventory.service import available_quantity
@@ -40,6 +39,7 @@ from elysium.kit.money import Money
 from elysium.models import Cart, CartItem, Product
 from elysium.models.cart import MAX_LINE_QUANTITY
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
+from elysium.shipping import HOME_COUNTRY, default_method, shipping_options
 
 MAX_LINES = 50
 GUEST_CART_DAYS = 30

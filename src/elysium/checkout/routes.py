@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from elysium.accounts.deps import CurrentUser, SettingsDep
-from elysium.checkout.idempotency import IdempotencyKeyHeader
+from elysium.checkout import service
 from elysium.checkout.schemas import CheckoutRequest, CheckoutResponse
-from elysium.checkout.service.place_order import place_order
 from elysium.db import SessionDep
+from elysium.idempotency import IdempotencyKeyHeader
 from elysium.payments.deps import GatewayDep
-from elysium.payments.service import calls_provider, provider_of, start_payment
 
 router = APIRouter(tags=["checkout and orders"])
 
@@ -38,10 +37,4 @@ async def checkout(
     provider cannot be reached the order stays PENDING and `payment.retry_url` says where to
     try again.
     """
-    placed = await place_order(
-        session, settings, user, body, idempotency_key, provider=provider_of(gateway)
-    )
-    if calls_provider(gateway):
-        await session.commit()  # the order exists before any payment provider is called
-    payment = await start_payment(session, gateway, placed.order, user.email)
-    return CheckoutResponse(order=placed.view, payment=payment)
+    return await service.checkout(session, settings, gateway, user, body, idempotency_key)

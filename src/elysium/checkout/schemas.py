@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from pydantic import BaseModel
 
-from elysium.accounts.schemas import Strict
-from elysium.checkout.shipping import ShippingMethod
-from elysium.orders.schemas import OrderRead, PaymentRead
+from elysium.orders.schemas import CheckoutRequest, OrderRead
+from elysium.payments.schemas import PaymentRead
 
-
-class CheckoutRequest(Strict):
-    """Addresses come from the customer's own address book; prices are never sent."""
-
-    shipping_address_id: uuid.UUID
-    billing_address_id: uuid.UUID
-    shipping_method: ShippingMethod | None = None
+__all__ = ["CheckoutRequest", "CheckoutResponse"]
 
 
 class CheckoutResponse(BaseModel):

@@ -24,9 +24,10 @@ from elysium.inventory import stock
 from elysium.inventory.stock import VariantRef
 from elysium.kit.clock import utcnow
 from elysium.models import Product, StockItem, StockReservation
-from elysium.models.inventory import OWNER_TYPES
+from elysium.models.inventory import ReservationOwner
 
-Owner = tuple[str, uuid.UUID]
+Owner = tuple[ReservationOwner, uuid.UUID]
+OWNERS = tuple(ReservationOwner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ async def reserve(
     session: AsyncSession,
     lines: Sequence[ReservationLine],
     *,
-    owner_type: str,
+    owner_type: ReservationOwner,
     owner_id: uuid.UUID,
     expires_at: datetime,
     actor_id: uuid.UUID | None,
@@ -79,10 +80,13 @@ async def reserve(
 
 
 def _check_request(
-    lines: Sequence[ReservationLine], owner_type: str, expires_at: datetime, now: datetime
+    lines: Sequence[ReservationLine],
+    owner_type: ReservationOwner,
+    expires_at: datetime,
+    now: datetime,
 ) -> None:
-    if owner_type not in OWNER_TYPES:
-        raise ValueError(f"owner_type must be one of {OWNER_TYPES}")
+    if owner_type not in OWNERS:  # typed, but scripts and tests call it outside mypy's sight
+        raise ValueError(f"owner_type must be one of {', '.join(OWNERS)}")
     if expires_at <= now:
         raise ValueError("expires_at must be in the future")
     if any(line.quantity <= 0 for line in lines):
@@ -161,7 +165,7 @@ async def _hold(
     session: AsyncSession,
     item: StockItem,
     quantity: int,
-    owner_type: str,
+    owner_type: ReservationOwner,
     owner_id: uuid.UUID,
     expires_at: datetime,
     actor_id: uuid.UUID | None,
@@ -191,7 +195,7 @@ async def _hold(
 
 
 async def _take_owned(
-    session: AsyncSession, owner_type: str, owner_id: uuid.UUID, *, counted_only: bool
+    session: AsyncSession, owner_type: ReservationOwner, owner_id: uuid.UUID, *, counted_only: bool
 ) -> tuple[list[StockReservation], dict[uuid.UUID, StockItem]]:
     """Lock the owner's stock rows (id order), then delete and return the owner's reservations.
 
@@ -214,7 +218,7 @@ async def _take_owned(
 async def release(
     session: AsyncSession,
     *,
-    owner_type: str,
+    owner_type: ReservationOwner,
     owner_id: uuid.UUID,
     reason: str,
     actor_id: uuid.UUID | None,
@@ -245,7 +249,7 @@ async def release(
 async def convert_to_sale(
     session: AsyncSession,
     *,
-    owner_type: str,
+    owner_type: ReservationOwner,
     owner_id: uuid.UUID,
     order_id: uuid.UUID,
     actor_id: uuid.UUID | None,
@@ -313,7 +317,7 @@ async def _live_staff_holds(session: AsyncSession, item: StockItem) -> list[Stoc
         select(StockReservation)
         .where(
             StockReservation.stock_item_id == item.id,
-            StockReservation.owner_type == "staff",
+            StockReservation.owner_type == ReservationOwner.STAFF,
             StockReservation.expires_at > utcnow(),
         )
         .order_by(StockReservation.created_at, StockReservation.id)
@@ -329,9 +333,9 @@ async def _shrink(session: AsyncSession, hold: StockReservation, units: int) -> 
 
 
 async def expire_reservations(session: AsyncSession) -> list[Owner]:
-    """The periodic job's body: delete expired reservations and return their owners.
+    """Delete expired reservations and return their owners.
 
-    Orders whose reservation expired are in the list (owner_type `order`), for the orders
-    domain to cancel after this transaction commits.
+    Orders whose reservation expired are in the list (`ReservationOwner.ORDER`): the orders
+    domain's expiry job calls this in the transaction that cancels those orders.
     """
     return await stock.expire_reservations(session, utcnow())

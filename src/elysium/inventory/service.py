@@ -55,6 +55,7 @@ from elysium.inventory.stock import VariantRef
 from elysium.kit.clock import utcnow
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.models import Product, StockItem, StockMovement, User
+from elysium.models.inventory import ReservationOwner
 
 __all__ = [
     "ImportReport",
@@ -287,7 +288,7 @@ async def place_staff_hold(
     [hold] = await reserve(
         session,
         [line],
-        owner_type="staff",
+        owner_type=ReservationOwner.STAFF,
         owner_id=actor.id,
         expires_at=utcnow() + hold_for,
         actor_id=actor.id,

@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from elysium.catalog.cache import notify_catalog_changed
 from elysium.db import table_of
 from elysium.models import StockItem, StockMovement, StockReservation
+from elysium.models.inventory import ReservationOwner
 
 VariantRef = tuple[uuid.UUID, str]  # (product_id, variant_key)
 
@@ -158,7 +159,7 @@ async def move(
 
 def order_of(reservation: StockReservation) -> uuid.UUID | None:
     """The order a reservation belongs to, for the ledger's `order_id`."""
-    return reservation.owner_id if reservation.owner_type == "order" else None
+    return reservation.owner_id if reservation.owner_type == ReservationOwner.ORDER else None
 
 
 async def lapse_expired(session: AsyncSession, items: Sequence[StockItem], now: datetime) -> None:
@@ -197,7 +198,7 @@ async def _expire(session: AsyncSession, item: StockItem, reservation: StockRese
 
 async def expire_reservations(
     session: AsyncSession, now: datetime, batch_size: int = 1000
-) -> list[tuple[str, uuid.UUID]]:
+) -> list[tuple[ReservationOwner, uuid.UUID]]:
     """Delete expired reservations (ledger `expire` for those still counted); return their owners.
 
     Handles the reservations of up to `batch_size` stock rows per call.
@@ -217,7 +218,7 @@ async def expire_reservations(
         .returning(StockReservation)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    owners: dict[tuple[str, uuid.UUID], None] = {}
+    owners: dict[tuple[ReservationOwner, uuid.UUID], None] = {}
     for reservation in expired:
         owners[(reservation.owner_type, reservation.owner_id)] = None
         if reservation.lapsed_at is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -30,13 +31,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elysium.db import Base, UUIDPrimaryKey
+from elysium.kit.vocab import StrEnumType, one_of
 
-OWNER_TYPES = ("order", "cart", "staff")
+
+class ReservationOwner(StrEnum):
+    """Who holds reserved units: an unpaid order, a cart (not used yet by checkout) or staff."""
+
+    ORDER = "order"
+    CART = "cart"
+    STAFF = "staff"
+
+
 MOVEMENT_REASONS = ("import", "adjust", "set", "reserve", "release", "expire", "sale", "return")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class StockItem(UUIDPrimaryKey, Base):
@@ -65,13 +71,13 @@ class StockReservation(UUIDPrimaryKey, Base):
     __tablename__ = "stock_reservations"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint(_one_of("owner_type", OWNER_TYPES), name="owner_type_known"),
+        CheckConstraint(one_of("owner_type", ReservationOwner), name="owner_type_known"),
         Index("ix_stock_reservations_owner", "owner_type", "owner_id"),
     )
 
     stock_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stock_items.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
-    owner_type: Mapped[str] = mapped_column(String(16))
+    owner_type: Mapped[ReservationOwner] = mapped_column(StrEnumType(ReservationOwner, 16))
     owner_id: Mapped[uuid.UUID]
     reason: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(index=True)
@@ -87,7 +93,7 @@ class StockMovement(Base):
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        CheckConstraint(_one_of("reason", MOVEMENT_REASONS), name="reason_known"),
+        CheckConstraint(one_of("reason", MOVEMENT_REASONS), name="reason_known"),
         Index("ix_stock_movements_stock_item_id_id", "stock_item_id", "id"),
     )
 

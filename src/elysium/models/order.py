@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -26,27 +27,40 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elysium.db import Base, Timestamps, UUIDPrimaryKey
+from elysium.kit.vocab import StrEnumType, one_of
 
-ORDER_STATUSES = (
-    "PENDING",
-    "PROCESSING",
-    "PAYMENT_FAILED",
-    "PAID",
-    "FULFILLED",
-    "SHIPPED",
-    "DELIVERED",
-    "CANCELLED",
-    "REFUNDED",
-)
-PAYMENT_STATUSES = ("unpaid", "authorised", "paid", "partially_refunded", "refunded", "failed")
-SHIPPING_METHODS = ("uk_next_day", "international_courier", "atelier_collection")
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life; the allowed moves are in `orders/state.py`."""
+
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    PAID = "PAID"
+    FULFILLED = "FULFILLED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+
+
+class OrderPaymentStatus(StrEnum):
+    """What the order's money is doing, derived from its payments and refunds."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class ShippingMethod(StrEnum):
+    UK_NEXT_DAY = "uk_next_day"
+    INTERNATIONAL_COURIER = "international_courier"
+    ATELIER_COLLECTION = "atelier_collection"
+
 
 order_number_seq = Sequence("order_number_seq", metadata=Base.metadata)
-
-
-def one_of(column: str, values: tuple[str, ...]) -> str:
-    """A CHECK expression limiting `column` to `values`."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Order(UUIDPrimaryKey, Timestamps, Base):
@@ -54,9 +68,9 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
-        CheckConstraint(one_of("payment_status", PAYMENT_STATUSES), name="payment_status_known"),
-        CheckConstraint(one_of("shipping_method", SHIPPING_METHODS), name="shipping_method_known"),
+        CheckConstraint(one_of("status", OrderStatus), name="status_known"),
+        CheckConstraint(one_of("payment_status", OrderPaymentStatus), name="payment_status_known"),
+        CheckConstraint(one_of("shipping_method", ShippingMethod), name="shipping_method_known"),
         CheckConstraint(
             "subtotal_pence >= 0 AND discount_pence >= 0 AND shipping_pence >= 0 "
             "AND vat_pence >= 0 AND total_pence >= 0",
@@ -72,8 +86,12 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
 
     order_number: Mapped[str] = mapped_column(String(32), unique=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="PENDING")
-    payment_status: Mapped[str] = mapped_column(String(24), default="unpaid")
+    status: Mapped[OrderStatus] = mapped_column(
+        StrEnumType(OrderStatus, 16), default=OrderStatus.PENDING
+    )
+    payment_status: Mapped[OrderPaymentStatus] = mapped_column(
+        StrEnumType(OrderPaymentStatus, 24), default=OrderPaymentStatus.UNPAID
+    )
     payment_provider: Mapped[str] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
     subtotal_pence: Mapped[int] = mapped_column(Integer)
@@ -83,7 +101,7 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
     total_pence: Mapped[int] = mapped_column(Integer)
     coupon_id: Mapped[uuid.UUID | None]
     coupon_code: Mapped[str | None] = mapped_column(String(64))
-    shipping_method: Mapped[str] = mapped_column(String(32))
+    shipping_method: Mapped[ShippingMethod] = mapped_column(StrEnumType(ShippingMethod, 32))
     shipping_address: Mapped[dict[str, Any]] = mapped_column(JSONB)
     billing_address: Mapped[dict[str, Any]] = mapped_column(JSONB)
     reservation_expires_at: Mapped[datetime]
@@ -126,12 +144,12 @@ class OrderStatusChange(UUIDPrimaryKey, Base):
 
     __tablename__ = "order_status_changes"
     __table_args__ = (
-        CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", OrderStatus), name="status_known"),
         Index("ix_order_status_changes_order_id_at", "order_id", "at"),
     )
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[OrderStatus] = mapped_column(StrEnumType(OrderStatus, 16))
     at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     by: Mapped[str] = mapped_column(String(64))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
@@ -15,11 +16,27 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elysium.db import Base, Timestamps, UUIDPrimaryKey
-from elysium.models.order import one_of
+from elysium.kit.vocab import StrEnumType, one_of
 
-PAYMENT_STATES = ("pending", "processing", "succeeded", "failed", "cancelled")
-REFUND_STATES = ("requested", "pending", "succeeded", "failed")
-"""requested: amount set aside, provider not yet asked; pending: accepted, not yet settled."""
+
+class PaymentState(StrEnum):
+    """One payment attempt: open (pending, processing, failed may be retried), then settled."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class RefundState(StrEnum):
+    """requested: amount set aside, provider not yet asked; pending: accepted, not yet settled
+    (a bank transfer paid back by hand); succeeded; failed: the provider refused it."""
+
+    REQUESTED = "requested"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class Payment(UUIDPrimaryKey, Timestamps, Base):
@@ -27,7 +44,7 @@ class Payment(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(one_of("status", PAYMENT_STATES), name="status_known"),
+        CheckConstraint(one_of("status", PaymentState), name="status_known"),
         CheckConstraint("amount_pence >= 0", name="amount_not_negative"),
     )
 
@@ -36,7 +53,9 @@ class Payment(UUIDPrimaryKey, Timestamps, Base):
     provider_payment_id: Mapped[str] = mapped_column(String(255), unique=True)
     amount_pence: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[PaymentState] = mapped_column(
+        StrEnumType(PaymentState, 16), default=PaymentState.PENDING
+    )
     failure_reason: Mapped[str | None] = mapped_column(String(500))
 
 
@@ -45,7 +64,7 @@ class Refund(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "refunds"
     __table_args__ = (
-        CheckConstraint(one_of("status", REFUND_STATES), name="status_known"),
+        CheckConstraint(one_of("status", RefundState), name="status_known"),
         CheckConstraint("amount_pence > 0", name="amount_positive"),
         Index("ix_refunds_order_id_status", "order_id", "status"),
     )
@@ -55,7 +74,9 @@ class Refund(UUIDPrimaryKey, Timestamps, Base):
     provider_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     amount_pence: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="requested")
+    status: Mapped[RefundState] = mapped_column(
+        StrEnumType(RefundState, 16), default=RefundState.REQUESTED
+    )
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 

@@ -36,6 +36,11 @@ class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     totp_enabled_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
 
+    @property
+    def is_staff(self) -> bool:
+        """Staff and admins: who may see every customer's orders and run the shop."""
+        return self.role in ("staff", "admin")
+
 
 class AuthSession(UUIDPrimaryKey, Base):
     """An opaque bearer token, stored only as its SHA-256 hash."""

@@ -1,5 +1,8 @@
 """What customers hear about their orders: emails and in-app notifications, queued in the
-caller's transaction (so they go out only if it commits). The one place to rewire them."""
+caller's transaction (so they go out only if it commits). The one place to rewire them.
+
+Every function takes the settings from its caller (the request or the job), never a global.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +10,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.config import get_settings
+from elysium.config import Settings
 from elysium.models import Order, OrderItem, User
+from elysium.notifications.analytics import track_purchase
 from elysium.notifications.emails import send_email
 from elysium.notifications.service import notify_user
+from elysium.payments.service import BANK_TRANSFER, bank_details
 
 
-def _order_url(order: Order) -> str:
-    return f"{get_settings().public_base_url}/account/orders/{order.id}"
-
-
-def _base(order: Order, user: User) -> dict[str, Any]:
-    return {
-        "customer_name": user.name or "Client",
-        "order_number": order.order_number,
-        "currency": order.currency,
-        "order_url": _order_url(order),
-    }
+def _order_url(settings: Settings, order: Order) -> str:
+    return f"{settings.public_base_url}/account/orders/{order.id}"
 
 
 async def _tell(
     session: AsyncSession,
+    settings: Settings,
     user: User,
     order: Order,
     template: str,
@@ -36,11 +33,17 @@ async def _tell(
     title: str,
     key: str,
 ) -> None:
+    base = {
+        "customer_name": user.name or "Client",
+        "order_number": order.order_number,
+        "currency": order.currency,
+        "order_url": _order_url(settings, order),
+    }
     await send_email(
         session,
         to=user.email,
         template=template,
-        context=_base(order, user) | context,
+        context=base | context,
         idempotency_key=f"order:{order.id}:{key}",
     )
     await notify_user(
@@ -49,33 +52,22 @@ async def _tell(
         f"order.{template}",
         title,
         f"Order {order.order_number}",
-        {"order_id": str(order.id), "status": order.status},
+        {"order_id": str(order.id), "status": str(order.status)},
     )
 
 
-def _bank_details() -> dict[str, str]:
-    settings = get_settings()
-    return {
-        "account_name": settings.bank_account_name,
-        "bank_name": settings.bank_name,
-        "sort_code": settings.bank_sort_code,
-        "account_number": settings.bank_account_number,
-        "iban": settings.bank_iban,
-        "bic": settings.bank_bic,
-    }
-
-
-async def order_placed(session: AsyncSession, user: User, order: Order) -> None:
+async def order_placed(session: AsyncSession, settings: Settings, user: User, order: Order) -> None:
     """Bank transfer orders get the payment details; card orders hear once they are paid."""
-    if order.payment_provider != "bank_transfer":
+    if order.payment_provider != BANK_TRANSFER:
         return
     context = {
         "pay_by": order.reservation_expires_at,
         "amount": order.total_pence,
-        "bank": _bank_details(),
+        "bank": bank_details(settings),
     }
     await _tell(
         session,
+        settings,
         user,
         order,
         "bank_transfer_instructions",
@@ -99,9 +91,10 @@ def _lines(items: list[OrderItem]) -> list[dict[str, Any]]:
 
 
 async def order_paid(
-    session: AsyncSession, user: User, order: Order, items: list[OrderItem]
+    session: AsyncSession, settings: Settings, user: User, order: Order, items: list[OrderItem]
 ) -> None:
-    """The order confirmation, with every line and the VAT included."""
+    """The order confirmation, with every line and the VAT included; the purchase counted in
+    the site's analytics (Plausible, when configured)."""
     context = {
         "lines": _lines(items),
         "subtotal": order.subtotal_pence,
@@ -114,6 +107,7 @@ async def order_paid(
     }
     await _tell(
         session,
+        settings,
         user,
         order,
         "order_confirmation",
@@ -121,19 +115,26 @@ async def order_paid(
         title="Your order is confirmed",
         key="confirmation",
     )
+    await track_purchase(session, settings, order.id, order.total_pence, order.currency)
 
 
 async def payment_failed(
-    session: AsyncSession, user: User, order: Order, reason: str | None, attempt: str
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    order: Order,
+    reason: str | None,
+    attempt: str,
 ) -> None:
     """The customer may try again while the reservation lasts."""
     context = {
         "amount": order.total_pence,
         "reason": reason,
-        "retry_url": _order_url(order),
+        "retry_url": _order_url(settings, order),
     }
     await _tell(
         session,
+        settings,
         user,
         order,
         "payment_failed",
@@ -143,7 +144,9 @@ async def payment_failed(
     )
 
 
-async def order_shipped(session: AsyncSession, user: User, order: Order) -> None:
+async def order_shipped(
+    session: AsyncSession, settings: Settings, user: User, order: Order
+) -> None:
     context = {
         "carrier": order.carrier or "Insured courier",
         "tracking_number": order.tracking_number or "to follow",
@@ -151,6 +154,7 @@ async def order_shipped(session: AsyncSession, user: User, order: Order) -> None
     }
     await _tell(
         session,
+        settings,
         user,
         order,
         "order_shipped",
@@ -161,23 +165,30 @@ async def order_shipped(session: AsyncSession, user: User, order: Order) -> None
 
 
 async def order_cancelled(
-    session: AsyncSession, user: User, order: Order, refund_pence: int, *, expired: bool
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    order: Order,
+    refund_pence: int,
+    *,
+    lapsed: bool,
 ) -> None:
     """Lapsed reservations and cancellations are told apart."""
-    if expired:
-        context: dict[str, Any] = {"shop_url": get_settings().public_base_url}
+    if lapsed:
         await _tell(
             session,
+            settings,
             user,
             order,
             "reservation_expired",
-            context,
+            {"shop_url": settings.public_base_url},
             title="Your reservation has lapsed",
             key="expired",
         )
         return
     await _tell(
         session,
+        settings,
         user,
         order,
         "order_cancelled",
@@ -188,11 +199,18 @@ async def order_cancelled(
 
 
 async def refund_issued(
-    session: AsyncSession, user: User, order: Order, amount_pence: int, reason: str, key: str
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    order: Order,
+    amount_pence: int,
+    reason: str,
+    key: str,
 ) -> None:
     context = {"amount": amount_pence, "reason": reason}
     await _tell(
         session,
+        settings,
         user,
         order,
         "refund_issued",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from elysium.errors import NotFoundError
 from elysium.kit.clock import utcnow
 from elysium.models import Order, OrderItem, OrderStatusChange, User
+from elysium.models.order import OrderStatus
 from elysium.orders.state import ensure_transition
 
 SYSTEM = "system"
@@ -73,7 +74,7 @@ def history_entry(
 async def move_order(
     session: AsyncSession,
     order: Order,
-    status: str,
+    status: OrderStatus,
     *,
     by: str,
     actor_id: uuid.UUID | None = None,

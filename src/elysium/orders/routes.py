@@ -1,31 +1,28 @@
-"""Orders (contract: "Checkout, orders, payments")."""
+"""Orders and payment webhooks (contract: "Checkout, orders, payments"). Each route makes one
+call to the orders domain and holds no commit of its own."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Header, Request, status
 
-from elysium.accounts.deps import AdminUser, CurrentUser, StaffUser
-from elysium.checkout.idempotency import IdempotencyKeyHeader
+from elysium.accounts.deps import AdminUser, CurrentUser, SettingsDep, StaffUser
 from elysium.db import SessionDep
-from elysium.errors import ConflictError
+from elysium.idempotency import IdempotencyKeyHeader
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
-from elysium.orders import service
-from elysium.orders.history import actor_label
+from elysium.orders import cancel, pay, payment_events, read, refund
+from elysium.orders import status as order_status
 from elysium.orders.schemas import (
     CancelRequest,
     OrderRead,
     OrderSummary,
-    PaymentRead,
     RefundRead,
     RefundRequest,
     StatusChange,
 )
-from elysium.orders.state import UNPAID
 from elysium.payments.deps import GatewayDep
-from elysium.payments.refunds import complete_refund, pay_out_quietly, refund_read, request_refund
-from elysium.payments.service import start_payment
+from elysium.payments.schemas import PaymentRead
 
 router = APIRouter(tags=["checkout and orders"])
 
@@ -35,7 +32,7 @@ async def list_orders(
     user: CurrentUser, session: SessionDep, limit: LimitQuery = 20, cursor: CursorQuery = None
 ) -> Page[OrderSummary]:
     """Your own orders, newest first."""
-    return await service.list_orders(session, user, limit, cursor)
+    return await read.list_orders(session, user, limit, cursor)
 
 
 @router.get("/api/orders/{order_id}")
@@ -44,7 +41,7 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, session: SessionDep)
 
     Visible to its owner and to staff; another customer's order is 404.
     """
-    return await service.get_order(session, user, order_id)
+    return await read.get_order(session, user, order_id)
 
 
 @router.post("/api/orders/{order_id}/pay")
@@ -55,10 +52,7 @@ async def retry_payment(
 
     409 once the order is paid or closed.
     """
-    order = await service.visible_order(session, user, order_id)
-    if order.status not in UNPAID:
-        raise ConflictError(f"This order is {order.status}; there is nothing to pay.")
-    return await start_payment(session, gateway, order, user.email)
+    return await pay.retry_payment(session, gateway, user, order_id)
 
 
 @router.post("/api/orders/{order_id}/cancel")
@@ -66,15 +60,14 @@ async def cancel_order(
     order_id: uuid.UUID,
     user: CurrentUser,
     session: SessionDep,
-    gateway: GatewayDep,
+    settings: SettingsDep,
     body: CancelRequest | None = None,
 ) -> OrderRead:
     """Cancel an order before fulfilment (owner or staff): stock released, coupon given back,
-    refunded in full when it was paid. 409 once fulfilled, shipped or closed."""
-    change = await service.cancel_order(session, user, order_id, body.reason if body else None)
-    await session.commit()  # the cancellation stands before any money moves
-    await pay_out_quietly(session, gateway, change.refund_id, by=actor_label(user))
-    return await service.read_order(session, change.order)
+    refunded in full when it was paid (the refund is paid out in the background, so
+    `payment_status` turns `refunded` moments later). 409 once fulfilled, shipped or closed."""
+    reason = body.reason if body else None
+    return await cancel.cancel_order(session, settings, user, order_id, reason)
 
 
 @router.put("/api/orders/{order_id}/status")
@@ -83,7 +76,7 @@ async def change_status(
     body: StatusChange,
     staff: StaffUser,
     session: SessionDep,
-    gateway: GatewayDep,
+    settings: SettingsDep,
 ) -> OrderRead:
     """Move an order along the state machine (staff; audited); 409 for a forbidden change.
 
@@ -91,10 +84,7 @@ async def change_status(
     `carrier` and `tracking_number` and emails the customer; `CANCELLED` cancels as the
     cancel endpoint does. Refunds go through `POST /api/orders/{id}/refund`.
     """
-    change = await service.change_status(session, staff, order_id, body)
-    await session.commit()
-    await pay_out_quietly(session, gateway, change.refund_id, by=actor_label(staff))
-    return await service.read_order(session, change.order)
+    return await order_status.change_status(session, settings, staff, order_id, body)
 
 
 @router.post("/api/orders/{order_id}/refund", status_code=status.HTTP_201_CREATED)
@@ -104,6 +94,7 @@ async def refund_order(
     idempotency_key: IdempotencyKeyHeader,
     admin: AdminUser,
     session: SessionDep,
+    settings: SettingsDep,
     gateway: GatewayDep,
 ) -> RefundRead:
     """Refund all (no `amount`) or part of a paid order (admin; audited).
@@ -111,8 +102,25 @@ async def refund_order(
     Requires `Idempotency-Key`: a repeat returns the same refund. 409 for more than is left
     to refund or an unpaid order. Fully refunded orders become REFUNDED (unless cancelled).
     """
-    amount = body.amount.to_pence() if body.amount else None
-    refund_id = await request_refund(session, admin, order_id, amount, body.reason, idempotency_key)
-    await session.commit()  # the amount is set aside before the provider is asked
-    refund = await complete_refund(session, gateway, refund_id, by=actor_label(admin))
-    return await refund_read(session, refund)
+    return await refund.refund_order(
+        session, settings, gateway, admin, order_id, body, idempotency_key
+    )
+
+
+@router.post("/api/webhooks/stripe", tags=["payments"])
+async def stripe_webhook(
+    request: Request,
+    session: SessionDep,
+    gateway: GatewayDep,
+    stripe_signature: str | None = Header(default=None, alias="Stripe-Signature"),
+) -> dict[str, bool]:
+    """Stripe events, verified with the `Stripe-Signature` header (400 when it is wrong).
+
+    Each event is stored once and applied once, by a background job queued with it: a repeat
+    answers 200 and changes nothing. A payment that succeeds for an order that was cancelled
+    or expired is refunded automatically.
+    """
+    receipt = await payment_events.receive_payment_webhook(
+        session, gateway, await request.body(), stripe_signature
+    )
+    return {"received": True, "duplicate": receipt.duplicate}

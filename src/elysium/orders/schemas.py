@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from elysium.accounts.schemas import Strict
 from elysium.kit.money import Money
-from elysium.models.order import ORDER_STATUSES
-
-OrderStatus = Literal[
-    "PENDING",
-    "PROCESSING",
-    "PAYMENT_FAILED",
-    "PAID",
-    "FULFILLED",
-    "SHIPPED",
-    "DELIVERED",
-    "CANCELLED",
-    "REFUNDED",
-]
-assert set(OrderStatus.__args__) == set(ORDER_STATUSES)  # type: ignore[attr-defined]
+from elysium.models.order import OrderPaymentStatus, OrderStatus, ShippingMethod
+from elysium.models.payment import PaymentState, RefundState
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -48,7 +36,7 @@ class StatusChangeRead(BaseModel):
 
 class PaymentSummary(BaseModel):
     provider: str
-    status: str
+    status: PaymentState
     amount: Money
     refunded: Money
 
@@ -57,7 +45,7 @@ class OrderRead(BaseModel):
     id: uuid.UUID
     order_number: str
     status: OrderStatus
-    payment_status: str
+    payment_status: OrderPaymentStatus
     items: list[OrderItemRead]
     subtotal: Money
     discount: Money
@@ -65,7 +53,7 @@ class OrderRead(BaseModel):
     vat: Money
     total: Money
     coupon_code: str | None
-    shipping_method: str
+    shipping_method: ShippingMethod
     shipping_address: dict[str, Any]
     billing_address: dict[str, Any]
     carrier: str | None
@@ -84,9 +72,17 @@ class OrderSummary(BaseModel):
     id: uuid.UUID
     order_number: str
     status: OrderStatus
-    payment_status: str
+    payment_status: OrderPaymentStatus
     total: Money
     created_at: datetime
+
+
+class CheckoutRequest(Strict):
+    """Addresses come from the customer's own address book; prices are never sent."""
+
+    shipping_address_id: uuid.UUID
+    billing_address_id: uuid.UUID
+    shipping_method: ShippingMethod | None = None
 
 
 class StatusChange(Strict):
@@ -114,21 +110,7 @@ class RefundRead(BaseModel):
     order_id: uuid.UUID
     amount: Money
     reason: str
-    status: str
+    status: RefundState
     created_at: datetime
     order_status: OrderStatus
-    payment_status: str
-
-
-class PaymentRead(BaseModel):
-    """What the storefront needs to take the payment."""
-
-    provider: str
-    status: str
-    client_secret: str | None = None
-    payment_intent_id: str | None = None
-    redirect_url: str | None = None
-    instructions: dict[str, str] | None = None
-    retry_url: str | None = Field(
-        default=None, description="Set when the provider could not be reached: POST to retry."
-    )
+    payment_status: OrderPaymentStatus

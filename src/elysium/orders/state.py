@@ -16,18 +16,19 @@ from __future__ import annotations
 from typing import Final
 
 from elysium.errors import IllegalTransitionError
+from elysium.models.order import OrderPaymentStatus, OrderStatus
 
-PENDING: Final = "PENDING"
-PROCESSING: Final = "PROCESSING"
-PAYMENT_FAILED: Final = "PAYMENT_FAILED"
-PAID: Final = "PAID"
-FULFILLED: Final = "FULFILLED"
-SHIPPED: Final = "SHIPPED"
-DELIVERED: Final = "DELIVERED"
-CANCELLED: Final = "CANCELLED"
-REFUNDED: Final = "REFUNDED"
+PENDING: Final = OrderStatus.PENDING
+PROCESSING: Final = OrderStatus.PROCESSING
+PAYMENT_FAILED: Final = OrderStatus.PAYMENT_FAILED
+PAID: Final = OrderStatus.PAID
+FULFILLED: Final = OrderStatus.FULFILLED
+SHIPPED: Final = OrderStatus.SHIPPED
+DELIVERED: Final = OrderStatus.DELIVERED
+CANCELLED: Final = OrderStatus.CANCELLED
+REFUNDED: Final = OrderStatus.REFUNDED
 
-ALLOWED: Final[dict[str, frozenset[str]]] = {
+ALLOWED: Final[dict[OrderStatus, frozenset[OrderStatus]]] = {
     PENDING: frozenset({PROCESSING, PAYMENT_FAILED, PAID, CANCELLED}),
     PROCESSING: frozenset({PAYMENT_FAILED, PAID, CANCELLED}),
     PAYMENT_FAILED: frozenset({PROCESSING, PAID, CANCELLED}),
@@ -45,17 +46,20 @@ UNPAID: Final = frozenset({PENDING, PROCESSING, PAYMENT_FAILED})
 CANCELLABLE: Final = frozenset(s for s, targets in ALLOWED.items() if CANCELLED in targets)
 """Statuses before fulfilment, from which an order may be cancelled."""
 
+MONEY_KEPT: Final = frozenset({OrderPaymentStatus.PAID, OrderPaymentStatus.PARTIALLY_REFUNDED})
+"""Payment statuses in which the house holds the customer's money (units were sold)."""
 
-def can_transition(current: str, target: str) -> bool:
+
+def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     """Whether the table allows moving from `current` to `target`."""
     return target in ALLOWED.get(current, frozenset())
 
 
-def ensure_transition(current: str, target: str) -> None:
+def ensure_transition(current: OrderStatus, target: OrderStatus) -> None:
     """Raise IllegalTransitionError (409) unless the table allows `current` -> `target`."""
     if not can_transition(current, target):
         allowed = ", ".join(sorted(ALLOWED.get(current, frozenset()))) or "none"
         raise IllegalTransitionError(
             f"An order cannot go from {current} to {target} (allowed: {allowed}).",
-            extra={"from": current, "to": target},
+            extra={"from": str(current), "to": str(target)},
         )

@@ -19,13 +19,12 @@ def app_gateway(app: FastAPI) -> PaymentGateway:
     if gateway is None:
         gateway = get_gateway(app.state.settings)
         app.state.payment_gateway = gateway
-        close = getattr(gateway, "aclose", None)
-        if close is not None:
+        opened = gateway
 
-            async def _close(_: FastAPI) -> None:
-                await close()
+        async def _close(_: FastAPI) -> None:
+            await opened.aclose()
 
-            app.state.shutdown_hooks.append(_close)
+        app.state.shutdown_hooks.append(_close)
     return gateway
 
 

@@ -18,8 +18,9 @@ from elysium.errors import BadGatewayError, ElysiumError
 from elysium.kit.money import pence_to_str
 
 
-class PaymentStatus(StrEnum):
-    """Payment statuses: Stripe's PaymentIntent vocabulary plus bank transfer's own."""
+class IntentStatus(StrEnum):
+    """A payment's status at the provider: Stripe's PaymentIntent vocabulary (with its American
+    "canceled") plus bank transfer's own. Not our `PaymentState`, which the payments table keeps."""
 
     REQUIRES_PAYMENT_METHOD = "requires_payment_method"
     REQUIRES_CONFIRMATION = "requires_confirmation"
@@ -38,9 +39,10 @@ class GatewayEventType(StrEnum):
     handler can record and ignore it.
     """
 
+    PAYMENT_PROCESSING = "payment.processing"
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_FAILED = "payment.failed"
-    PAYMENT_CANCELED = "payment.canceled"
+    PAYMENT_CANCELLED = "payment.cancelled"
     PAYMENT_REFUNDED = "payment.refunded"
 
 
@@ -79,7 +81,7 @@ class InvalidWebhookSignatureError(ElysiumError):
 class PaymentIntentResult:
     """A payment as the provider sees it.
 
-    `status` is a `PaymentStatus` value. `instructions` is set for bank transfers (what the
+    `status` is an `IntentStatus` value. `instructions` is set for bank transfers (what the
     customer must pay, where, with which reference); `redirect_url` when the provider needs
     the customer to visit a page (e.g. 3-D Secure by redirect). `failure_message` explains
     the last failed attempt, when there was one.
@@ -111,7 +113,8 @@ class GatewayEvent:
 
     `type` is a `GatewayEventType` value for the events ELYSIUM acts on, else the provider's
     own type. `refunded_amount_pence` is the cumulative amount refunded so far (refund
-    events only). `raw` is the whole event as sent, for the webhook log.
+    events only); `failure_message` says why a payment failed (failure events). `raw` is the
+    whole event as sent, for the webhook log.
     """
 
     id: str
@@ -121,11 +124,27 @@ class GatewayEvent:
     currency: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     refunded_amount_pence: int | None = None
+    failure_message: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
 class PaymentGateway(Protocol):
     """What the shop needs from a payment provider. Every call may raise `PaymentProviderError`."""
+
+    @property
+    def provider(self) -> str:
+        """The provider's name, as payments record it (`stripe`, `bank_transfer`)."""
+        ...
+
+    @property
+    def calls_provider(self) -> bool:
+        """Whether starting a payment goes out to a provider. Bank transfers stay in-house, so
+        their payment row can be written in the order's own transaction."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the gateway's connections (a no-op when it holds none)."""
+        ...
 
     async def create_payment(
         self,
@@ -169,6 +188,7 @@ class BankTransferGateway:
     """
 
     provider = "bank_transfer"
+    calls_provider = False
 
     def __init__(self, bank_details: Mapping[str, str]) -> None:
         missing = [key for key in BANK_DETAIL_KEYS if not bank_details.get(key)]
@@ -196,7 +216,7 @@ class BankTransferGateway:
             provider=self.provider,
             intent_id=None,
             client_secret=None,
-            status=PaymentStatus.AWAITING_TRANSFER,
+            status=IntentStatus.AWAITING_TRANSFER,
             amount_pence=amount_pence,
             currency=currency.upper(),
             instructions=instructions,
@@ -216,6 +236,9 @@ class BankTransferGateway:
 
     async def cancel_payment(self, intent_id: str | None) -> None:
         """Nothing to cancel: an unpaid transfer simply never arrives."""
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> GatewayEvent:
         """Bank transfers send no webhooks, so any delivery is refused."""

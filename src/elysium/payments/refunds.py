@@ -1,33 +1,29 @@
-"""Refunds in two steps, so the provider is never called under a lock and never twice for more
-than was paid:
+"""Refund rows and the provider's pay-out, in two steps, so the provider is never called under
+a lock and never twice for more than was paid:
 
-1. `open_refund` (order row locked): checks what is left to refund, sets the amount aside in a
-   `requested` row with a unique idempotency key. The caller commits.
-2. `complete_refund`: asks the provider (with the refund's own idempotency key), then records
-   its answer and the order's new payment status under the order lock.
+1. `open_refund` (the caller holds the order's lock): checks what is left to refund and sets
+   the amount aside in a `requested` row with a unique idempotency key.
+2. `ask_provider` (no lock held) pays it out with the refund's own idempotency key, and
+   `record_outcome` writes the answer (the caller locks the order again first).
 
-A crash between the two leaves a `requested` row that a retry (same key) completes.
+This module moves no order: the orders domain derives the order's payment status from
+`refunded_pence` and decides what an order does when its money goes back.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime
+from typing import Final
 
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.audit.service import record_event
-from elysium.checkout.idempotency import claim_key, request_fingerprint, save_answer
-from elysium.errors import BadGatewayError, ConflictError, NotFoundError, ValidationFailedError
-from elysium.kit.clock import utcnow
-from elysium.kit.money import Money
-from elysium.models import Order, Payment, Refund, User
-from elysium.orders import events
-from elysium.orders.history import lock_order, move_order, order_customer
-from elysium.orders.schemas import RefundRead
-from elysium.orders.state import REFUNDED, can_transition
+from elysium.errors import BadGatewayError, ConflictError, ValidationFailedError
+from elysium.kit.money import pence_to_str
+from elysium.models import Payment, Refund
+from elysium.models.payment import RefundState
 from elysium.payments.gateway import (
     PaymentDeclinedError,
     PaymentGateway,
@@ -37,9 +33,9 @@ from elysium.payments.gateway import (
 
 log = structlog.get_logger(__name__)
 
-HELD_STATES = ("requested", "pending", "succeeded")
+HELD_STATES: Final = (RefundState.REQUESTED, RefundState.PENDING, RefundState.SUCCEEDED)
 """Refund states that count against what is left to refund."""
-SETTLED_STATES = ("pending", "succeeded")
+SETTLED_STATES: Final = (RefundState.PENDING, RefundState.SUCCEEDED)
 """Refund states the payment status counts as given back."""
 
 
@@ -52,7 +48,9 @@ class RefundFailedError(BadGatewayError):
 
 
 async def refunded_pence(
-    session: AsyncSession, payment_id: uuid.UUID, states: tuple[str, ...] = HELD_STATES
+    session: AsyncSession,
+    payment_id: uuid.UUID,
+    states: tuple[RefundState, ...] = HELD_STATES,
 ) -> int:
     """The sum of a payment's refunds in `states`."""
     total = await session.scalar(
@@ -63,19 +61,8 @@ async def refunded_pence(
     return int(total or 0)
 
 
-async def paid_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment | None:
-    """The payment that paid the order (the first one to succeed)."""
-    return await session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order_id, Payment.status == "succeeded")
-        .order_by(Payment.created_at, Payment.id)
-        .limit(1)
-    )
-
-
 async def open_refund(
     session: AsyncSession,
-    order: Order,
     payment: Payment,
     *,
     amount_pence: int | None,
@@ -83,10 +70,9 @@ async def open_refund(
     idempotency_key: str,
     actor_id: uuid.UUID | None,
 ) -> Refund:
-    """Set aside a refund of `amount_pence` (None: all that is left) of a locked order's payment.
-
-    The same idempotency key returns the refund it made before. 409 for more than is left.
-    """
+    """Set aside a refund of `amount_pence` (None: all that is left) of a payment whose order
+    the caller has locked. The same idempotency key returns the refund it made before.
+    422 for a non-positive amount, 409 for more than is left."""
     existing = await session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
@@ -100,15 +86,15 @@ async def open_refund(
     if amount <= 0 or amount > left:
         raise ConflictError(
             "That is more than is left to refund on this order.",
-            extra={"refundable": {"amount": f"{left / 100:.2f}", "currency": order.currency}},
+            extra={"refundable": {"amount": pence_to_str(left), "currency": payment.currency}},
         )
     refund = Refund(
         id=uuid.uuid4(),
-        order_id=order.id,
+        order_id=payment.order_id,
         payment_id=payment.id,
         amount_pence=amount,
         reason=reason[:500],
-        status="requested",
+        status=RefundState.REQUESTED,
         idempotency_key=idempotency_key,
         created_by=actor_id,
     )
@@ -117,28 +103,16 @@ async def open_refund(
     return refund
 
 
-async def sync_payment_status(
-    session: AsyncSession, order: Order, payment: Payment, *, by: str, actor_id: uuid.UUID | None
-) -> None:
-    """Derive the (locked) order's payment status from its refunds; REFUNDED when all is back."""
-    back = await refunded_pence(session, payment.id, SETTLED_STATES)
-    if back <= 0:
-        return
-    if back < payment.amount_pence:
-        order.payment_status = "partially_refunded"
-        return
-    order.payment_status = "refunded"
-    if can_transition(order.status, REFUNDED):
-        await move_order(
-            session, order, REFUNDED, by=by, actor_id=actor_id, note="Refunded in full"
-        )
-
-
-async def _ask_provider(
+async def ask_provider(
     gateway: PaymentGateway, payment: Payment, refund: Refund
 ) -> RefundResult | None:
-    """The provider's answer, or None when it refused for good (the refund then failed)."""
-    if payment.provider != getattr(gateway, "provider", None):
+    """The provider's answer to paying out `refund`, or None when it refused for good.
+
+    A payment taken another way than this gateway's (a bank transfer, money confirmed by
+    staff) is paid back by hand: the refund is accepted as `pending`. A retryable provider
+    failure raises `PaymentProviderError`, leaving the refund `requested` for a retry.
+    """
+    if payment.provider != gateway.provider or not gateway.calls_provider:
         return RefundResult(refund_id=None, status="pending", amount_pence=refund.amount_pence)
     try:
         return await gateway.refund(
@@ -155,156 +129,47 @@ async def _ask_provider(
         return None
 
 
-async def complete_refund(
-    session: AsyncSession, gateway: PaymentGateway, refund_id: uuid.UUID, *, by: str
-) -> Refund:
-    """Pay out a `requested` refund and record the outcome; other states are returned as is.
-
-    Call with no lock held. Manual payments (bank transfers) stay `pending` until staff pay
-    back by bank. RefundFailedError (502, kept) when the provider refuses.
-    """
-    refund = await session.get(Refund, refund_id, populate_existing=True)
-    if refund is None:
-        raise NotFoundError("No such refund.")
-    if refund.status != "requested":
-        return refund
-    payment = await session.get(Payment, refund.payment_id)
-    assert payment is not None
-    result = await _ask_provider(gateway, payment, refund)
-    order = await lock_order(session, refund.order_id)
-    await session.refresh(refund, with_for_update=True)
-    if refund.status != "requested":
-        return refund  # a concurrent completion recorded it first
+def record_outcome(refund: Refund, result: RefundResult | None) -> None:
+    """Write the provider's answer on a `requested` refund (None: it refused, so `failed`)."""
     if result is None:
-        refund.status = "failed"
-        await session.flush()
-        raise RefundFailedError("The payment provider refused the refund.")
-    refund.status = "succeeded" if result.status == "succeeded" else "pending"
+        refund.status = RefundState.FAILED
+        return
+    succeeded = result.status == RefundState.SUCCEEDED
+    refund.status = RefundState.SUCCEEDED if succeeded else RefundState.PENDING
     refund.provider_refund_id = result.refund_id
-    await sync_payment_status(session, order, payment, by=by, actor_id=refund.created_by)
-    user = await order_customer(session, order)
-    await events.refund_issued(
-        session, user, order, refund.amount_pence, refund.reason, str(refund.id)
+
+
+async def record_external_refund(
+    session: AsyncSession, payment: Payment, refunded_total_pence: int, event_id: str
+) -> int:
+    """A refund made at the provider (its dashboard): record what we did not ask for; returns
+    the pence newly recorded (0 when every penny was already known)."""
+    unknown = refunded_total_pence - await refunded_pence(session, payment.id)
+    if unknown <= 0:
+        return 0
+    session.add(
+        Refund(
+            order_id=payment.order_id,
+            payment_id=payment.id,
+            amount_pence=unknown,
+            reason="Refunded at the payment provider",
+            status=RefundState.SUCCEEDED,
+            idempotency_key=f"provider-event:{event_id}",
+        )
     )
     await session.flush()
-    return refund
+    return unknown
 
 
-async def record_provider_refund(
-    session: AsyncSession, provider_payment_id: str, refunded_total_pence: int, event_id: str
-) -> None:
-    """A refund made at the provider (e.g. its dashboard): record whatever we did not ask for."""
-    payment = await session.scalar(
+async def payment_by_provider_id(session: AsyncSession, provider_payment_id: str) -> Payment | None:
+    return await session.scalar(
         select(Payment).where(Payment.provider_payment_id == provider_payment_id)
     )
-    if payment is None:
-        log.warning("refund_for_unknown_payment", provider_payment_id=provider_payment_id)
-        return
-    order = await lock_order(session, payment.order_id)
-    unknown = refunded_total_pence - await refunded_pence(session, payment.id)
-    if unknown > 0:
-        session.add(
-            Refund(
-                order_id=order.id,
-                payment_id=payment.id,
-                amount_pence=unknown,
-                reason="Refunded at the payment provider",
-                status="succeeded",
-                idempotency_key=f"provider-event:{event_id}",
-            )
-        )
-        await session.flush()
-    await sync_payment_status(session, order, payment, by="payment provider", actor_id=None)
 
 
-async def request_refund(
-    session: AsyncSession,
-    admin: User,
-    order_id: uuid.UUID,
-    amount_pence: int | None,
-    reason: str,
-    idempotency_key: str,
-) -> uuid.UUID:
-    """Step 1 of an admin refund (full when `amount_pence` is None); the caller commits, then
-    calls `complete_refund`. The same key and body return the same refund."""
-    body = {"order_id": str(order_id), "amount_pence": amount_pence, "reason": reason}
-    claim = await claim_key(session, admin.id, idempotency_key, request_fingerprint("refund", body))
-    if claim.stored is not None:
-        return uuid.UUID(str(claim.stored.body["refund_id"]))
-    assert claim.row_id is not None
-    order = await lock_order(session, order_id)
-    payment = await paid_payment(session, order.id)
-    if payment is None:
-        raise ConflictError("This order has not been paid, so there is nothing to refund.")
-    refund = await open_refund(
-        session,
-        order,
-        payment,
-        amount_pence=amount_pence,
-        reason=reason,
-        idempotency_key=f"request:{claim.row_id}",
-        actor_id=admin.id,
+async def requested_refund_ids(session: AsyncSession, before: datetime) -> list[uuid.UUID]:
+    """Refunds still `requested` that were set aside before `before` (left by an outage)."""
+    rows = await session.scalars(
+        select(Refund.id).where(Refund.status == RefundState.REQUESTED, Refund.created_at < before)
     )
-    await record_event(
-        session,
-        "order.refund_requested",
-        actor_id=admin.id,
-        target_type="order",
-        target_id=order.id,
-        details={
-            "refund_id": str(refund.id),
-            "amount_pence": refund.amount_pence,
-            "reason": reason,
-        },
-    )
-    await save_answer(session, claim.row_id, 201, {"refund_id": str(refund.id)})
-    return refund.id
-
-
-async def refund_read(session: AsyncSession, refund: Refund) -> RefundRead:
-    """The refund with its order's resulting statuses."""
-    order = await session.get(Order, refund.order_id, populate_existing=True)
-    assert order is not None
-    return RefundRead(
-        id=refund.id,
-        order_id=refund.order_id,
-        amount=Money.from_pence(refund.amount_pence, order.currency),
-        reason=refund.reason,
-        status=refund.status,
-        created_at=refund.created_at,
-        order_status=order.status,
-        payment_status=order.payment_status,
-    )
-
-
-async def pay_out_quietly(
-    session: AsyncSession, gateway: PaymentGateway, refund_id: uuid.UUID | None, *, by: str
-) -> None:
-    """Complete a refund that a committed change set aside, without failing the caller: a
-    provider failure leaves it `requested` (or `failed`) for `retry_requested_refunds`."""
-    if refund_id is None:
-        return
-    try:
-        await complete_refund(session, gateway, refund_id, by=by)
-    except (PaymentProviderError, RefundFailedError) as exc:
-        log.error("refund_payout_failed", refund_id=str(refund_id), error=exc.detail)
-
-
-async def retry_requested_refunds(
-    session: AsyncSession, gateway: PaymentGateway, older_than: timedelta = timedelta(minutes=2)
-) -> int:
-    """For a periodic job: finish refunds left `requested` by a crash; returns how many.
-
-    A job's boundary: commits after each refund, so no lock outlives one provider call.
-    """
-    stuck = list(
-        await session.scalars(
-            select(Refund.id).where(
-                Refund.status == "requested", Refund.created_at < utcnow() - older_than
-            )
-        )
-    )
-    for refund_id in stuck:
-        await pay_out_quietly(session, gateway, refund_id, by="system")
-        await session.commit()
-    return len(stuck)
+    return list(rows)

@@ -21,18 +21,19 @@ import stripe
 from elysium.payments.gateway import (
     GatewayEvent,
     GatewayEventType,
+    IntentStatus,
     InvalidWebhookSignatureError,
     PaymentDeclinedError,
     PaymentIntentResult,
     PaymentProviderError,
-    PaymentStatus,
     RefundResult,
 )
 
 EVENT_TYPES = {
+    "payment_intent.processing": GatewayEventType.PAYMENT_PROCESSING,
     "payment_intent.succeeded": GatewayEventType.PAYMENT_SUCCEEDED,
     "payment_intent.payment_failed": GatewayEventType.PAYMENT_FAILED,
-    "payment_intent.canceled": GatewayEventType.PAYMENT_CANCELED,
+    "payment_intent.canceled": GatewayEventType.PAYMENT_CANCELLED,
     "charge.refunded": GatewayEventType.PAYMENT_REFUNDED,
 }
 
@@ -41,6 +42,7 @@ class StripeGateway:
     """Card payments through Stripe PaymentIntents, confirmed in the browser by Stripe.js."""
 
     provider = "stripe"
+    calls_provider = True
 
     def __init__(
         self,
@@ -117,7 +119,7 @@ class StripeGateway:
             if exc.retryable:
                 raise
             current = await self.retrieve_payment(intent_id)
-            if current.status != PaymentStatus.CANCELED:
+            if current.status != IntentStatus.CANCELED:
                 raise
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> GatewayEvent:
@@ -157,6 +159,7 @@ def gateway_event(raw: dict[str, Any]) -> GatewayEvent:
         currency=str(currency).upper() if currency else None,
         metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
         refunded_amount_pence=obj.get("amount_refunded") if kind == "charge.refunded" else None,
+        failure_message=(obj.get("last_payment_error") or {}).get("message"),
         raw=raw,
     )
 

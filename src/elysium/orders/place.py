@@ -2,7 +2,7 @@
 
 Nothing the browser says about prices is used: the cart is priced again here, shipping comes
 from the settings and the addresses from the customer's own address book. The payment is
-started by the caller after this transaction commits.
+started by the caller (`checkout.service`) once this transaction has committed.
 """
 
 from __future__ import annotations
@@ -17,23 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.accounts.profile import get_address
 from elysium.cart.service import CartSnapshot, SnapshotLine, checkout_snapshot, empty_cart
-from elysium.checkout.idempotency import claim_key, request_fingerprint, save_answer
-from elysium.checkout.pricing import OrderTotals, order_totals
-from elysium.checkout.schemas import CheckoutRequest
-from elysium.checkout.shipping import ShippingOption, choose_shipping
 from elysium.config import Settings
 from elysium.db import insert_new
 from elysium.errors import NotFoundError
+from elysium.idempotency import claim_key, request_fingerprint, save_answer
 from elysium.inventory.service import ReservationLine, reserve
 from elysium.kit.clock import utcnow
 from elysium.models import Address, Order, OrderItem, User
-from elysium.models.order import order_number_seq
+from elysium.models.inventory import ReservationOwner
+from elysium.models.order import OrderPaymentStatus, order_number_seq
 from elysium.orders import events
 from elysium.orders.history import actor_label, history_entry
-from elysium.orders.schemas import OrderRead, StatusChangeRead
-from elysium.orders.service import order_read
+from elysium.orders.read import order_read
+from elysium.orders.schemas import CheckoutRequest, OrderRead, StatusChangeRead
 from elysium.orders.state import PENDING
+from elysium.orders.totals import OrderTotals, order_totals
+from elysium.payments.service import BANK_TRANSFER
 from elysium.promotions.service import redeem_coupon
+from elysium.shipping import ShippingOption, choose_shipping
 
 CREATED = 201
 
@@ -49,7 +50,7 @@ class PlacedOrder:
 
 def reservation_window(settings: Settings, provider: str) -> timedelta:
     """How long an unpaid order holds its stock: short for cards, days for bank transfers."""
-    if provider == "bank_transfer":
+    if provider == BANK_TRANSFER:
         return timedelta(hours=settings.bank_transfer_reservation_hours)
     return timedelta(minutes=settings.card_reservation_minutes)
 
@@ -135,7 +136,7 @@ async def _new_order(
         order_number=await next_order_number(session, now),
         user_id=user.id,
         status=PENDING,
-        payment_status="unpaid",
+        payment_status=OrderPaymentStatus.UNPAID,
         payment_provider=provider,
         currency="GBP",
         subtotal_pence=totals.subtotal_pence,
@@ -167,7 +168,7 @@ async def _hold_stock(
         await reserve(
             session,
             lines,
-            owner_type="order",
+            owner_type=ReservationOwner.ORDER,
             owner_id=order.id,
             expires_at=order.reservation_expires_at,
             actor_id=user.id,
@@ -215,7 +216,7 @@ async def place_order(
             session, draft.snapshot.discount.coupon_id, user_id=user.id, order_id=order.id
         )
     await empty_cart(session, draft.snapshot.cart_id)
-    await events.order_placed(session, user, order)
+    await events.order_placed(session, settings, user, order)
     history = [
         StatusChangeRead(
             status=PENDING, at=order.created_at, by=actor_label(user), note="Order placed"

@@ -14,8 +14,8 @@ from typing import Final, Literal
 
 from elysium.config import Settings
 from elysium.errors import ValidationFailedError
+from elysium.models.order import ShippingMethod
 
-ShippingMethod = Literal["uk_next_day", "international_courier", "atelier_collection"]
 HOME_COUNTRY: Final = "GB"
 
 
@@ -29,27 +29,33 @@ class ShippingOption:
     countries: Literal["home", "abroad", "any"]
 
 
-def shipping_options(settings: Settings) -> dict[str, ShippingOption]:
+def shipping_options(settings: Settings) -> dict[ShippingMethod, ShippingOption]:
     """Every shipping method, priced from the settings."""
     options = (
-        ShippingOption("uk_next_day", "Insured UK next-day delivery", 0, "home"),
+        ShippingOption(ShippingMethod.UK_NEXT_DAY, "Insured UK next-day delivery", 0, "home"),
         ShippingOption(
-            "international_courier",
+            ShippingMethod.INTERNATIONAL_COURIER,
             "Insured international courier",
             settings.shipping_international_pence,
             "abroad",
         ),
-        ShippingOption("atelier_collection", "Collection from the London atelier", 0, "any"),
+        ShippingOption(
+            ShippingMethod.ATELIER_COLLECTION, "Collection from the London atelier", 0, "any"
+        ),
     )
     return {option.method: option for option in options}
 
 
 def default_method(country: str) -> ShippingMethod:
     """UK next-day for UK addresses, the international courier for the rest of the world."""
-    return "uk_next_day" if country == HOME_COUNTRY else "international_courier"
+    if country == HOME_COUNTRY:
+        return ShippingMethod.UK_NEXT_DAY
+    return ShippingMethod.INTERNATIONAL_COURIER
 
 
-def choose_shipping(settings: Settings, method: str | None, country: str) -> ShippingOption:
+def choose_shipping(
+    settings: Settings, method: ShippingMethod | None, country: str
+) -> ShippingOption:
     """The option for `method` (or the default), checked against the destination country."""
     option = shipping_options(settings)[method or default_method(country)]
     if option.countries == "home" and country != HOME_COUNTRY:

@@ -1,0 +1,156 @@
+"""Reading orders: one order for its owner or staff, and the lists of them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elysium.errors import NotFoundError
+from elysium.kit.keyset import decode_time_cursor, page_of
+from elysium.kit.money import Money
+from elysium.kit.pagination import Page
+from elysium.models import Order, OrderItem, OrderStatusChange, User
+from elysium.models.order import OrderStatus
+from elysium.orders.history import order_items
+from elysium.orders.schemas import (
+    OrderItemRead,
+    OrderRead,
+    OrderSummary,
+    PaymentSummary,
+    StatusChangeRead,
+)
+from elysium.payments import refunds
+from elysium.payments.service import latest_payment
+
+
+async def visible_order(session: AsyncSession, viewer: User, order_id: uuid.UUID) -> Order:
+    """The order if the viewer owns it or is staff; another customer's is simply not found."""
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None or (order.user_id != viewer.id and not viewer.is_staff):
+        raise NotFoundError("No such order.")
+    return order
+
+
+def _item_read(item: OrderItem, currency: str) -> OrderItemRead:
+    return OrderItemRead(
+        product_slug=item.product_slug,
+        title=item.title,
+        configuration=item.configuration,
+        variant_key=item.variant_key,
+        quantity=item.quantity,
+        unit_price=Money.from_pence(item.unit_price_pence, currency),
+        line_total=Money.from_pence(item.line_total_pence, currency),
+    )
+
+
+async def _history(session: AsyncSession, order_id: uuid.UUID) -> list[StatusChangeRead]:
+    rows = await session.scalars(
+        select(OrderStatusChange)
+        .where(OrderStatusChange.order_id == order_id)
+        .order_by(OrderStatusChange.at, OrderStatusChange.id)
+    )
+    return [StatusChangeRead(status=r.status, at=r.at, by=r.by, note=r.note) for r in rows]
+
+
+async def _payment_summary(session: AsyncSession, order: Order) -> PaymentSummary | None:
+    payment = await latest_payment(session, order.id)
+    if payment is None:
+        return None
+    back = await refunds.refunded_pence(session, payment.id, refunds.SETTLED_STATES)
+    return PaymentSummary(
+        provider=payment.provider,
+        status=payment.status,
+        amount=Money.from_pence(payment.amount_pence, payment.currency),
+        refunded=Money.from_pence(back, payment.currency),
+    )
+
+
+def order_read(
+    order: Order,
+    items: list[OrderItem],
+    history: list[StatusChangeRead],
+    payment: PaymentSummary | None,
+) -> OrderRead:
+    """The full order as the API shows it."""
+    currency = order.currency
+    return OrderRead(
+        id=order.id,
+        order_number=order.order_number,
+        status=order.status,
+        payment_status=order.payment_status,
+        items=[_item_read(item, currency) for item in items],
+        subtotal=Money.from_pence(order.subtotal_pence, currency),
+        discount=Money.from_pence(order.discount_pence, currency),
+        shipping=Money.from_pence(order.shipping_pence, currency),
+        vat=Money.from_pence(order.vat_pence, currency),
+        total=Money.from_pence(order.total_pence, currency),
+        coupon_code=order.coupon_code,
+        shipping_method=order.shipping_method,
+        shipping_address=order.shipping_address,
+        billing_address=order.billing_address,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        reservation_expires_at=order.reservation_expires_at,
+        status_history=history,
+        created_at=order.created_at,
+        payment=payment,
+    )
+
+
+async def read_order(session: AsyncSession, order: Order) -> OrderRead:
+    """Load the order's lines, history and payment and render it."""
+    return order_read(
+        order,
+        await order_items(session, order.id),
+        await _history(session, order.id),
+        await _payment_summary(session, order),
+    )
+
+
+async def get_order(session: AsyncSession, viewer: User, order_id: uuid.UUID) -> OrderRead:
+    """One order, for its owner or staff."""
+    return await read_order(session, await visible_order(session, viewer, order_id))
+
+
+def _summary(order: Order) -> OrderSummary:
+    return OrderSummary(
+        id=order.id,
+        order_number=order.order_number,
+        status=order.status,
+        payment_status=order.payment_status,
+        total=Money.from_pence(order.total_pence, order.currency),
+        created_at=order.created_at,
+    )
+
+
+async def list_orders(
+    session: AsyncSession, user: User, limit: int, cursor: str | None
+) -> Page[OrderSummary]:
+    """The user's own orders, newest first."""
+    return await _order_page(session, select(Order).where(Order.user_id == user.id), limit, cursor)
+
+
+async def list_all_orders(
+    session: AsyncSession, status: OrderStatus | None, limit: int, cursor: str | None
+) -> Page[OrderSummary]:
+    """Every customer's orders, newest first, optionally of one status (staff)."""
+    statement = select(Order) if status is None else select(Order).where(Order.status == status)
+    return await _order_page(session, statement, limit, cursor)
+
+
+async def _order_page(
+    session: AsyncSession, statement: Select[Order], limit: int, cursor: str | None
+) -> Page[OrderSummary]:
+    after = decode_time_cursor(cursor)
+    if after is not None:
+        statement = statement.where(tuple_(Order.created_at, Order.id) < after)
+    ordered = statement.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
+    rows, next_cursor = page_of(list(await session.scalars(ordered)), limit, _time_key)
+    return Page(items=[_summary(o) for o in rows], next_cursor=next_cursor)
+
+
+def _time_key(order: Order) -> tuple[datetime, uuid.UUID]:
+    return order.created_at, order.id
