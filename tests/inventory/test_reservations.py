@@ -182,14 +182,14 @@ async def test_periodic_expiry_deletes_expired_holds_and_names_their_owners(app:
     await set_stock(app, product, {KEY_A: 3, KEY_B: 3})
     expired, lapsed, live = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await hold(app, [line(product, KEY_A), line(product, KEY_B)], expired)
-    await hold(app, [line(product, KEY_A, 2)], lapsed, owner_type="cart")
+    await hold(app, [line(product, KEY_A, 2)], lapsed, owner_type="staff")
     await hold(app, [line(product, KEY_B)], live)
     await _expire_now(app, expired)
     await _expire_now(app, lapsed)
     await hold(app, [line(product, KEY_A, 2)])  # lapses both expired holds on A
     async with app.state.sessionmaker() as session, session.begin():
         owners = await expire_reservations(session)
-    assert sorted(owners) == sorted([("order", expired), ("cart", lapsed)])
+    assert sorted(owners) == sorted([("order", expired), ("staff", lapsed)])
     async with app.state.sessionmaker() as session, session.begin():
         assert await expire_reservations(session) == []
         remaining = (await session.scalars(select(StockReservation.owner_id))).all()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from elysium.config import Settings
+from elysium.jobs import dispose_job_engine
 from elysium.kit.clock import utcnow
-from elysium.models import Order, Product, SentEmail, StockItem
+from elysium.models import Order, Product, SentEmail, StockItem, StockReservation
 from elysium.orders.cancel import expire_unpaid_orders
+from elysium.orders.tasks import expire_holds
 from factories import (
     HALF_CARAT,
     Account,
@@ -181,3 +184,48 @@ async def test_expired_reservations_cancel_the_order_and_release_stock(
     assert await _stock(app, order) == (3, 0)
     assert await _stock(app, fresh) == (3, 1)
     assert "reservation_expired" in await _templates(app, who.account.email)
+
+
+async def test_an_unpaid_order_never_outlives_its_reservation_by_more_than_one_run(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """One run of the expiry job closes every unpaid order whose reservation has run out:
+    those whose deadline passed, and the owners of the reservations it expires (here one whose
+    order row says otherwise), releasing the stock with the history entry and the email."""
+    _, due = await _order_for(app, client)
+    _, owner_only = await _order_for(app, client)
+    _, live = await _order_for(app, client)
+    staff = await _staff(app, client)
+    past = utcnow() - timedelta(seconds=1)
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Order).where(Order.id == due["id"]).values(reservation_expires_at=past)
+        )
+        await session.execute(
+            update(StockReservation)
+            .where(StockReservation.owner_id.in_([due["id"], owner_only["id"]]))
+            .values(expires_at=past)
+        )
+    await expire_holds(timestamp=0)
+    await dispose_job_engine()
+    for order in (due, owner_only):
+        got = (await client.get(f"/api/orders/{order['id']}", headers=staff.headers)).json()
+        assert got["status"] == "CANCELLED", order
+        last = got["status_history"][-1]
+        assert (last["status"], last["by"], last["note"]) == (
+            "CANCELLED",
+            "system",
+            "Reservation expired",
+        )
+    async with app.state.sessionmaker() as session:
+        statuses = dict((await session.execute(select(Order.id, Order.status))).tuples().all())
+        held = await session.scalar(select(func.count()).select_from(StockReservation))
+        expired_emails = await session.scalar(
+            select(func.count())
+            .select_from(SentEmail)
+            .where(SentEmail.template == "reservation_expired")
+        )
+    assert statuses[uuid.UUID(live["id"])] == "PENDING"
+    assert held == 1  # only the live order's reservation is left
+    assert expired_emails == 2
+    assert await _stock(app, live) == (3, 1)

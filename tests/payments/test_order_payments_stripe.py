@@ -25,7 +25,7 @@ from elysium.orders.refund import retry_requested_refunds
 from elysium.payments.gateway import PaymentGateway, PaymentIntentResult, PaymentProviderError
 from elysium.payments.service import get_gateway
 from factories import Account, Shopper, make_account, shopper, stocked_piece
-from job_helpers import run_jobs, settings_env
+from job_helpers import http_peer, run_jobs, settings_env
 from peers.localstripe_peer import SECRET_KEY, LocalStripe, WebhookReceiver
 
 WEBHOOK_SECRET = "whsec_elysium_orders"
@@ -494,3 +494,72 @@ async def test_a_refund_interrupted_by_an_outage_is_finished_later(
     got = await _order(client, who, order["id"])
     assert got["payment_status"] == "refunded"
     assert await _count(app, Refund, Refund.status == "succeeded") == 1
+
+
+def _outage(url: str) -> dict[str, str]:
+    """Job bodies see Stripe at `url`, with immediate retries and two attempts in all."""
+    return {"STRIPE_API_BASE": url, "JOB_RETRY_BASE_SECONDS": "0", "JOB_MAX_ATTEMPTS": "2"}
+
+
+async def _dead_letters(client: AsyncClient, staff: Account) -> list[dict[str, Any]]:
+    listed = await client.get("/api/admin/jobs?status=failed", headers=staff.headers)
+    assert listed.status_code == 200
+    items: list[dict[str, Any]] = listed.json()["items"]
+    return items
+
+
+async def test_a_refund_pay_out_that_keeps_failing_is_a_dead_letter_staff_can_retry(
+    app: FastAPI,
+    client: AsyncClient,
+    gateway: PaymentGateway,
+    peer: LocalStripe,
+    receiver: WebhookReceiver,
+) -> None:
+    who, order, _ = await _paid_order(app, client, peer, receiver)
+    staff = await _staff(app, client)
+    with http_peer(lambda n: (503, b"{}")) as down, settings_env(**_outage(down.url)):
+        cancelled = await client.post(f"/api/orders/{order['id']}/cancel", headers=who.headers)
+        assert cancelled.status_code == 200, cancelled.text
+        await run_jobs()
+        assert len(down.requests) >= 2  # each job attempt asked Stripe (which retries too)
+    [dead] = await _dead_letters(client, staff)
+    assert (dead["task_name"], dead["attempts"]) == ("pay_out_refund", 2)
+    assert (await _order(client, who, order["id"]))["payment_status"] == "paid"
+    retried = await client.post(f"/api/admin/jobs/{dead['id']}/retry", headers=staff.headers)
+    assert retried.status_code == 200, retried.text
+    got = await _order(client, who, order["id"])
+    assert (got["status"], got["payment_status"]) == ("CANCELLED", "refunded")
+    assert await _count(app, Refund, Refund.status == "succeeded") == 1
+
+
+async def test_an_event_that_cannot_be_applied_is_kept_and_listed_for_staff(
+    app: FastAPI, client: AsyncClient, gateway: PaymentGateway
+) -> None:
+    """The event is stored and acknowledged; applying it fails (an intent id longer than any
+    Stripe issues), is retried, then shows as a dead letter; nothing is half applied."""
+    who, placed = await _checkout(app, client)
+    order = placed["order"]
+    staff = await _staff(app, client)
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": "pi_" + "x" * 300,
+                "object": "payment_intent",
+                "amount": 240_000,
+                "currency": "gbp",
+                "metadata": {"order_id": order["id"]},
+            }
+        },
+    }
+    with settings_env(JOB_RETRY_BASE_SECONDS="0", JOB_MAX_ATTEMPTS="2"):
+        assert (await _deliver(client, *_signed(event))).status_code == 200
+        got = await _order(client, who, order["id"])
+    assert got["status"] == "PENDING"
+    [dead] = await _dead_letters(client, staff)
+    assert (dead["task_name"], dead["attempts"]) == ("apply_payment_event", 2)
+    async with app.state.sessionmaker() as session:
+        stored = await session.scalar(select(PaymentEvent))
+    assert stored is not None
+    assert (stored.external_id, stored.processed_at) == (event["id"], None)

@@ -1,8 +1,8 @@
-"""Reserving stock for orders, carts and staff holds; releasing, selling and expiring it.
+"""Reserving stock for orders and staff holds; releasing, selling and expiring it.
 
-Checkout and orders call `reserve`, `release`, `convert_to_sale`; the job scheduler calls
-`expire_reservations`. All of them write at once (`stock.move`) and never commit: the caller's
-transaction decides.
+The orders domain calls `reserve`, `release`, `convert_to_sale`, and its expiry job
+(`orders.tasks.expire_holds`) calls `expire_reservations` and closes the orders it names.
+All of them write at once (`stock.move`) and never commit: the caller's transaction decides.
 
 Made-to-order pieces are never stock-limited: their lines are accepted without a reservation
 row, and `reserve` returns reservations for the stock-limited lines only.

@@ -35,10 +35,9 @@ from elysium.kit.vocab import StrEnumType, one_of
 
 
 class ReservationOwner(StrEnum):
-    """Who holds reserved units: an unpaid order, a cart (not used yet by checkout) or staff."""
+    """Who holds reserved units: an unpaid order, or staff (a piece set aside in the atelier)."""
 
     ORDER = "order"
-    CART = "cart"
     STAFF = "staff"
 
 
@@ -66,7 +65,7 @@ class StockItem(UUIDPrimaryKey, Base):
 
 
 class StockReservation(UUIDPrimaryKey, Base):
-    """Units held for an order, a cart or by staff until `expires_at`."""
+    """Units held for an order or by staff until `expires_at`."""
 
     __tablename__ = "stock_reservations"
     __table_args__ = (
