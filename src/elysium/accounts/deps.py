@@ -12,7 +12,7 @@ from elysium.config import Settings
 from elysium.db import SessionDep
 from elysium.errors import ForbiddenError, RateLimitedError, UnauthorizedError
 from elysium.kit.context import current_client_ip
-from elysium.kit.ratelimit import RateLimiter
+from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import AuthSession, User
 
 
@@ -20,22 +20,6 @@ from elysium.models import AuthSession, User
 class Auth:
     user: User
     session: AuthSession
-
-
-async def get_app_settings(request: Request) -> Settings:
-    """The settings the running app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    """The app's shared rate limiter (PostgreSQL or Redis)."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
 def bearer_token(request: Request, settings: Settings) -> str | None:

@@ -12,8 +12,6 @@ from elysium.accounts.deps import (
     AnonymousWriteLimit,
     AuthDep,
     CurrentUser,
-    RateLimiterDep,
-    SettingsDep,
     set_session_cookie,
 )
 from elysium.accounts.schemas import (
@@ -33,6 +31,7 @@ from elysium.accounts.schemas import (
 )
 from elysium.cart.service import merge_guest_cart
 from elysium.db import SessionDep
+from elysium.kit.deps import RateLimiterDep, SettingsDep
 
 router = APIRouter(tags=["auth and account"])
 

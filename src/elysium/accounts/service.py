@@ -26,6 +26,7 @@ from elysium.errors import (
 from elysium.kit.clock import utcnow
 from elysium.kit.context import current_client_ip
 from elysium.kit.ratelimit import RateLimiter
+from elysium.kit.tokens import hash_token, new_token
 from elysium.models import AuthSession, User
 from elysium.notifications.emails import notify_welcome
 
@@ -198,11 +199,11 @@ async def open_session(
     session: AsyncSession, settings: Settings, user: User, user_agent: str | None
 ) -> SignIn:
     """Issue a new opaque token for `user`; only its hash is stored."""
-    token = security.new_session_token()
+    token = new_token()
     now = utcnow()
     auth = AuthSession(
         user_id=user.id,
-        token_hash=security.hash_token(token),
+        token_hash=hash_token(token),
         created_at=now,
         expires_at=now + timedelta(hours=settings.session_ttl_hours),
         ip=current_client_ip(),
@@ -231,7 +232,7 @@ _LIVE_SESSION = (
 
 async def resolve_token(session: AsyncSession, token: str) -> tuple[User, AuthSession] | None:
     """The user and session behind a live, unrevoked, unexpired token."""
-    params = {"token_hash": security.hash_token(token), "now": utcnow()}
+    params = {"token_hash": hash_token(token), "now": utcnow()}
     row = (await session.execute(_LIVE_SESSION, params)).one_or_none()
     return None if row is None else (row[0], row[1])
 

@@ -12,16 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from elysium.accounts import service as accounts
-from elysium.accounts.deps import (
-    Auth,
-    RateLimiterDep,
-    SettingsDep,
-    optional_auth,
-    set_session_cookie,
-)
+from elysium.accounts.deps import Auth, optional_auth, set_session_cookie
 from elysium.admin import service
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError
+from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import User
 from elysium.orders.service import get_order, list_all_orders
 from elysium.orders.state import ALLOWED

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from elysium.accounts.schemas import Strict
 from elysium.catalog.pricing import SLUG_PATTERN
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 from elysium.models.cart import MAX_LINE_QUANTITY
 
 ProductSlug = Annotated[str, Field(pattern=SLUG_PATTERN, examples=["aurora-solitaire"])]

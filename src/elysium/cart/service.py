@@ -8,8 +8,6 @@ reserved when the order is placed.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +35,7 @@ from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
 from elysium.inventory.service import available_quantity
 from elysium.kit.clock import utcnow
 from elysium.kit.money import Money
+from elysium.kit.tokens import hash_token, new_token
 from elysium.models import Cart, CartItem, Product
 from elysium.models.cart import MAX_LINE_QUANTITY
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
@@ -60,11 +59,6 @@ class CartState:
 
     priced: PricedCart
     issued_token: str | None = None
-
-
-def hash_token(token: str) -> str:
-    """Only the SHA-256 of a cart token is stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _usable_token(token: str | None) -> str | None:
@@ -121,7 +115,7 @@ async def _writable_cart(session: AsyncSession, owner: CartOwner) -> tuple[Cart,
     if cart is not None:
         cart.expires_at = utcnow() + timedelta(days=GUEST_CART_DAYS)
         return cart, None
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     cart = Cart(token_hash=hash_token(token), expires_at=utcnow() + timedelta(days=GUEST_CART_DAYS))
     session.add(cart)
     await session.flush()

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.accounts.deps import SettingsDep
 from elysium.catalog import service
 from elysium.catalog.cache import CatalogCache, conditional_response, get_catalog_cache
 from elysium.catalog.schemas import (
@@ -23,6 +22,7 @@ from elysium.catalog.schemas import (
 from elysium.catalog.service import ProductFilters
 from elysium.catalog.webhook import handle_sanity_webhook
 from elysium.db import SessionDep
+from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(tags=["catalogue"])

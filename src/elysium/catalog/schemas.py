@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from elysium.accounts.schemas import Strict
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 
 
 class ProductSummary(BaseModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from elysium.accounts.deps import CurrentUser, SettingsDep
+from elysium.accounts.deps import CurrentUser
 from elysium.checkout.idempotency import IdempotencyKeyHeader
 from elysium.checkout.schemas import CheckoutRequest, CheckoutResponse
 from elysium.checkout.service.place_order import place_order
 from elysium.db import SessionDep
+from elysium.kit.deps import SettingsDep
 from elysium.payments.deps import GatewayDep
 from elysium.payments.service import calls_provider, provider_of, start_payment
 

@@ -6,8 +6,8 @@ import uuid
 
 from pydantic import BaseModel
 
-from elysium.accounts.schemas import Strict
 from elysium.checkout.shipping import ShippingMethod
+from elysium.kit.schemas import Strict
 from elysium.orders.schemas import OrderRead, PaymentRead
 
 

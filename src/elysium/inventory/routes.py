@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, status
 
-from elysium.accounts.deps import OptionalUser, SettingsDep, StaffUser
+from elysium.accounts.deps import OptionalUser, StaffUser
 from elysium.db import SessionDep
 from elysium.inventory import service
 from elysium.inventory.schemas import (
@@ -20,6 +20,7 @@ from elysium.inventory.schemas import (
     StockUpdate,
     VariantStockRead,
 )
+from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/inventory", tags=["inventory"])

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from elysium.accounts.schemas import Strict
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 from elysium.models.order import ORDER_STATUSES
 
 OrderStatus = Literal[
