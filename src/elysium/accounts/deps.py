@@ -14,6 +14,7 @@ from elysium.errors import ForbiddenError, RateLimitedError, UnauthorizedError
 from elysium.kit.context import current_client_ip
 from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import AuthSession, User
+from elysium.models.user import Role
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ async def require_staff(
     user: Annotated[User, Depends(require_user)], settings: SettingsDep
 ) -> User:
     """403 unless staff or admin (with two-factor enabled when the settings demand it)."""
-    if user.role not in ("staff", "admin"):
+    if not user.is_staff:
         raise ForbiddenError("This action is for staff only.")
     if settings.staff_require_2fa and user.totp_enabled_at is None:
         raise ForbiddenError("Enable two-factor authentication to use staff tools.")
@@ -85,7 +86,7 @@ async def require_staff(
 
 async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
     """403 unless admin."""
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         raise ForbiddenError("This action is for administrators only.")
     return user
 

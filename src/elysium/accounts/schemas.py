@@ -18,10 +18,10 @@ from pydantic import (
 )
 
 from elysium.kit.schemas import Strict
+from elysium.models.user import Role
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
-Role = Literal["customer", "staff", "admin"]
 
 
 class UserRead(BaseModel):

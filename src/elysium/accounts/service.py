@@ -28,6 +28,7 @@ from elysium.kit.context import current_client_ip
 from elysium.kit.ratelimit import RateLimiter
 from elysium.kit.tokens import hash_token, new_token
 from elysium.models import AuthSession, User
+from elysium.models.user import Role
 from elysium.notifications.emails import notify_welcome
 
 
@@ -80,7 +81,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 async def create_user(
-    session: AsyncSession, email: str, password: str, name: str | None, role: str = "customer"
+    session: AsyncSession, email: str, password: str, name: str | None, role: str = Role.CUSTOMER
 ) -> User:
     """A new account; 409 when the email is taken (in any letter case)."""
     email = normalize_email(email)

@@ -125,7 +125,7 @@ async def get_enquiry(session: AsyncSession, enquiry_id: uuid.UUID) -> BespokeEn
 
 async def _ensure_staff_member(session: AsyncSession, user_id: uuid.UUID) -> None:
     user = await session.get(User, user_id)
-    if user is None or user.deleted_at is not None or user.role not in ("staff", "admin"):
+    if user is None or user.deleted_at is not None or not user.is_staff:
         raise ValidationFailedError(
             "The assignee must be a member of staff.",
             errors=[{"field": "assignee", "message": "not a staff member"}],

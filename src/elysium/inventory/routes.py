@@ -56,7 +56,7 @@ async def product_inventory(
 ) -> InventoryRead | StaffInventoryRead:
     """Availability of each variant (`available` is null for made-to-order pieces); staff also
     see the stock level, units reserved by unexpired holds, and the low-stock threshold."""
-    is_staff = user is not None and user.role in ("staff", "admin")
+    is_staff = user is not None and user.is_staff
     return await service.product_inventory(session, product_slug, staff=is_staff)
 
 

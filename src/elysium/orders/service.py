@@ -56,7 +56,6 @@ from elysium.payments.service import (
 )
 from elysium.promotions.service import release_coupon
 
-STAFF_ROLES = ("staff", "admin")
 EXPIRY_BATCH = 200
 
 
@@ -69,7 +68,7 @@ class OrderChange:
 
 
 def is_staff(user: User) -> bool:
-    return user.role in STAFF_ROLES
+    return user.is_staff
 
 
 # --- reading -----------------------------------------------------------------------------------
