@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from elysium.checkout.pricing import order_totals
-from elysium.checkout.shipping import choose_shipping, shipping_options
 from elysium.config import Settings
 from elysium.errors import ValidationFailedError
+from elysium.shipping.service import choose_shipping, shipping_options
 
 pence = st.integers(min_value=0, max_value=10**10)
 

@@ -29,7 +29,6 @@ from elysium.cart.pricing import (
 )
 from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
 from elysium.catalog.service import price_product
-from elysium.checkout.shipping import HOME_COUNTRY, default_method, shipping_options
 from elysium.config import Settings
 from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
 from elysium.inventory.service import available_quantity
@@ -39,6 +38,7 @@ from elysium.kit.tokens import hash_token, new_token
 from elysium.models import Cart, CartItem, Product
 from elysium.models.cart import MAX_LINE_QUANTITY
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
+from elysium.shipping.service import HOME_COUNTRY, default_method, shipping_options
 
 MAX_LINES = 50
 GUEST_CART_DAYS = 30

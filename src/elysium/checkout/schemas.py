@@ -6,9 +6,9 @@ import uuid
 
 from pydantic import BaseModel
 
-from elysium.checkout.shipping import ShippingMethod
 from elysium.kit.schemas import Strict
 from elysium.orders.schemas import OrderRead, PaymentRead
+from elysium.shipping.service import ShippingMethod
 
 
 class CheckoutRequest(Strict):

@@ -20,7 +20,6 @@ from elysium.cart.service import CartSnapshot, SnapshotLine, checkout_snapshot, 
 from elysium.checkout.idempotency import claim_key, request_fingerprint, save_answer
 from elysium.checkout.pricing import OrderTotals, order_totals
 from elysium.checkout.schemas import CheckoutRequest
-from elysium.checkout.shipping import ShippingOption, choose_shipping
 from elysium.config import Settings
 from elysium.db import insert_new
 from elysium.errors import NotFoundError
@@ -34,6 +33,7 @@ from elysium.orders.schemas import OrderRead, StatusChangeRead
 from elysium.orders.service import order_read
 from elysium.orders.state import PENDING
 from elysium.promotions.service import redeem_coupon
+from elysium.shipping.service import ShippingOption, choose_shipping
 
 CREATED = 201
 
