@@ -334,11 +334,11 @@ async def stock_demo_catalogue(database_url: str, level: int) -> list[ProductSpe
     """Load the demo catalogue and give every variant `level` units; returns the specs."""
     from sqlalchemy import select
 
-    from elysium.catalog.demo import load_demo_into
     from elysium.catalog.pricing import variant_keys_for
     from elysium.catalog.service import product_spec
     from elysium.config import get_settings
     from elysium.db import create_engine, create_sessionmaker
+    from elysium.demo import load_demo_into
     from elysium.inventory.importer import import_stock_csv
     from elysium.models import Product
 

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Protocol
 
 from sqlalchemy import Row, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +25,7 @@ from elysium.catalog.pricing import (
     parse_variant_key,
     variant_keys_for,
 )
-from elysium.catalog.service import get_product, product_spec
+from elysium.catalog.service import Stockable, get_product, product_spec
 from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
 from elysium.inventory import stock
 from elysium.inventory.importer import ImportReport, import_stock_csv
@@ -103,16 +102,6 @@ async def _stock_rows(
             ).where(StockItem.product_id.in_(product_ids))
         )
     ).all()
-
-
-class Stockable(Protocol):
-    """What a stock lookup needs of a product (a `Product`, or a cached copy of these values)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def made_to_order(self) -> bool: ...
 
 
 async def available_quantities(
