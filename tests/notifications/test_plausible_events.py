@@ -7,13 +7,14 @@ import uuid
 
 from fastapi import FastAPI
 
+from elysium.config import get_settings
 from elysium.notifications.analytics import track_purchase
 from job_helpers import http_peer, jobs_by_task, run_jobs, settings_env
 
 
 async def track(app: FastAPI, order_id: uuid.UUID, pence: int) -> None:
     async with app.state.sessionmaker() as session, session.begin():
-        await track_purchase(session, order_id, pence, "GBP")
+        await track_purchase(session, get_settings(), order_id, pence, "GBP")
 
 
 async def test_a_purchase_is_posted_to_plausible_once(app: FastAPI) -> None:

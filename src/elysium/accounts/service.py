@@ -97,13 +97,13 @@ async def create_user(
     return user
 
 
-async def register_user(session: AsyncSession, data: RegisterRequest) -> User:
+async def register_user(session: AsyncSession, settings: Settings, data: RegisterRequest) -> User:
     """Self-service registration of a customer."""
     user = await create_user(session, data.email, data.password, data.name)
     await record_event(
         session, "user.registered", actor_id=user.id, target_type="user", target_id=user.id
     )
-    await notify_welcome(session, user)
+    await notify_welcome(session, settings, user)
     return user
 
 

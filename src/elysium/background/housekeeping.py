@@ -124,6 +124,7 @@ async def send_low_stock_digest(session: AsyncSession, settings: Settings) -> in
     }
     await notify_staff(
         session,
+        settings,
         template="low_stock_digest",
         context=context,
         idempotency_key=f"low-stock-digest:{now:%Y-%m-%d}",

@@ -7,18 +7,22 @@ import uuid
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.config import get_settings
+from elysium.config import Settings, get_settings
 from elysium.jobs import PermanentJobError, enqueue
 
 SEND_PURCHASE_EVENT = "send_purchase_event"
 
 
 async def track_purchase(
-    session: AsyncSession, order_id: uuid.UUID | str, revenue_pence: int, currency: str
+    session: AsyncSession,
+    settings: Settings,
+    order_id: uuid.UUID | str,
+    revenue_pence: int,
+    currency: str,
 ) -> None:
     """Queue a Plausible `Purchase` event in the caller's transaction (when PLAUSIBLE_DOMAIN
     is set); once per order."""
-    if not get_settings().plausible_domain:
+    if not settings.plausible_domain:
         return
     await enqueue(
         session,

@@ -111,21 +111,26 @@ async def send_email(
 
 
 async def notify_staff(
-    session: AsyncSession, *, template: str, context: Mapping[str, Any], idempotency_key: str
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    template: str,
+    context: Mapping[str, Any],
+    idempotency_key: str,
 ) -> None:
     """An email to the atelier (`STAFF_EMAIL`)."""
     await send_email(
         session,
-        to=get_settings().staff_email,
+        to=settings.staff_email,
         template=template,
         context=context,
         idempotency_key=idempotency_key,
     )
 
 
-async def notify_welcome(session: AsyncSession, user: User) -> None:
+async def notify_welcome(session: AsyncSession, settings: Settings, user: User) -> None:
     """The welcome email to a newly registered customer."""
-    base = get_settings().public_base_url.rstrip("/")
+    base = settings.public_base_url.rstrip("/")
     context = {
         "customer_name": user.name or "Client",
         "shop_url": f"{base}/collections",
