@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from elysium.cart.schemas import ProductSlug
+from elysium.catalog.schemas import ProductSlug
 from elysium.kit.schemas import Strict
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"

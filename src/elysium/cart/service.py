@@ -18,17 +18,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.cart.pricing import (
-    WITHDRAWN,
     PricedCart,
     PricedLine,
     discount_lines,
-    is_live,
     load_lines,
     price_cart,
     price_lines,
 )
 from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
-from elysium.catalog.service import price_product
+from elysium.catalog.service import WITHDRAWN, is_live, price_product
 from elysium.config import Settings
 from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
 from elysium.inventory.service import available_quantity

@@ -21,6 +21,7 @@ from elysium.catalog.cache import CatalogCache
 from elysium.catalog.pricing import (
     SLUG_PATTERN,
     InvalidConfigurationError,
+    InvalidProductSpecError,
     PricedConfiguration,
     ProductSpec,
     price_configuration,
@@ -41,6 +42,8 @@ from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.models import Collection, Product
 
 _SPEC_CACHE_SIZE = 4096
+WITHDRAWN = "This piece is no longer offered."
+RECONFIGURE = "This configuration is no longer offered; please choose again."
 _specs: dict[tuple[uuid.UUID, str], ProductSpec] = {}
 
 
@@ -104,6 +107,22 @@ def product_spec(product: Product) -> ProductSpec:
             _specs.pop(next(iter(_specs)))
         _specs[key] = spec
     return spec
+
+
+def is_live(product: Product) -> bool:
+    """Still offered: neither deleted from the catalogue nor unpublished."""
+    return product.deleted_at is None and product.published
+
+
+def price_now(product: Product, configuration: object) -> PricedConfiguration | str:
+    """Today's price of a stored configuration (a cart line, a saved or wished-for piece), or
+    why it has none."""
+    if not is_live(product):
+        return WITHDRAWN
+    try:
+        return price_configuration(product_spec(product), configuration)
+    except (InvalidConfigurationError, InvalidProductSpecError):
+        return RECONFIGURE
 
 
 async def price_product(

@@ -65,6 +65,7 @@ __all__ = [
     "convert_to_sale",
     "expire_reservations",
     "import_stock_csv",
+    "in_stock",
     "release",
     "reserve",
     "variant_availability",
@@ -133,6 +134,12 @@ async def available_quantity(
 ) -> int | None:
     """Units of one variant available now; None for made-to-order (unlimited)."""
     return (await available_quantities(session, [(product, variant_key)]))[0]
+
+
+async def in_stock(session: AsyncSession, product: Product, variant_key: str) -> bool:
+    """True when at least one unit of the variant can be ordered."""
+    units = await available_quantity(session, product, variant_key)
+    return units is None or units > 0
 
 
 async def available_for_products(
