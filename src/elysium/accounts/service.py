@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from anyio import CapacityLimiter, to_thread
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from elysium.accounts import security
 from elysium.accounts.schemas import RegisterRequest
 from elysium.audit.service import record_event
 from elysium.config import Settings
+from elysium.db import rows_affected
 from elysium.errors import (
     ConflictError,
     NotFoundError,
@@ -316,3 +317,14 @@ async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, ro
         details={"from": previous, "to": role},
     )
     return user
+
+
+async def delete_expired_sessions(session: AsyncSession, keep_days: int) -> int:
+    """Delete sign-in sessions expired or revoked more than `keep_days` ago; the count deleted."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = await session.execute(
+        delete(AuthSession).where(
+            or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff)
+        )
+    )
+    return rows_affected(result)

@@ -28,6 +28,7 @@ from elysium.cart.pricing import (
 from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
 from elysium.catalog.service import WITHDRAWN, is_live, price_product
 from elysium.config import Settings
+from elysium.db import rows_affected
 from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
 from elysium.inventory.service import available_quantity
 from elysium.kit.clock import utcnow
@@ -423,3 +424,18 @@ def _item_read(line: PricedLine) -> CartItemRead:
         available=line.available,
         problem=line.problem,
     )
+
+
+async def delete_expired_guest_carts(session: AsyncSession, limit: int) -> int:
+    """Delete up to `limit` guest carts past their expiry (their lines go with them by
+    cascade); the count deleted. An expired cart is never read again, so none is lost.
+    Rows another purge holds are skipped, so concurrent runs never wait on each other."""
+    batch = (
+        select(Cart.id)
+        .where(Cart.user_id.is_(None), Cart.expires_at < utcnow())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = delete(Cart).where(Cart.id.in_(batch))
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return rows_affected(result)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from elysium.config import get_settings
+from elysium.inventory import digest
 from elysium.inventory.reservations import Owner, expire_reservations
+from elysium.jobs import job_app, job_session
 
 log = structlog.get_logger(__name__)
 
@@ -21,3 +24,11 @@ async def expire_stock_reservations(sessions: async_sessionmaker[AsyncSession]) 
     if owners:
         log.info("inventory.reservations_expired", owners=len(owners))
     return owners
+
+
+@job_app.periodic(cron="0 8 * * *")
+@job_app.task(name="send_low_stock_digest", queue="maintenance")
+async def send_low_stock_digest(timestamp: int) -> None:
+    """The morning low-stock digest to STAFF_EMAIL."""
+    async with job_session() as session:
+        await digest.send_low_stock_digest(session, get_settings())
