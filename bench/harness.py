@@ -25,8 +25,8 @@ from pathlib import Path
 import httpx
 
 from elysium.catalog.pricing import ProductSpec
-from elysium.kit.scratch_db import scratch_database as _scratch
 from elysium.migrate import upgrade_to_head
+from elysium.scratch_db import scratch_database as _scratch
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -67,7 +67,7 @@ def _free_port() -> int:
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
-    """A freshly migrated scratch database (see elysium.kit.scratch_db)."""
+    """A freshly migrated scratch database (see elysium.scratch_db)."""
     with _scratch("elysium_bench") as url:
         upgrade_to_head(url)
         yield url
