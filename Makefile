@@ -45,6 +45,7 @@ lint: install
 	$(RUN) ruff check src tests bench migrations scripts
 	$(RUN) ruff format --check src tests bench migrations scripts
 	$(RUN) mypy
+	$(RUN) lint-imports --no-logo
 	$(RUN) python scripts/check_migrations.py
 
 format: install
@@ -55,4 +56,4 @@ bench: install
 	$(RUN) python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .venv .tools .elysium .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools .elysium .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -14,8 +14,8 @@ import json
 import psycopg
 from harness import Req, Result, load_requests, running_server, save, scratch_database
 
-from elysium.catalog.demo import load_demo_into
 from elysium.db import libpq_url
+from elysium.demo import load_demo_into
 
 CONCURRENCY = 64
 SEEDED_VIEWS = 500_000

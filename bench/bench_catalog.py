@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness import Req, Result, load_requests, running_server, save, scratch_database
 
-from elysium.catalog.demo import load_demo_into
+from elysium.demo import load_demo_into
 
 CONCURRENCY = 64
 SLUGS = [

@@ -25,8 +25,8 @@ from pathlib import Path
 import httpx
 
 from elysium.catalog.pricing import ProductSpec
-from elysium.kit.scratch_db import scratch_database as _scratch
 from elysium.migrate import upgrade_to_head
+from elysium.scratch_db import scratch_database as _scratch
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -67,7 +67,7 @@ def _free_port() -> int:
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
-    """A freshly migrated scratch database (see elysium.kit.scratch_db)."""
+    """A freshly migrated scratch database (see elysium.scratch_db)."""
     with _scratch("elysium_bench") as url:
         upgrade_to_head(url)
         yield url
@@ -334,11 +334,11 @@ async def stock_demo_catalogue(database_url: str, level: int) -> list[ProductSpe
     """Load the demo catalogue and give every variant `level` units; returns the specs."""
     from sqlalchemy import select
 
-    from elysium.catalog.demo import load_demo_into
     from elysium.catalog.pricing import variant_keys_for
     from elysium.catalog.service import product_spec
     from elysium.config import get_settings
     from elysium.db import create_engine, create_sessionmaker
+    from elysium.demo import load_demo_into
     from elysium.inventory.importer import import_stock_csv
     from elysium.models import Product
 

@@ -9,8 +9,8 @@ import sys
 
 from alembic import command
 
-from elysium.kit.scratch_db import scratch_database
 from elysium.migrate import alembic_config, upgrade_to_head
+from elysium.scratch_db import scratch_database
 
 
 def main() -> int:

@@ -23,7 +23,14 @@ depends_on: str | Sequence[str] | None = None
 
 PAYMENT_STATUS = ("orders", "payment_status_known", "payment_status")
 OWNER = ("stock_reservations", "owner_type_known", "owner_type")
-PAYMENT_STATUSES_BEFORE = ("unpaid", "authorised", "paid", "partially_refunded", "refunded", "failed")
+PAYMENT_STATUSES_BEFORE = (
+    "unpaid",
+    "authorised",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "failed",
+)
 PAYMENT_STATUSES_AFTER = ("unpaid", "paid", "partially_refunded", "refunded", "failed")
 OWNERS_BEFORE = ("order", "cart", "staff")
 OWNERS_AFTER = ("order", "staff")

@@ -16,7 +16,6 @@ import typer
 
 from elysium.accounts.cli import user_app
 from elysium.catalog.cli import catalog_app
-from elysium.catalog.cli import demo as demo_command
 from elysium.config import get_settings
 from elysium.db import resolve_database_url
 from elysium.inventory.cli import inventory_app
@@ -25,7 +24,6 @@ app = typer.Typer(help="ELYSIUM Commerce", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
-app.command("demo")(demo_command)
 
 
 def _database_url() -> str:
@@ -33,6 +31,19 @@ def _database_url() -> str:
     url = resolve_database_url(get_settings())
     os.environ["DATABASE_URL"] = url
     return url
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo catalogue and its starting stock (safe to run again)."""
+    from elysium.demo import load_demo_into
+
+    loaded = asyncio.run(load_demo_into(resolve_database_url(get_settings()), only_if_empty=False))
+    assert loaded is not None
+    typer.echo(
+        f"demo catalogue: changed {loaded.applied.collections} collections and "
+        f"{loaded.applied.products} products; {loaded.stock_rows} stock rows"
+    )
 
 
 @app.command()
@@ -134,7 +145,7 @@ def run() -> None:
 
 def _load_demo_if_empty(url: str) -> None:
     """Load the bundled demo catalogue and stock when the catalogue is empty."""
-    from elysium.catalog.demo import load_demo_if_empty
+    from elysium.demo import load_demo_if_empty
 
     asyncio.run(load_demo_if_empty(url))
 

@@ -18,13 +18,19 @@ from typing import TYPE_CHECKING, Any
 from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
 from procrastinate.app import WorkerOptions
 from procrastinate.jobs import Job
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, delete, exists, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elysium.config import get_settings
-from elysium.db import create_engine, create_sessionmaker, libpq_url, resolve_database_url
+from elysium.db import (
+    create_engine,
+    create_sessionmaker,
+    libpq_url,
+    resolve_database_url,
+    rows_affected,
+)
 from elysium.kit.clock import utcnow
 from elysium.models import JobError
 
@@ -35,9 +41,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TASK_MODULES: list[str] = [
-    "elysium.notifications.tasks",
+    "elysium.accounts.tasks",
+    "elysium.analytics.tasks",
     "elysium.background.tasks",
+    "elysium.cart.tasks",
+    "elysium.consultations.tasks",
+    "elysium.inventory.tasks",
+    "elysium.notifications.tasks",
     "elysium.orders.tasks",
+    "elysium.privacy.tasks",
 ]
 """Modules whose import registers tasks on `job_app`: add yours here."""
 
@@ -181,6 +193,30 @@ async def job_session() -> AsyncIterator[AsyncSession]:
     """One session and transaction for a job body: committed when the block ends cleanly."""
     async with _job_sessionmaker()() as session, session.begin():
         yield session
+
+
+async def delete_in_batches(
+    delete_batch: Callable[[AsyncSession, int], Awaitable[int]], batch_size: int
+) -> int:
+    """Run `delete_batch` in one short transaction after another until a batch comes back
+    short, so a large purge never holds its row locks for long; the total deleted."""
+    total = 0
+    while True:
+        async with job_session() as session:
+            removed = await delete_batch(session, batch_size)
+        total += removed
+        if removed < batch_size:
+            return total
+
+
+async def delete_orphan_job_errors(session: AsyncSession) -> int:
+    """Delete the error notes of jobs that no longer exist; the count deleted."""
+    job_exists = exists(
+        select(text("1"))
+        .select_from(text("procrastinate_jobs j"))
+        .where(text("j.id = job_errors.job_id"))
+    )
+    return rows_affected(await session.execute(delete(JobError).where(~job_exists)))
 
 
 async def dispose_job_engine() -> None:

@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
-from elysium.catalog.demo import DEMO_CATALOGUE
 from elysium.catalog.importer import ApplyResult, Record, apply_sanity_documents
 from elysium.catalog.sanity import sign_webhook_payload
+from elysium.demo import DEMO_CATALOGUE
 
 WEBHOOK_SECRET = "test-sanity-secret"  # SANITY_WEBHOOK_SECRET in tests/conftest.py
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from fastapi import FastAPI
 
-from elysium.catalog.demo import load_demo
+from elysium.demo import load_demo
 
 
 @pytest.fixture(autouse=True)

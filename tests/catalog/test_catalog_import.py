@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from elysium.catalog.demo import DEMO_CATALOGUE
 from elysium.catalog.importer import soft_delete_documents
 from elysium.config import Settings
+from elysium.demo import DEMO_CATALOGUE
 from elysium.models import Collection, Product
 from live_server import run_elysium
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from elysium.config import Settings
 from elysium.errors import ValidationFailedError
 from elysium.orders.totals import order_totals
-from elysium.shipping import choose_shipping, shipping_options
+from elysium.shipping.service import choose_shipping, shipping_options
 
 pence = st.integers(min_value=0, max_value=10**10)
 

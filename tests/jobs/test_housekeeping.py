@@ -9,13 +9,14 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from elysium.background import housekeeping
-from elysium.background.tasks import delete_expired_sessions
+from elysium.accounts.tasks import delete_expired_sessions
 from elysium.config import Settings
+from elysium.inventory.digest import send_low_stock_digest
 from elysium.jobs import dispose_job_engine, job_app
 from elysium.kit.clock import utcnow
 from elysium.models import AuthSession, JobError, Notification, SentEmail
 from elysium.orders.tasks import expire_holds
+from elysium.privacy.retention import apply_retention
 from factories import make_account, register_customer, stocked_piece
 
 
@@ -93,7 +94,7 @@ async def test_retention_forgets_old_email_bodies_notices_and_orphan_job_errors(
             )
         session.add(JobError(job_id=987654, task_name="gone", attempt=1, error="x"))
     async with app.state.sessionmaker() as session, session.begin():
-        counts = await housekeeping.apply_retention(session, settings)
+        counts = await apply_retention(session, settings)
     assert counts == {"email_contexts": 1, "notifications": 1, "job_errors": 1}
     async with app.state.sessionmaker() as session:
         contexts = dict(
@@ -117,7 +118,7 @@ async def test_low_stock_digest_goes_to_staff_once_a_day(
     plenty = await stocked_piece(app, client, staff, level=9)
     for _ in range(2):
         async with app.state.sessionmaker() as session, session.begin():
-            assert await housekeeping.send_low_stock_digest(session, settings) == 1
+            assert await send_low_stock_digest(session, settings) == 1
     async with app.state.sessionmaker() as session:
         [email] = (await session.execute(select(SentEmail))).scalars().all()
     assert (email.to, email.template) == (settings.staff_email, "low_stock_digest")

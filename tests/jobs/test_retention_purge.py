@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select, update
 
+from elysium.analytics import service as analytics_service
 from elysium.analytics.service import trending_cache
-from elysium.background import housekeeping
 from elysium.background.tasks import purge_old_views_and_guest_carts
 from elysium.jobs import dispose_job_engine
 from elysium.kit.clock import utcnow
@@ -66,13 +66,13 @@ async def test_views_past_retention_are_deleted_in_batches(
     await _views(app, brooch, days_ago=2, count=2)
     await _views(app, ring, days_ago=1)
     batches: list[int] = []
-    real = housekeeping.delete_product_views_before
+    real = analytics_service.delete_product_views_before
 
     async def counted(*args: object) -> int:
         batches.append(await real(*args))  # type: ignore[arg-type]
         return batches[-1]
 
-    monkeypatch.setattr(housekeeping, "delete_product_views_before", counted)
+    monkeypatch.setattr(analytics_service, "delete_product_views_before", counted)
     await _purge(batch_size=2)
 
     assert batches == [2, 2, 1]  # 180 days by default: only the five old views go

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from elysium.catalog.demo import load_demo_into
 from elysium.config import Settings
+from elysium.demo import load_demo_into
 from live_server import ROOT, start_live_server
 
 

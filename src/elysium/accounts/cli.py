@@ -12,6 +12,7 @@ from elysium.audit.service import record_event
 from elysium.config import get_settings
 from elysium.db import create_engine, create_sessionmaker
 from elysium.errors import ElysiumError
+from elysium.models.user import Role
 
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 
@@ -42,7 +43,7 @@ def create(
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
 ) -> None:
     """Create an account with any role."""
-    if role not in ("customer", "staff", "admin"):
+    if role not in list(Role):
         raise typer.BadParameter("role must be customer, staff or admin", param_hint="--role")
     try:
         user_id = asyncio.run(_create(email, password, name, role))

@@ -12,30 +12,15 @@ from elysium.config import Settings
 from elysium.db import SessionDep
 from elysium.errors import ForbiddenError, RateLimitedError, UnauthorizedError
 from elysium.kit.context import current_client_ip
-from elysium.kit.ratelimit import RateLimiter
+from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import AuthSession, User
+from elysium.models.user import Role
 
 
 @dataclass(frozen=True)
 class Auth:
     user: User
     session: AuthSession
-
-
-async def get_app_settings(request: Request) -> Settings:
-    """The settings the running app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    """The app's shared rate limiter (PostgreSQL or Redis)."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
 def bearer_token(request: Request, settings: Settings) -> str | None:
@@ -92,7 +77,7 @@ async def require_staff(
     user: Annotated[User, Depends(require_user)], settings: SettingsDep
 ) -> User:
     """403 unless staff or admin (with two-factor enabled when the settings demand it)."""
-    if user.role not in ("staff", "admin"):
+    if not user.is_staff:
         raise ForbiddenError("This action is for staff only.")
     if settings.staff_require_2fa and user.totp_enabled_at is None:
         raise ForbiddenError("Enable two-factor authentication to use staff tools.")
@@ -101,7 +86,7 @@ async def require_staff(
 
 async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
     """403 unless admin."""
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         raise ForbiddenError("This action is for administrators only.")
     return user
 

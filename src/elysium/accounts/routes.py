@@ -12,8 +12,6 @@ from elysium.accounts.deps import (
     AnonymousWriteLimit,
     AuthDep,
     CurrentUser,
-    RateLimiterDep,
-    SettingsDep,
     set_session_cookie,
 )
 from elysium.accounts.schemas import (
@@ -33,6 +31,7 @@ from elysium.accounts.schemas import (
 )
 from elysium.cart.service import merge_guest_cart
 from elysium.db import SessionDep
+from elysium.kit.deps import RateLimiterDep, SettingsDep
 
 router = APIRouter(tags=["auth and account"])
 
@@ -42,9 +41,11 @@ router = APIRouter(tags=["auth and account"])
     status_code=status.HTTP_201_CREATED,
     dependencies=[AnonymousWriteLimit],
 )
-async def register(body: RegisterRequest, session: SessionDep) -> dict[str, UserRead]:
+async def register(
+    body: RegisterRequest, session: SessionDep, settings: SettingsDep
+) -> dict[str, UserRead]:
     """Create a customer account. 409 when the email is taken, 422 for a weak password."""
-    user = await service.register_user(session, body)
+    user = await service.register_user(session, settings, body)
     return {"user": UserRead.model_validate(user)}
 
 

@@ -17,15 +17,11 @@ from pydantic import (
     model_validator,
 )
 
+from elysium.kit.schemas import Strict
+from elysium.models.user import Role
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
-Role = Literal["customer", "staff", "admin"]
-
-
-class Strict(BaseModel):
-    """Bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserRead(BaseModel):

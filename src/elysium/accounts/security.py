@@ -1,9 +1,8 @@
-"""Passwords (argon2id), opaque session tokens and TOTP codes."""
+"""Passwords (argon2id) and TOTP codes; opaque tokens are `elysium.kit.tokens`."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import secrets
 from functools import lru_cache
 from importlib import resources
@@ -56,16 +55,6 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     if email and password.lower() == email.lower():
         problems.append("must not be your email address")
     return problems
-
-
-def new_session_token() -> str:
-    """A random opaque token (256 bits)."""
-    return secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    """What is stored for a token: its SHA-256, so a database leak reveals no usable token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_totp_secret() -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from anyio import CapacityLimiter, to_thread
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from elysium.accounts import security
 from elysium.accounts.schemas import RegisterRequest
 from elysium.audit.service import record_event
 from elysium.config import Settings
+from elysium.db import rows_affected
 from elysium.errors import (
     ConflictError,
     NotFoundError,
@@ -26,7 +27,9 @@ from elysium.errors import (
 from elysium.kit.clock import utcnow
 from elysium.kit.context import current_client_ip
 from elysium.kit.ratelimit import RateLimiter
+from elysium.kit.tokens import hash_token, new_token
 from elysium.models import AuthSession, User
+from elysium.models.user import Role
 from elysium.notifications.emails import notify_welcome
 
 
@@ -79,7 +82,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 async def create_user(
-    session: AsyncSession, email: str, password: str, name: str | None, role: str = "customer"
+    session: AsyncSession, email: str, password: str, name: str | None, role: str = Role.CUSTOMER
 ) -> User:
     """A new account; 409 when the email is taken (in any letter case)."""
     email = normalize_email(email)
@@ -95,13 +98,13 @@ async def create_user(
     return user
 
 
-async def register_user(session: AsyncSession, data: RegisterRequest) -> User:
+async def register_user(session: AsyncSession, settings: Settings, data: RegisterRequest) -> User:
     """Self-service registration of a customer."""
     user = await create_user(session, data.email, data.password, data.name)
     await record_event(
         session, "user.registered", actor_id=user.id, target_type="user", target_id=user.id
     )
-    await notify_welcome(session, user)
+    await notify_welcome(session, settings, user)
     return user
 
 
@@ -198,11 +201,11 @@ async def open_session(
     session: AsyncSession, settings: Settings, user: User, user_agent: str | None
 ) -> SignIn:
     """Issue a new opaque token for `user`; only its hash is stored."""
-    token = security.new_session_token()
+    token = new_token()
     now = utcnow()
     auth = AuthSession(
         user_id=user.id,
-        token_hash=security.hash_token(token),
+        token_hash=hash_token(token),
         created_at=now,
         expires_at=now + timedelta(hours=settings.session_ttl_hours),
         ip=current_client_ip(),
@@ -231,7 +234,7 @@ _LIVE_SESSION = (
 
 async def resolve_token(session: AsyncSession, token: str) -> tuple[User, AuthSession] | None:
     """The user and session behind a live, unrevoked, unexpired token."""
-    params = {"token_hash": security.hash_token(token), "now": utcnow()}
+    params = {"token_hash": hash_token(token), "now": utcnow()}
     row = (await session.execute(_LIVE_SESSION, params)).one_or_none()
     return None if row is None else (row[0], row[1])
 
@@ -314,3 +317,14 @@ async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, ro
         details={"from": previous, "to": role},
     )
     return user
+
+
+async def delete_expired_sessions(session: AsyncSession, keep_days: int) -> int:
+    """Delete sign-in sessions expired or revoked more than `keep_days` ago; the count deleted."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = await session.execute(
+        delete(AuthSession).where(
+            or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff)
+        )
+    )
+    return rows_affected(result)

@@ -12,16 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from elysium.accounts import service as accounts
-from elysium.accounts.deps import (
-    Auth,
-    RateLimiterDep,
-    SettingsDep,
-    optional_auth,
-    set_session_cookie,
-)
+from elysium.accounts.deps import Auth, optional_auth, set_session_cookie
 from elysium.admin import service
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError
+from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import User
 from elysium.models.order import OrderStatus
 from elysium.orders.read import get_order, list_all_orders
@@ -29,12 +24,11 @@ from elysium.orders.state import ALLOWED
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-STAFF_ROLES = ("staff", "admin")
 
 
 async def staff_page_user(auth: Annotated[Auth | None, Depends(optional_auth)]) -> User | None:
     """The staff member behind the cookie, or None (the page then redirects to sign-in)."""
-    return auth.user if auth is not None and auth.user.role in STAFF_ROLES else None
+    return auth.user if auth is not None and auth.user.is_staff else None
 
 
 StaffPage = Annotated[User | None, Depends(staff_page_user)]
@@ -73,7 +67,7 @@ async def login(
             request, "login.html", {"staff": None, "error": exc.detail}, status_code=exc.status
         )
         return page
-    if result.user.role not in STAFF_ROLES:
+    if not result.user.is_staff:
         await session.rollback()
         return templates.TemplateResponse(
             request, "login.html", {"staff": None, "error": "Staff only."}, status_code=403

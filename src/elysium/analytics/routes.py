@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser, SettingsDep
+from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser
 from elysium.analytics import service
 from elysium.analytics.schemas import (
     SESSION_ID_PATTERN,
@@ -15,6 +15,7 @@ from elysium.analytics.schemas import (
     ViewCreate,
 )
 from elysium.db import SessionDep
+from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["analytics"])
 

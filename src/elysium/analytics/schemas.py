@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from elysium.accounts.schemas import Strict
-from elysium.cart.schemas import ProductSlug
+from elysium.catalog.schemas import ProductSlug
+from elysium.kit.schemas import Strict
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"
 SessionId = Annotated[

@@ -6,15 +6,16 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, insert, select
+from sqlalchemy import ColumnElement, Subquery, and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.analytics.schemas import RecentlyViewedItem, TrendingItem
 from elysium.catalog.service import get_product
+from elysium.db import rows_affected
 from elysium.errors import ValidationFailedError
 from elysium.kit.clock import utcnow
 from elysium.models import Product, ProductView
@@ -134,3 +135,19 @@ trending_cache = TrendingCache()
 async def trending(session: AsyncSession, limit: int, ttl: float) -> list[TrendingItem]:
     """The `limit` most viewed live products of the last week, at most `ttl` seconds stale."""
     return (await trending_cache.get(session, ttl))[:limit]
+
+
+async def delete_product_views_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` product views older than `cutoff`; the count deleted.
+
+    Rows another purge holds are skipped, so concurrent runs never wait on each other.
+    """
+    batch = (
+        select(ProductView.id)
+        .where(ProductView.viewed_at < cutoff)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = delete(ProductView).where(ProductView.id.in_(batch))
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return rows_affected(result)

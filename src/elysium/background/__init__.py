@@ -1,1 +1,1 @@
-"""Background work: periodic housekeeping and the staff's view of the job queue."""
+"""Background work: periodic jobs that span domains and the staff's view of the job queue."""

@@ -10,6 +10,7 @@ from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser, StaffUser
 from elysium.bespoke import service
 from elysium.bespoke.schemas import BespokeCreate, BespokeRead, BespokeStatus, BespokeUpdate
 from elysium.db import SessionDep
+from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(tags=["bespoke"])
@@ -19,14 +20,14 @@ router = APIRouter(tags=["bespoke"])
     "/api/bespoke", status_code=status.HTTP_201_CREATED, dependencies=[AnonymousWriteLimit]
 )
 async def create_enquiry(
-    body: BespokeCreate, user: OptionalUser, session: SessionDep
+    body: BespokeCreate, user: OptionalUser, session: SessionDep, settings: SettingsDep
 ) -> BespokeRead:
     """Send the atelier an idea for a bespoke piece; anyone may.
 
     The client receives an acknowledgement by email and the atelier a notice, both queued.
     """
     user_id = None if user is None else user.id
-    return await service.create_enquiry(session, body, user_id)
+    return await service.create_enquiry(session, settings, body, user_id)
 
 
 @router.get("/api/bespoke")

@@ -15,8 +15,9 @@ from pydantic import (
     model_validator,
 )
 
-from elysium.accounts.schemas import Name, Strict
+from elysium.accounts.schemas import Name
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 
 BespokeStatus = Literal["new", "contacted", "in_design", "quoted", "won", "lost"]
 MAX_BUDGET_PENCE = 1_000_000_000  # £10 million

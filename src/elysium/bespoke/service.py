@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.audit.service import record_event
 from elysium.bespoke.schemas import BespokeCreate, BespokeRead, BespokeUpdate
-from elysium.config import get_settings
+from elysium.config import Settings
 from elysium.errors import IllegalTransitionError, NotFoundError, ValidationFailedError
 from elysium.kit.keyset import decode_time_cursor, page_of
 from elysium.kit.money import Money
@@ -49,7 +49,7 @@ def enquiry_read(enquiry: BespokeEnquiry) -> BespokeRead:
 
 
 async def create_enquiry(
-    session: AsyncSession, data: BespokeCreate, user_id: uuid.UUID | None
+    session: AsyncSession, settings: Settings, data: BespokeCreate, user_id: uuid.UUID | None
 ) -> BespokeRead:
     """Record an enquiry and queue the client's acknowledgement and the atelier's notice."""
     enquiry = BespokeEnquiry(
@@ -65,12 +65,14 @@ async def create_enquiry(
     )
     session.add(enquiry)
     await session.flush()
-    await _send_enquiry_emails(session, enquiry)
+    await _send_enquiry_emails(session, settings, enquiry)
     return enquiry_read(enquiry)
 
 
-async def _send_enquiry_emails(session: AsyncSession, enquiry: BespokeEnquiry) -> None:
-    base = get_settings().public_base_url.rstrip("/")
+async def _send_enquiry_emails(
+    session: AsyncSession, settings: Settings, enquiry: BespokeEnquiry
+) -> None:
+    base = settings.public_base_url.rstrip("/")
     common = {
         "enquiry_reference": enquiry.reference,
         "customer_name": enquiry.name,
@@ -93,6 +95,7 @@ async def _send_enquiry_emails(session: AsyncSession, enquiry: BespokeEnquiry) -
     }
     await notify_staff(
         session,
+        settings,
         template="bespoke_enquiry_staff",
         context=staff_context,
         idempotency_key=f"bespoke-staff:{enquiry.id}",
@@ -125,7 +128,7 @@ async def get_enquiry(session: AsyncSession, enquiry_id: uuid.UUID) -> BespokeEn
 
 async def _ensure_staff_member(session: AsyncSession, user_id: uuid.UUID) -> None:
     user = await session.get(User, user_id)
-    if user is None or user.deleted_at is not None or user.role not in ("staff", "admin"):
+    if user is None or user.deleted_at is not None or not user.is_staff:
         raise ValidationFailedError(
             "The assignee must be a member of staff.",
             errors=[{"field": "assignee", "message": "not a staff member"}],

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.cart.pricing import in_stock, price_now
 from elysium.cart.schemas import ConfigurationSave, SavedConfigurationLink, SavedConfigurationRead
 from elysium.catalog.pricing import PricedConfiguration
-from elysium.catalog.service import price_product
+from elysium.catalog.service import price_now, price_product
 from elysium.config import Settings
 from elysium.errors import NotFoundError
+from elysium.inventory.service import in_stock
 from elysium.kit.money import Money
 from elysium.models import Product, SavedConfiguration
 

@@ -15,20 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.catalog.pricing import (
-    InvalidConfigurationError,
-    InvalidProductSpecError,
-    PricedConfiguration,
-    price_configuration,
-)
-from elysium.catalog.service import product_spec
+from elysium.catalog.pricing import PricedConfiguration
+from elysium.catalog.service import price_now
 from elysium.errors import ValidationFailedError
-from elysium.inventory.service import available_quantities, available_quantity
+from elysium.inventory.service import available_quantities
 from elysium.models import Cart, CartItem, Product
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
-
-WITHDRAWN = "This piece is no longer offered."
-RECONFIGURE = "This configuration is no longer offered; please choose again."
 
 VariantRef = tuple[uuid.UUID, str]
 
@@ -79,27 +71,6 @@ async def load_lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[Ca
     """The cart's lines with their products, oldest first."""
     rows = await session.execute(_LINES, {"cart_id": cart_id})
     return [(item, product) for item, product in rows]
-
-
-def is_live(product: Product) -> bool:
-    """Still offered: neither deleted from the catalogue nor unpublished."""
-    return product.deleted_at is None and product.published
-
-
-def price_now(product: Product, configuration: object) -> PricedConfiguration | str:
-    """Today's price of a stored configuration, or why it has none."""
-    if not is_live(product):
-        return WITHDRAWN
-    try:
-        return price_configuration(product_spec(product), configuration)
-    except (InvalidConfigurationError, InvalidProductSpecError):
-        return RECONFIGURE
-
-
-async def in_stock(session: AsyncSession, product: Product, variant_key: str) -> bool:
-    """True when at least one unit of the variant can be ordered."""
-    units = await available_quantity(session, product, variant_key)
-    return units is None or units > 0
 
 
 async def _stock(

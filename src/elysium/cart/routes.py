@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Response, status
 
-from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser, SettingsDep
+from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser
 from elysium.cart import configurations, service
 from elysium.cart.schemas import (
     CartItemCreate,
@@ -25,6 +25,7 @@ from elysium.cart.schemas import (
 from elysium.cart.service import CartOwner, CartState
 from elysium.config import Settings
 from elysium.db import SessionDep
+from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["cart"])
 CART_TOKEN_HEADER = "X-Cart-Token"

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from elysium.accounts.schemas import Strict
-from elysium.catalog.pricing import SLUG_PATTERN
+from elysium.catalog.schemas import ProductSlug
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 from elysium.models.cart import MAX_LINE_QUANTITY
 
-ProductSlug = Annotated[str, Field(pattern=SLUG_PATTERN, examples=["aurora-solitaire"])]
 Quantity = Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
 Configuration = Annotated[
     dict[str, Any],

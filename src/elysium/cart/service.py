@@ -8,8 +8,6 @@ reserved when the order is placed.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,26 +18,26 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.cart.pricing import (
-    WITHDRAWN,
     PricedCart,
     PricedLine,
     discount_lines,
-    is_live,
     load_lines,
     price_cart,
     price_lines,
 )
 from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
-from elysium.catalog.service import price_product
+from elysium.catalog.service import WITHDRAWN, is_live, price_product
 from elysium.config import Settings
+from elysium.db import rows_affected
 from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
 from elysium.inventory.service import available_quantity
 from elysium.kit.clock import utcnow
 from elysium.kit.money import Money
+from elysium.kit.tokens import hash_token, new_token
 from elysium.models import Cart, CartItem, Product
 from elysium.models.cart import MAX_LINE_QUANTITY
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
-from elysium.shipping import HOME_COUNTRY, default_method, shipping_options
+from elysium.shipping.service import HOME_COUNTRY, default_method, shipping_options
 
 MAX_LINES = 50
 GUEST_CART_DAYS = 30
@@ -60,11 +58,6 @@ class CartState:
 
     priced: PricedCart
     issued_token: str | None = None
-
-
-def hash_token(token: str) -> str:
-    """Only the SHA-256 of a cart token is stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _usable_token(token: str | None) -> str | None:
@@ -121,7 +114,7 @@ async def _writable_cart(session: AsyncSession, owner: CartOwner) -> tuple[Cart,
     if cart is not None:
         cart.expires_at = utcnow() + timedelta(days=GUEST_CART_DAYS)
         return cart, None
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     cart = Cart(token_hash=hash_token(token), expires_at=utcnow() + timedelta(days=GUEST_CART_DAYS))
     session.add(cart)
     await session.flush()
@@ -431,3 +424,18 @@ def _item_read(line: PricedLine) -> CartItemRead:
         available=line.available,
         problem=line.problem,
     )
+
+
+async def delete_expired_guest_carts(session: AsyncSession, limit: int) -> int:
+    """Delete up to `limit` guest carts past their expiry (their lines go with them by
+    cascade); the count deleted. An expired cart is never read again, so none is lost.
+    Rows another purge holds are skipped, so concurrent runs never wait on each other."""
+    batch = (
+        select(Cart.id)
+        .where(Cart.user_id.is_(None), Cart.expires_at < utcnow())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = delete(Cart).where(Cart.id.in_(batch))
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return rows_affected(result)

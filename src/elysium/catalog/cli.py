@@ -1,4 +1,4 @@
-"""`elysium catalog import|sync` and `elysium demo`: the catalogue from the shell."""
+"""`elysium catalog import|sync`: the catalogue from the shell."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from elysium.catalog.demo import load_demo_into
 from elysium.catalog.importer import ApplyResult
 from elysium.catalog.records import ImportBatch
 from elysium.catalog.sanity import SanityError
 from elysium.catalog.sync import SyncResult, import_ndjson, sanity_client, sync_catalog
 from elysium.config import get_settings
-from elysium.db import create_engine, create_sessionmaker, resolve_database_url
+from elysium.db import create_engine, create_sessionmaker
 from elysium.errors import ElysiumError
 
 catalog_app = typer.Typer(help="Import and sync the catalogue from Sanity.", no_args_is_help=True)
@@ -78,14 +77,4 @@ def sync() -> None:
     typer.echo(
         f"fetched {result.fetched} documents; changed {result.applied.collections} collections "
         f"and {result.applied.products} products; deleted {result.deleted}"
-    )
-
-
-def demo() -> None:
-    """Load the demo catalogue and its starting stock (safe to run again)."""
-    loaded = asyncio.run(load_demo_into(resolve_database_url(get_settings()), only_if_empty=False))
-    assert loaded is not None
-    typer.echo(
-        f"demo catalogue: changed {loaded.applied.collections} collections and "
-        f"{loaded.applied.products} products; {loaded.stock_rows} stock rows"
     )

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.accounts.deps import SettingsDep
 from elysium.catalog import service
 from elysium.catalog.cache import CatalogCache, conditional_response, get_catalog_cache
 from elysium.catalog.schemas import (
@@ -23,6 +22,8 @@ from elysium.catalog.schemas import (
 from elysium.catalog.service import ProductFilters
 from elysium.catalog.webhook import handle_sanity_webhook
 from elysium.db import SessionDep
+from elysium.inventory.service import available_quantities
+from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(tags=["catalogue"])
@@ -71,7 +72,9 @@ async def list_products(
         request,
         cache,
         ("products", filters, limit, cursor),
-        lambda session: service.list_products(session, filters, limit, cursor),
+        lambda session: service.list_products(
+            session, available_quantities, filters, limit, cursor
+        ),
     )
 
 
@@ -79,7 +82,10 @@ async def list_products(
 async def read_product(slug: str, request: Request, cache: CacheDep) -> Response:
     """One product with its options, engraving and stock-keeping options. 404 when not live."""
     return await _cached_read(
-        request, cache, ("product", slug), lambda session: service.product_detail(session, slug)
+        request,
+        cache,
+        ("product", slug),
+        lambda session: service.product_detail(session, available_quantities, slug),
     )
 
 
@@ -88,7 +94,7 @@ async def price_configuration(
     slug: str, body: PriceRequest, session: SessionDep, cache: CacheDep
 ) -> PriceRead:
     """Price a configuration server-side. 422 names each invalid field of the configuration."""
-    return await service.quote_price(session, cache, slug, body.configuration)
+    return await service.quote_price(session, cache, available_quantities, slug, body.configuration)
 
 
 @router.get("/api/collections", response_model=Page[CollectionRead], responses=NOT_MODIFIED)

@@ -6,8 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from elysium.accounts.schemas import Strict
+from elysium.catalog.pricing import SLUG_PATTERN
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
+
+ProductSlug = Annotated[str, Field(pattern=SLUG_PATTERN, examples=["aurora-solitaire"])]
 
 
 class ProductSummary(BaseModel):

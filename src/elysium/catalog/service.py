@@ -1,15 +1,17 @@
 """Catalogue reads: products, collections, search, and pricing a configuration.
 
-Other domains call `get_product`, `product_spec` and `price_product`.
+Other domains call `get_product`, `product_spec` and `price_product`. The catalogue sits below
+inventory: pages that show availability take a `StockLookup` from their caller (the routes pass
+`inventory.service.available_quantities`), so this module never imports inventory.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
@@ -19,6 +21,7 @@ from elysium.catalog.cache import CatalogCache
 from elysium.catalog.pricing import (
     SLUG_PATTERN,
     InvalidConfigurationError,
+    InvalidProductSpecError,
     PricedConfiguration,
     ProductSpec,
     price_configuration,
@@ -38,10 +41,9 @@ from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.models import Collection, Product
 
-if TYPE_CHECKING:
-    from elysium.inventory.service import Stockable
-
 _SPEC_CACHE_SIZE = 4096
+WITHDRAWN = "This piece is no longer offered."
+RECONFIGURE = "This configuration is no longer offered; please choose again."
 _specs: dict[tuple[uuid.UUID, str], ProductSpec] = {}
 
 
@@ -107,6 +109,22 @@ def product_spec(product: Product) -> ProductSpec:
     return spec
 
 
+def is_live(product: Product) -> bool:
+    """Still offered: neither deleted from the catalogue nor unpublished."""
+    return product.deleted_at is None and product.published
+
+
+def price_now(product: Product, configuration: object) -> PricedConfiguration | str:
+    """Today's price of a stored configuration (a cart line, a saved or wished-for piece), or
+    why it has none."""
+    if not is_live(product):
+        return WITHDRAWN
+    try:
+        return price_configuration(product_spec(product), configuration)
+    except (InvalidConfigurationError, InvalidProductSpecError):
+        return RECONFIGURE
+
+
 async def price_product(
     session: AsyncSession, slug: str, configuration: object
 ) -> tuple[Product, PricedConfiguration]:
@@ -127,19 +145,27 @@ def _invalid_configuration(exc: InvalidConfigurationError) -> ValidationFailedEr
 # --- stock ----------------------------------------------------------------------------------
 
 
-async def _stock_lookup(
-    session: AsyncSession, wanted: Sequence[tuple[Stockable, str | None]]
-) -> list[int | None]:
-    """Units available per (product, variant key), a None key meaning any variant; None is
-    unlimited. The one call into the inventory domain (imported here: it imports this module).
-    """
-    from elysium.inventory.service import available_quantities
+class Stockable(Protocol):
+    """What a stock lookup needs of a product (a `Product`, or a cached copy of these values)."""
 
-    return await available_quantities(session, wanted)
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def made_to_order(self) -> bool: ...
 
 
-async def _in_stock(session: AsyncSession, products: Sequence[Product]) -> list[bool]:
-    stock = await _stock_lookup(session, [(p, None) for p in products])
+StockLookup = Callable[
+    [AsyncSession, Sequence[tuple[Stockable, str | None]]], Awaitable[list[int | None]]
+]
+"""Units available per (product, variant key), a None key meaning any variant; None is
+unlimited. Provided by the inventory domain (`inventory.service.available_quantities`)."""
+
+
+async def _in_stock(
+    session: AsyncSession, stock_lookup: StockLookup, products: Sequence[Product]
+) -> list[bool]:
+    stock = await stock_lookup(session, [(p, None) for p in products])
     return [p.made_to_order or q is None or q > 0 for p, q in zip(products, stock, strict=True)]
 
 
@@ -160,7 +186,11 @@ async def priceable_product(session: AsyncSession, slug: str) -> PriceableProduc
 
 
 async def quote_price(
-    session: AsyncSession, cache: CatalogCache, slug: str, configuration: object
+    session: AsyncSession,
+    cache: CatalogCache,
+    stock_lookup: StockLookup,
+    slug: str,
+    configuration: object,
 ) -> PriceRead:
     """The unit price, variant key and availability of a configuration."""
     cached = await cache.remember(("priceable", slug), lambda: priceable_product(session, slug))
@@ -168,7 +198,7 @@ async def quote_price(
         priced = price_configuration(cached.spec, configuration)
     except InvalidConfigurationError as exc:
         raise _invalid_configuration(exc) from exc
-    [units] = await _stock_lookup(session, [(cached, priced.variant_key)])
+    [units] = await stock_lookup(session, [(cached, priced.variant_key)])
     available = units is None or units > 0
     return PriceRead(
         unit_price=Money.from_pence(priced.unit_price_pence, cached.spec.currency),
@@ -221,10 +251,12 @@ def _images(product: Product) -> list[ImageRead]:
     return [ImageRead(url=product.image_url, alt=alt if isinstance(alt, str) else None)]
 
 
-async def product_detail(session: AsyncSession, slug: str) -> ProductRead:
+async def product_detail(
+    session: AsyncSession, stock_lookup: StockLookup, slug: str
+) -> ProductRead:
     """Everything the product page needs."""
     product = await get_product(session, slug)
-    [in_stock] = await _in_stock(session, [product])
+    [in_stock] = await _in_stock(session, stock_lookup, [product])
     return ProductRead(
         slug=product.slug,
         title=product.title,
@@ -314,12 +346,16 @@ async def _browse(
 
 
 async def list_products(
-    session: AsyncSession, filters: ProductFilters, limit: int, cursor: str | None
+    session: AsyncSession,
+    stock_lookup: StockLookup,
+    filters: ProductFilters,
+    limit: int,
+    cursor: str | None,
 ) -> Page[ProductSummary]:
     """One page of live products, searched when `filters.q` is given."""
     fetch = _search if filters.q else _browse
     products, next_cursor = await fetch(session, filters, limit, cursor)
-    in_stock = await _in_stock(session, products)
+    in_stock = await _in_stock(session, stock_lookup, products)
     items = [
         ProductSummary(
             slug=p.slug,

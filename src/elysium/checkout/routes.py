@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from elysium.accounts.deps import CurrentUser, SettingsDep
+from elysium.accounts.deps import CurrentUser
 from elysium.checkout import service
 from elysium.checkout.schemas import CheckoutRequest, CheckoutResponse
 from elysium.db import SessionDep
 from elysium.idempotency import IdempotencyKeyHeader
+from elysium.kit.deps import SettingsDep
 from elysium.payments.deps import GatewayDep
 
 router = APIRouter(tags=["checkout and orders"])

@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query, status
 
-from elysium.accounts.deps import CurrentUser, SettingsDep, StaffUser
+from elysium.accounts.deps import CurrentUser, StaffUser
 from elysium.consultations import service
 from elysium.consultations.schemas import (
     ConsultationAdminRead,
@@ -17,6 +17,7 @@ from elysium.consultations.schemas import (
     Slots,
 )
 from elysium.db import SessionDep
+from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(tags=["consultations"])

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from elysium.accounts.deps import CurrentUser
-from elysium.cart.schemas import ProductSlug
+from elysium.catalog.schemas import ProductSlug
 from elysium.db import SessionDep
 from elysium.engagement import service
 from elysium.engagement.schemas import WishlistItemRead, WishlistWrite

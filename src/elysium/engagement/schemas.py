@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from elysium.accounts.schemas import Strict
-from elysium.cart.schemas import ProductSlug
+from elysium.catalog.schemas import ProductSlug
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 
 
 class WishlistWrite(Strict):

@@ -11,11 +11,10 @@ from sqlalchemy import Boolean, delete, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.cart.pricing import in_stock, is_live, price_now
-from elysium.catalog.service import get_product, price_product
+from elysium.catalog.service import get_product, is_live, price_now, price_product
 from elysium.engagement.schemas import WishlistItemRead, WishlistWrite
 from elysium.errors import NotFoundError
-from elysium.inventory.service import available_for_products
+from elysium.inventory.service import available_for_products, in_stock
 from elysium.kit.keyset import decode_time_cursor
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page, encode_cursor

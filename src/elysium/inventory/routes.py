@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, status
 
-from elysium.accounts.deps import OptionalUser, SettingsDep, StaffUser
+from elysium.accounts.deps import OptionalUser, StaffUser
 from elysium.db import SessionDep
 from elysium.inventory import service
 from elysium.inventory.schemas import (
@@ -20,6 +20,7 @@ from elysium.inventory.schemas import (
     StockUpdate,
     VariantStockRead,
 )
+from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/inventory", tags=["inventory"])
@@ -55,7 +56,7 @@ async def product_inventory(
 ) -> InventoryRead | StaffInventoryRead:
     """Availability of each variant (`available` is null for made-to-order pieces); staff also
     see the stock level, units reserved by unexpired holds, and the low-stock threshold."""
-    is_staff = user is not None and user.role in ("staff", "admin")
+    is_staff = user is not None and user.is_staff
     return await service.product_inventory(session, product_slug, staff=is_staff)
 
 

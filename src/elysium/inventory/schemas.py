@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from elysium.accounts.schemas import Strict
+from elysium.kit.schemas import Strict
 
 MAX_UNITS = 1_000_000
 MAX_HOLD_UNITS = 1_000

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Protocol
 
 from sqlalchemy import Row, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +25,7 @@ from elysium.catalog.pricing import (
     parse_variant_key,
     variant_keys_for,
 )
-from elysium.catalog.service import get_product, product_spec
+from elysium.catalog.service import Stockable, get_product, product_spec
 from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
 from elysium.inventory import stock
 from elysium.inventory.importer import ImportReport, import_stock_csv
@@ -67,6 +66,7 @@ __all__ = [
     "convert_to_sale",
     "expire_reservations",
     "import_stock_csv",
+    "in_stock",
     "release",
     "reserve",
     "variant_availability",
@@ -106,16 +106,6 @@ async def _stock_rows(
     ).all()
 
 
-class Stockable(Protocol):
-    """What a stock lookup needs of a product (a `Product`, or a cached copy of these values)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def made_to_order(self) -> bool: ...
-
-
 async def available_quantities(
     session: AsyncSession, wanted: Sequence[tuple[Stockable, str | None]]
 ) -> list[int | None]:
@@ -145,6 +135,12 @@ async def available_quantity(
 ) -> int | None:
     """Units of one variant available now; None for made-to-order (unlimited)."""
     return (await available_quantities(session, [(product, variant_key)]))[0]
+
+
+async def in_stock(session: AsyncSession, product: Product, variant_key: str) -> bool:
+    """True when at least one unit of the variant can be ordered."""
+    units = await available_quantity(session, product, variant_key)
+    return units is None or units > 0
 
 
 async def available_for_products(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
@@ -12,7 +13,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from elysium.db import Base, SoftDelete, Timestamps, UUIDPrimaryKey
 
-ROLES = ("customer", "staff", "admin")
+
+class Role(StrEnum):
+    """What a user may do: customers shop; staff and admins also use the staff tools."""
+
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 
 
 class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
@@ -20,14 +30,14 @@ class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role_known"),
+        CheckConstraint(f"role IN ({', '.join(repr(str(r)) for r in Role)})", name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16), default="customer")
+    role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER.value)
     phone: Mapped[str | None] = mapped_column(String(40))
     date_of_birth: Mapped[date | None]
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -38,8 +48,8 @@ class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
 
     @property
     def is_staff(self) -> bool:
-        """Staff and admins: who may see every customer's orders and run the shop."""
-        return self.role in ("staff", "admin")
+        """Staff or admin: may use the staff tools."""
+        return self.role in STAFF_ROLES
 
 
 class AuthSession(UUIDPrimaryKey, Base):

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings, get_settings
-from elysium.db import table_of
+from elysium.db import rows_affected, table_of
 from elysium.jobs import PermanentJobError, enqueue, job_session
 from elysium.kit.clock import utcnow
 from elysium.models import SentEmail, User
@@ -111,21 +111,26 @@ async def send_email(
 
 
 async def notify_staff(
-    session: AsyncSession, *, template: str, context: Mapping[str, Any], idempotency_key: str
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    template: str,
+    context: Mapping[str, Any],
+    idempotency_key: str,
 ) -> None:
     """An email to the atelier (`STAFF_EMAIL`)."""
     await send_email(
         session,
-        to=get_settings().staff_email,
+        to=settings.staff_email,
         template=template,
         context=context,
         idempotency_key=idempotency_key,
     )
 
 
-async def notify_welcome(session: AsyncSession, user: User) -> None:
+async def notify_welcome(session: AsyncSession, settings: Settings, user: User) -> None:
     """The welcome email to a newly registered customer."""
-    base = get_settings().public_base_url.rstrip("/")
+    base = settings.public_base_url.rstrip("/")
     context = {
         "customer_name": user.name or "Client",
         "shop_url": f"{base}/collections",
@@ -193,3 +198,18 @@ async def _record_attempt(
         values |= {"provider_id": provider_id, "sent_at": utcnow()}
     async with job_session() as session:
         await session.execute(update(SentEmail).where(SentEmail.id == email_id).values(**values))
+
+
+async def forget_email_contexts(session: AsyncSession, before: datetime) -> int:
+    """Drop the context (the body data) of emails logged before `before` and no longer
+    waiting to be sent; the count changed."""
+    result = await session.execute(
+        update(SentEmail)
+        .where(
+            SentEmail.status != "queued",
+            SentEmail.context.is_not(None),
+            SentEmail.created_at < before,
+        )
+        .values(context=None)
+    )
+    return rows_affected(result)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.db import insert_new, rows_affected
@@ -66,4 +67,10 @@ async def mark_all_read(session: AsyncSession, user: User) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+    return rows_affected(result)
+
+
+async def delete_notifications_before(session: AsyncSession, before: datetime) -> int:
+    """Delete the in-app notifications created before `before`; the count deleted."""
+    result = await session.execute(delete(Notification).where(Notification.created_at < before))
     return rows_affected(result)

@@ -34,7 +34,7 @@ from elysium.orders.state import PENDING
 from elysium.orders.totals import OrderTotals, order_totals
 from elysium.payments.service import BANK_TRANSFER
 from elysium.promotions.service import redeem_coupon
-from elysium.shipping import ShippingOption, choose_shipping
+from elysium.shipping.service import ShippingOption, choose_shipping
 
 CREATED = 201
 

@@ -7,9 +7,10 @@ import uuid
 
 from fastapi import APIRouter, Header, Request, status
 
-from elysium.accounts.deps import AdminUser, CurrentUser, SettingsDep, StaffUser
+from elysium.accounts.deps import AdminUser, CurrentUser, StaffUser
 from elysium.db import SessionDep
 from elysium.idempotency import IdempotencyKeyHeader
+from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 from elysium.orders import cancel, pay, payment_events, read, refund
 from elysium.orders import status as order_status

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from elysium.accounts.schemas import Strict
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 from elysium.models.order import OrderPaymentStatus, OrderStatus, ShippingMethod
 from elysium.models.payment import PaymentState, RefundState
 

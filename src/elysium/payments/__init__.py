@@ -1,0 +1,1 @@
+"""Payments: recording money and talking to the payment gateways."""

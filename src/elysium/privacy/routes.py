@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from elysium.accounts.deps import CurrentUser, SettingsDep
+from elysium.accounts.deps import CurrentUser
 from elysium.db import SessionDep
+from elysium.kit.deps import SettingsDep
 from elysium.privacy import service
 
 router = APIRouter(tags=["privacy"])

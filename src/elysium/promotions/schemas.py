@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
-from elysium.accounts.schemas import Strict
 from elysium.catalog.pricing import SLUG_PATTERN
 from elysium.kit.money import Money
+from elysium.kit.schemas import Strict
 
 CouponCode = Annotated[
     str,

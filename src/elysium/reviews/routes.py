@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Query, status
 
 from elysium.accounts.deps import CurrentUser, StaffUser
-from elysium.cart.schemas import ProductSlug
+from elysium.catalog.schemas import ProductSlug
 from elysium.db import SessionDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 from elysium.reviews import service

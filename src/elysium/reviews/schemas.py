@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from elysium.accounts.schemas import Strict
+from elysium.kit.schemas import Strict
 
 ReviewStatus = Literal["pending", "approved", "rejected"]
 Verdict = Literal["approved", "rejected"]

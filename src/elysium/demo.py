@@ -1,4 +1,5 @@
-"""The bundled demo catalogue (data/demo) and its starting stock."""
+"""The bundled demo catalogue (data/demo) and its starting stock: a seeding use case over the
+catalogue and inventory domains, run by `elysium demo` and `elysium run`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Shipping: the methods offered and what each costs."""
