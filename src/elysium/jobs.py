@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 TASK_MODULES: list[str] = [
     "elysium.accounts.tasks",
     "elysium.analytics.tasks",
-    "elysium.background.tasks",
     "elysium.cart.tasks",
     "elysium.consultations.tasks",
     "elysium.inventory.tasks",

@@ -33,7 +33,8 @@ async def test_every_housekeeping_job_is_scheduled() -> None:
         "apply_data_retention": "30 3 * * *",
         "retry_requested_refunds": "*/5 * * * *",
         "remind_consultations": "*/15 * * * *",
-        "purge_old_views_and_guest_carts": "45 3 * * *",
+        "purge_old_product_views": "45 3 * * *",
+        "purge_expired_guest_carts": "50 3 * * *",
     }
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select, update
 
 from elysium.analytics import service as analytics_service
 from elysium.analytics.service import trending_cache
-from elysium.background.tasks import purge_old_views_and_guest_carts
+from elysium.analytics.tasks import purge_old_product_views
+from elysium.cart.tasks import purge_expired_guest_carts
 from elysium.jobs import dispose_job_engine
 from elysium.kit.clock import utcnow
 from elysium.models import Cart, CartItem, Product, ProductView
@@ -52,7 +53,8 @@ async def _view_ages(app: FastAPI) -> list[int]:
 
 async def _purge(batch_size: int = 5000) -> None:
     try:
-        await purge_old_views_and_guest_carts(timestamp=0, batch_size=batch_size)
+        await purge_old_product_views(timestamp=0, batch_size=batch_size)
+        await purge_expired_guest_carts(timestamp=0, batch_size=batch_size)
     finally:
         await dispose_job_engine()
 
