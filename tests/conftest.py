@@ -21,6 +21,7 @@ from elysium.app import create_app
 from elysium.config import Settings, get_settings
 from elysium.db import Base, async_url, libpq_url
 from elysium.migrate import upgrade_to_head
+from factories import SANITY_WEBHOOK_SECRET, Account, make_account
 
 _embedded: Any = None
 
@@ -84,7 +85,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
         "EMAIL_OUTBOX_DIR": str(outbox),
-        "SANITY_WEBHOOK_SECRET": "test-sanity-secret",
+        "SANITY_WEBHOOK_SECRET": SANITY_WEBHOOK_SECRET,
         "REDIS_URL": "",
     }
     os.environ.update(values)
@@ -123,3 +124,21 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     transport = ASGITransport(app=app, client=("203.0.113.10", 50000))
     async with AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def customer(app: FastAPI) -> Account:
+    """A signed-in customer (bearer token; use `make_account(app)` for more than one)."""
+    return await make_account(app, "customer")
+
+
+@pytest.fixture
+async def staff(app: FastAPI) -> Account:
+    """A signed-in member of staff (bearer token)."""
+    return await make_account(app, "staff")
+
+
+@pytest.fixture
+async def admin(app: FastAPI) -> Account:
+    """A signed-in admin (bearer token)."""
+    return await make_account(app, "admin")

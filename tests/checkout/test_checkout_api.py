@@ -14,7 +14,7 @@ from elysium.models import Order, SentEmail, StockItem
 from factories import (
     HALF_CARAT_KEY,
     Account,
-    add_country_address,
+    add_address,
     add_to_cart,
     checkout,
     make_account,
@@ -106,7 +106,7 @@ async def test_bank_transfer_instructions_are_emailed(app: FastAPI, client: Asyn
 async def test_international_courier_costs_95_pounds(app: FastAPI, client: AsyncClient) -> None:
     product = await stocked_piece(app, client, await _staff(app, client))
     who = await shopper(client, product)
-    paris = await add_country_address(client, who.account, "FR")
+    paris = await add_address(client, who.account, country="FR")
     response = await checkout(client, who, shipping_address_id=paris)
     order = response.json()["order"]
     assert response.status_code == 201, response.text
@@ -118,7 +118,7 @@ async def test_international_courier_costs_95_pounds(app: FastAPI, client: Async
 async def test_shipping_method_must_suit_the_address(app: FastAPI, client: AsyncClient) -> None:
     product = await stocked_piece(app, client, await _staff(app, client))
     who = await shopper(client, product)
-    paris = await add_country_address(client, who.account, "FR")
+    paris = await add_address(client, who.account, country="FR")
     abroad = await checkout(client, who, shipping_address_id=paris, shipping_method="uk_next_day")
     home = await checkout(client, who, shipping_method="international_courier")
     unknown = await checkout(client, who, shipping_method="teleport")

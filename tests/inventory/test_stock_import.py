@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from inventory_helpers import KEY_A, KEY_B, hold, line, stock_row
+from inventory_helpers import hold, line, stock_row
 from sqlalchemy import func, select
 
 from elysium.catalog.importer import apply_sanity_documents
@@ -15,7 +15,7 @@ from elysium.catalog.sanity import parse_ndjson_export
 from elysium.config import Settings
 from elysium.inventory.service import import_stock_csv
 from elysium.models import StockItem, StockMovement
-from factories import create_product
+from factories import HALF_CARAT_KEY, ONE_CARAT_KEY, create_product
 from live_server import run_elysium
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
@@ -66,15 +66,15 @@ async def test_bad_rows_are_reported_by_line_and_good_rows_applied(app: FastAPI)
     bespoke = await create_product(app, slug="bespoke", made_to_order=True)
     rows = [
         {"product_slug": "aurora", "variant_key": "metal=platinum;carat=0.50", "stock_level": "4"},
-        {"product_slug": "nowhere", "variant_key": KEY_A, "stock_level": "1"},
+        {"product_slug": "nowhere", "variant_key": HALF_CARAT_KEY, "stock_level": "1"},
         {"product_slug": "aurora", "variant_key": "carat=0.50", "stock_level": "1"},
-        {"product_slug": "aurora", "variant_key": KEY_B, "stock_level": "-2"},
-        {"product_slug": "aurora", "variant_key": KEY_B, "stock_level": "²"},
-        {"product_slug": "aurora", "variant_key": KEY_A, "stock_level": "9"},
-        {"product_slug": bespoke.slug, "variant_key": KEY_A, "stock_level": "1"},
+        {"product_slug": "aurora", "variant_key": ONE_CARAT_KEY, "stock_level": "-2"},
+        {"product_slug": "aurora", "variant_key": ONE_CARAT_KEY, "stock_level": "²"},
+        {"product_slug": "aurora", "variant_key": HALF_CARAT_KEY, "stock_level": "9"},
+        {"product_slug": bespoke.slug, "variant_key": HALF_CARAT_KEY, "stock_level": "1"},
         {
             "product_slug": "aurora",
-            "variant_key": KEY_B,
+            "variant_key": ONE_CARAT_KEY,
             "stock_level": "2",
             "low_stock_threshold": "x",
         },
@@ -84,21 +84,22 @@ async def test_bad_rows_are_reported_by_line_and_good_rows_applied(app: FastAPI)
     assert [line for line, _ in report.errors] == [3, 4, 5, 6, 7, 8, 9]
     assert "same variant as line 2" in report.errors[4].message
     assert (report.rows, report.changed) == (8, 1)
-    assert (await stock_row(app, product, KEY_A)).stock_level == 4
+    assert (await stock_row(app, product, HALF_CARAT_KEY)).stock_level == 4
 
 
 async def test_import_will_not_set_stock_below_what_is_reserved(app: FastAPI) -> None:
     product = await create_product(app)
     async with app.state.sessionmaker() as session, session.begin():
         await import_stock_csv(
-            session, [{"product_slug": product.slug, "variant_key": KEY_A, "stock_level": "3"}]
+            session,
+            [{"product_slug": product.slug, "variant_key": HALF_CARAT_KEY, "stock_level": "3"}],
         )
-    await hold(app, [line(product, KEY_A, 2)])
+    await hold(app, [line(product, HALF_CARAT_KEY, 2)])
     rows = [
-        {"product_slug": product.slug, "variant_key": KEY_A, "stock_level": "1"},
+        {"product_slug": product.slug, "variant_key": HALF_CARAT_KEY, "stock_level": "1"},
         {
             "product_slug": product.slug,
-            "variant_key": KEY_B,
+            "variant_key": ONE_CARAT_KEY,
             "stock_level": "1",
             "low_stock_threshold": "0",
         },
@@ -106,8 +107,8 @@ async def test_import_will_not_set_stock_below_what_is_reserved(app: FastAPI) ->
     async with app.state.sessionmaker() as session, session.begin():
         report = await import_stock_csv(session, rows)
     assert [(e.line, e.message) for e in report.errors] == [(2, "2 unit(s) are reserved")]
-    assert (await stock_row(app, product, KEY_A)).stock_level == 3
-    other = await stock_row(app, product, KEY_B)
+    assert (await stock_row(app, product, HALF_CARAT_KEY)).stock_level == 3
+    other = await stock_row(app, product, ONE_CARAT_KEY)
     assert (other.stock_level, other.low_stock_threshold) == (1, 0)
 
 
@@ -118,7 +119,7 @@ async def test_cli_exits_non_zero_when_rows_are_refused(
     file = tmp_path / "stock.csv"
     file.write_text(
         "product_slug,variant_key,stock_level,low_stock_threshold\n"
-        f"aurora,{KEY_A},2,1\nghost,{KEY_A},2,1\n",
+        f"aurora,{HALF_CARAT_KEY},2,1\nghost,{HALF_CARAT_KEY},2,1\n",
         encoding="utf-8",
     )
     code, out, err = await _elysium(settings, "inventory", "import", str(file))

@@ -4,8 +4,6 @@ webhooks relayed from localstripe's real deliveries, failures, refunds and the r
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -25,15 +23,19 @@ from elysium.payments.gateway import PaymentGateway, PaymentIntentResult, Paymen
 from elysium.payments.refunds import retry_requested_refunds
 from elysium.payments.service import get_gateway
 from factories import Account, Shopper, make_account, shopper, stocked_piece
-from peers.localstripe_peer import SECRET_KEY, LocalStripe, WebhookReceiver
-
-WEBHOOK_SECRET = "whsec_elysium_orders"
+from peers.localstripe_peer import (
+    SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    LocalStripe,
+    WebhookReceiver,
+    signed_event,
+)
 
 
 @pytest.fixture
 def receiver(peer: LocalStripe) -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as server:
-        peer.register_webhook(server.url, WEBHOOK_SECRET)
+        peer.register_webhook(server.url, STRIPE_WEBHOOK_SECRET)
         yield server
 
 
@@ -46,7 +48,7 @@ async def gateway(
         update={
             "payment_provider": "stripe",
             "stripe_secret_key": SecretStr(SECRET_KEY),
-            "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "stripe_webhook_secret": SecretStr(STRIPE_WEBHOOK_SECRET),
             "stripe_api_base": peer.api_base,
         }
     )
@@ -98,14 +100,6 @@ async def _deliver(client: AsyncClient, body: bytes, signature: str) -> Response
         content=body,
         headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
     )
-
-
-def _signed(event: dict[str, Any]) -> tuple[bytes, str]:
-    """An event signed with Stripe's scheme (for events localstripe never sends)."""
-    payload = json.dumps(event).encode()
-    stamp = int(time.time())
-    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
-    return payload, f"t={stamp},v1={digest.hexdigest()}"
 
 
 async def _order(client: AsyncClient, who: Shopper, order_id: str) -> dict[str, Any]:
@@ -236,7 +230,7 @@ async def test_a_failure_reported_after_success_changes_nothing(
             }
         },
     }
-    assert (await _deliver(client, *_signed(late))).status_code == 200
+    assert (await _deliver(client, *signed_event(late))).status_code == 200
     got = await _order(client, who, order["id"])
     assert (got["status"], got["payment_status"]) == ("PAID", "paid")
 
@@ -244,7 +238,7 @@ async def test_a_failure_reported_after_success_changes_nothing(
 async def test_a_bad_signature_is_400_and_records_nothing(
     app: FastAPI, client: AsyncClient, gateway: PaymentGateway
 ) -> None:
-    body, _ = _signed(
+    body, _ = signed_event(
         {"id": "evt_forged", "type": "payment_intent.succeeded", "data": {"object": {}}}
     )
     forged = await _deliver(client, body, "t=1,v1=deadbeef")
@@ -393,9 +387,9 @@ async def test_a_refund_made_at_stripe_is_recorded(
             }
         },
     }
-    first = await _deliver(client, *_signed(event))
+    first = await _deliver(client, *signed_event(event))
     assert first.status_code == 200
-    await _deliver(client, *_signed(event))
+    await _deliver(client, *signed_event(event))
     got = await _order(client, who, order["id"])
     assert (got["status"], got["payment_status"]) == ("PAID", "partially_refunded")
     assert got["payment"]["refunded"]["amount"] == "500.00"

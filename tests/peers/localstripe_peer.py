@@ -16,6 +16,8 @@ change, so a test may see a late delivery from an earlier test: match on the int
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import queue
 import threading
@@ -33,6 +35,22 @@ from aiohttp import web
 from localstripe.server import app as localstripe_app
 
 SECRET_KEY = "sk_test_elysium_localstripe"
+STRIPE_WEBHOOK_SECRET = "whsec_elysium_localstripe"
+
+
+def stripe_signature(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET, age: int = 0) -> str:
+    """The `Stripe-Signature` header for `payload`, made the way Stripe (and localstripe) do."""
+    timestamp = int(time.time()) - age
+    digest = hmac.new(secret.encode(), b"%d.%s" % (timestamp, payload), hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def signed_event(
+    event: dict[str, Any], secret: str = STRIPE_WEBHOOK_SECRET, age: int = 0
+) -> tuple[bytes, str]:
+    """An event's JSON body and its `Stripe-Signature` header."""
+    payload = json.dumps(event).encode()
+    return payload, stripe_signature(payload, secret, age)
 
 
 def _no_persistence(store: Any) -> None:
