@@ -14,7 +14,6 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from elysium.app import create_app
@@ -102,20 +101,38 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-def _tables_to_empty() -> str:
+def _emptying_statement() -> str:
+    """One statement that deletes every row and restarts every sequence.
+
+    Triggers are off for the transaction (`session_replication_role = replica`): the append-only
+    triggers of the audit log and the stock ledger, and the foreign-key checks, which hold anyway
+    once every table is empty. DELETE on a test's handful of rows takes milliseconds; TRUNCATE
+    makes new files for each of the ~35 tables and their indexes (0.6-1 s a test here).
+    """
     names = [f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
     names += ["procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers"]
-    return ", ".join(names)
+    deletes = "".join(f"DELETE FROM {name};" for name in names)
+    return (
+        "DO $$ BEGIN PERFORM set_config('session_replication_role', 'replica', true);"
+        f"{deletes}"
+        "PERFORM setval(c.oid::regclass, 1, false) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind = 'S' AND n.nspname = current_schema();"
+        "END $$"
+    )
+
+
+_EMPTY_TABLES = _emptying_statement()
 
 
 @pytest.fixture(autouse=True)
 async def _empty_tables(request: pytest.FixtureRequest) -> None:
-    """Each test starts from empty tables (audit triggers do not fire on TRUNCATE)."""
+    """Each test starts from empty tables and restarted sequences."""
     if "app" not in request.fixturenames:
         return
     application: FastAPI = request.getfixturevalue("app")
     async with application.state.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {_tables_to_empty()} RESTART IDENTITY CASCADE"))
+        await conn.exec_driver_sql(_EMPTY_TABLES)
 
 
 @pytest.fixture

@@ -214,9 +214,7 @@ async def set_stock(app: FastAPI, product: Product, levels: Mapping[str, int]) -
             await stock.move(session, item, reason="set", delta=level - item.stock_level)
 
 
-async def stocked_piece(
-    app: FastAPI, level: int | Mapping[str, int] = 5, **kwargs: Any
-) -> Product:
+async def stocked_piece(app: FastAPI, level: int | Mapping[str, int] = 5, **kwargs: Any) -> Product:
     """A £2,400 product (engraving £95) with `level` units of the platinum 0.50 ct variant, or
     the given levels per variant key. `kwargs` go to `create_product`."""
     product = await create_product(app, **kwargs)

@@ -18,7 +18,7 @@ from elysium.app import create_app
 from elysium.config import Settings
 from elysium.kit.clock import utcnow
 from elysium.models import Product, ProductView
-from factories import create_product, register_customer
+from factories import Account, create_product, make_account
 
 GUEST = "guest-session-0001"
 
@@ -86,8 +86,7 @@ async def test_guest_recently_viewed_is_distinct_and_newest_first(
 
 async def test_signed_in_views_belong_to_the_user(app: FastAPI, client: AsyncClient) -> None:
     piece = await create_product(app)
-    owner, stranger = await register_customer(client), await register_customer(client)
-    client.cookies.clear()
+    owner, stranger = await make_account(app), await make_account(app)
     await view(client, piece.slug, session_id=GUEST, headers=owner.headers)
     mine = await client.get("/api/analytics/recently-viewed", headers=owner.headers)
     assert slugs(mine.json()) == [piece.slug]
@@ -173,10 +172,9 @@ async def test_bad_input_is_refused(app: FastAPI, client: AsyncClient) -> None:
 
 
 async def test_anonymous_views_are_rate_limited(
-    app: FastAPI, client: AsyncClient, settings: Settings
+    app: FastAPI, client: AsyncClient, settings: Settings, customer: Account
 ) -> None:
     piece = await create_product(app)
-    account = await register_customer(client)
     strict = create_app(settings.model_copy(update={"anonymous_writes_per_minute": 2}))
     async with LifespanManager(strict):
         transport = ASGITransport(app=strict, client=("192.0.2.44", 1234))
@@ -190,7 +188,7 @@ async def test_anonymous_views_are_rate_limited(
             signed_in = await http.post(
                 "/api/analytics/track-view",
                 json={"product_slug": piece.slug},
-                headers=account.headers,
+                headers=customer.headers,
             )
     assert statuses == [202, 202, 429]
     assert signed_in.status_code == 202

@@ -14,8 +14,7 @@ from httpx import AsyncClient, Response
 from elysium.catalog.demo import DEMO_CATALOGUE
 from elysium.catalog.importer import ApplyResult, Record, apply_sanity_documents
 from elysium.catalog.sanity import sign_webhook_payload
-
-WEBHOOK_SECRET = "test-sanity-secret"  # SANITY_WEBHOOK_SECRET in tests/conftest.py
+from factories import SANITY_WEBHOOK_SECRET
 
 
 def demo_documents() -> list[dict[str, Any]]:
@@ -46,7 +45,7 @@ async def deliver_webhook(
     client: AsyncClient,
     doc: object,
     *,
-    secret: str = WEBHOOK_SECRET,
+    secret: str = SANITY_WEBHOOK_SECRET,
     age_seconds: int = 0,
     headers: dict[str, str] | None = None,
 ) -> Response:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from elysium.models import AuditEvent, SentEmail
 from elysium.notifications.emails import send_email
-from factories import make_account, register_customer, unique_email
+from factories import Account, unique_email
 from job_helpers import http_peer, jobs_by_task, run_jobs, settings_env
 
 WELCOME = {
@@ -38,9 +38,8 @@ def provider_env(url: str) -> dict[str, str]:
 
 
 async def test_dead_letter_is_listed_for_staff_and_a_retry_delivers_it(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
     to = unique_email()
     outage = True
     with (
@@ -84,8 +83,7 @@ async def test_dead_letter_is_listed_for_staff_and_a_retry_delivers_it(
     assert (str(audit.actor_id), audit.target_id) == (staff.id, str(dead["id"]))
 
 
-async def test_retry_needs_a_failed_job(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_retry_needs_a_failed_job(app: FastAPI, client: AsyncClient, staff: Account) -> None:
     await queue_email(app, unique_email())
     [job] = await jobs_by_task(app.state.engine, "deliver_email")
     waiting = await client.post(f"/api/admin/jobs/{job['id']}/retry", headers=staff.headers)
@@ -96,11 +94,9 @@ async def test_retry_needs_a_failed_job(app: FastAPI, client: AsyncClient) -> No
 
 
 async def test_job_list_is_for_staff_only_and_validates_input(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
 ) -> None:
     assert (await client.get("/api/admin/jobs")).status_code == 401
-    customer = await register_customer(client)
-    staff = await make_account(app, client, "staff")
     assert (await client.get("/api/admin/jobs", headers=customer.headers)).status_code == 403
     forbidden = await client.post("/api/admin/jobs/1/retry", headers=customer.headers)
     assert forbidden.status_code == 403
@@ -109,8 +105,9 @@ async def test_job_list_is_for_staff_only_and_validates_input(
         assert response.status_code == 422, query
 
 
-async def test_job_list_pages_newest_first(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_job_list_pages_newest_first(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     for _ in range(3):
         await queue_email(app, unique_email())
     ids = sorted(

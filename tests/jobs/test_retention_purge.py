@@ -20,7 +20,6 @@ from elysium.models import Cart, CartItem, Product, ProductView
 from factories import (
     HALF_CARAT,
     create_product,
-    make_account,
     shopper,
     stocked_piece,
 )
@@ -101,9 +100,8 @@ async def _cart_id(client: AsyncClient, token: str) -> uuid.UUID:
 
 
 async def test_expired_guest_carts_go_with_their_lines(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    product = await stocked_piece(app, client, staff)
-    signed_in = await shopper(client, product)
+    product = await stocked_piece(app)
+    signed_in = await shopper(app, client, product)
     expired_token, live_token = (
         await _guest_cart(client, product),
         await _guest_cart(client, product),

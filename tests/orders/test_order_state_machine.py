@@ -15,7 +15,7 @@ from elysium.errors import IllegalTransitionError
 from elysium.models import AuditEvent
 from elysium.models.order import ORDER_STATUSES
 from elysium.orders.state import ALLOWED, CANCELLABLE, can_transition, ensure_transition
-from factories import make_account, placed_order, shopper, stocked_piece
+from factories import Account, placed_order, shopper, stocked_piece
 
 statuses = st.sampled_from(ORDER_STATUSES)
 
@@ -54,11 +54,9 @@ def test_table_shape() -> None:
 
 
 async def test_staff_walk_an_order_to_delivery_and_forbidden_moves_are_409(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    who = await shopper(client, await stocked_piece(app, client, staff))
+    who = await shopper(app, client, await stocked_piece(app))
     order = await placed_order(client, who)
     url = f"/api/orders/{order['id']}/status"
 
@@ -93,10 +91,10 @@ async def test_staff_walk_an_order_to_delivery_and_forbidden_moves_are_409(
     assert [d["to"] for d in audited] == ["PAID", "FULFILLED", "SHIPPED", "DELIVERED"]
 
 
-async def test_customers_cannot_change_status(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    who = await shopper(client, await stocked_piece(app, client, staff))
+async def test_customers_cannot_change_status(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
+    who = await shopper(app, client, await stocked_piece(app))
     order = await placed_order(client, who)
     response = await client.put(
         f"/api/orders/{order['id']}/status", json={"status": "PAID"}, headers=who.headers

@@ -4,8 +4,6 @@ webhooks relayed from localstripe's real deliveries, failures, refunds and the r
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -22,7 +20,7 @@ from elysium.models import PaymentEvent, Refund, StockItem, StockMovement
 from elysium.payments.gateway import PaymentGateway, PaymentIntentResult, PaymentProviderError
 from elysium.payments.refunds import retry_requested_refunds
 from elysium.payments.service import get_gateway
-from factories import Account, Shopper, make_account, shopper, stocked_piece
+from factories import Account, Shopper, shopper, stocked_piece
 from peers.localstripe_peer import (
     SECRET_KEY,
     STRIPE_WEBHOOK_SECRET,
@@ -59,17 +57,11 @@ async def gateway(
     await built.aclose()  # type: ignore[attr-defined]
 
 
-async def _staff(app: FastAPI, client: AsyncClient, role: str = "staff") -> Account:
-    account = await make_account(app, client, role)
-    client.cookies.clear()
-    return account
-
-
 async def _checkout(
     app: FastAPI, client: AsyncClient, level: int = 2
 ) -> tuple[Shopper, dict[str, Any]]:
-    product = await stocked_piece(app, client, await _staff(app, client), level=level)
-    who = await shopper(client, product)
+    product = await stocked_piece(app, level=level)
+    who = await shopper(app, client, product)
     response = await client.post(
         "/api/checkout",
         json={"shipping_address_id": who.address_id, "billing_address_id": who.address_id},
@@ -292,10 +284,10 @@ async def test_refunds_partial_idempotent_and_never_more_than_paid(
     gateway: PaymentGateway,
     peer: LocalStripe,
     receiver: WebhookReceiver,
+    admin: Account,
+    staff: Account,
 ) -> None:
     _, order, _ = await _paid_order(app, client, peer, receiver)
-    admin = await _staff(app, client, "admin")
-    staff = await _staff(app, client, "staff")
     url = f"/api/orders/{order['id']}/refund"
 
     async def refund(key: str, amount: str | None, as_: Account = admin) -> Response:
@@ -436,8 +428,8 @@ async def test_a_crash_between_order_and_payment_is_recovered_by_the_same_key(
 ) -> None:
     """The worker dies after the order committed and before the payment exists: the client
     never hears back, retries with the same key, and gets the same order with its payment."""
-    product = await stocked_piece(app, client, await _staff(app, client))
-    who = await shopper(client, product)
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
     body = {"shipping_address_id": who.address_id, "billing_address_id": who.address_id}
     headers = who.headers | {"Idempotency-Key": "crash-once"}
     app.state.payment_gateway = _Unreachable(RuntimeError("worker killed"))

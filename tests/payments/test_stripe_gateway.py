@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -36,7 +34,9 @@ PI_EVENTS = ["payment_intent.succeeded", "payment_intent.payment_failed"]
 
 @pytest.fixture
 async def gateway(peer: LocalStripe) -> AsyncIterator[StripeGateway]:
-    gw = StripeGateway(SECRET_KEY, STRIPE_WEBHOOK_SECRET, api_base=peer.api_base, max_network_retries=0)
+    gw = StripeGateway(
+        SECRET_KEY, STRIPE_WEBHOOK_SECRET, api_base=peer.api_base, max_network_retries=0
+    )
     yield gw
     await gw.aclose()
 
@@ -205,7 +205,10 @@ async def test_unreachable_stripe_is_a_retryable_provider_error() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     gateway = StripeGateway(
-        SECRET_KEY, STRIPE_WEBHOOK_SECRET, api_base=f"http://127.0.0.1:{port}", max_network_retries=0
+        SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET,
+        api_base=f"http://127.0.0.1:{port}",
+        max_network_retries=0,
     )
     try:
         with pytest.raises(PaymentProviderError) as caught:
