@@ -24,6 +24,7 @@ from elysium.catalog.pricing import product_spec_from_sanity
 from elysium.inventory import stock
 from elysium.kit.clock import utcnow
 from elysium.models import Consultation, Product, SentEmail, User
+from elysium.notifications.emails import send_email
 
 DEFAULT_PASSWORD = "velvet-sapphire-2026"
 SANITY_WEBHOOK_SECRET = "test-sanity-secret"  # the app's SANITY_WEBHOOK_SECRET in the tests
@@ -302,6 +303,20 @@ async def placed_order(client: AsyncClient, who: Shopper) -> dict[str, Any]:
 
 
 # --- engagement: queued emails --------------------------------------------------------------
+
+WELCOME_CONTEXT = {
+    "customer_name": "Ada",
+    "shop_url": "https://elysium.example/collections",
+    "account_url": "https://elysium.example/account",
+}
+
+
+async def queue_welcome(app: FastAPI, to: str, key: str | None = None) -> None:
+    """Log (and queue for delivery) one welcome email, committed; the key defaults to `to`."""
+    async with app.state.sessionmaker() as session, session.begin():
+        await send_email(
+            session, to=to, template="welcome", context=WELCOME_CONTEXT, idempotency_key=key or to
+        )
 
 
 async def queued_emails(app: FastAPI, template: str) -> list[SentEmail]:

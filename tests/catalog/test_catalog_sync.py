@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from elysium.catalog import sanity
 from elysium.catalog.sync import SyncResult, sanity_client, sync_catalog
 from elysium.config import Settings
-from peers.http_server import serving
+from peers.http_server import QuietHandler, serving
 
 TOKEN = "sk-sync-test"
 QUERY_PATH = "/v2025-02-19/data/query/production"
@@ -70,7 +70,7 @@ class ContentLake:
         self.documents[sanity_id] = self.documents[sanity_id] | changes
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
 
     def do_GET(self) -> None:
@@ -82,14 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
             result = self.server.lake.query(query.get("query", ""), params)
         status = 400 if result is None else 200
         body = json.dumps({"result": result, "ms": 1, "query": query.get("query")}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply(status, body)
 
 
 class _Server(ThreadingHTTPServer):

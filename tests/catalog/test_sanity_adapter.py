@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -31,7 +31,7 @@ from elysium.catalog.sanity import (
     sign_webhook_payload,
     verify_webhook_signature,
 )
-from peers.http_server import serving
+from peers.http_server import QuietHandler, serving
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 DEMO_LINES = (DEMO / "elysium-demo.ndjson").read_text(encoding="utf-8").splitlines()
@@ -308,7 +308,7 @@ class FakeSanity:
         return ids[: p["limit"]]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
 
     def do_GET(self) -> None:
@@ -321,15 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") == f"Bearer {TOKEN}":
             answer = fake.answer(url.path, query)
         status, headers, body = answer
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply(status, body, headers)
 
 
 class _Server(ThreadingHTTPServer):

@@ -42,6 +42,16 @@ async def put_stock(
     return await client.put(stock_url(product, key), json=body, headers=staff.headers)
 
 
+def staff_hold(product: Product, quantity: int = 1) -> dict[str, Any]:
+    """The body of a staff hold (or release) of the platinum 0.50 ct variant."""
+    return {
+        "product_slug": product.slug,
+        "variant_key": HALF_CARAT_KEY,
+        "quantity": quantity,
+        "reason": "viewing",
+    }
+
+
 async def test_anyone_sees_availability_per_variant(app: FastAPI, client: AsyncClient) -> None:
     product = await create_product(app)
     await set_stock(app, product, {HALF_CARAT_KEY: 2, ONE_CARAT_KEY: 1})
@@ -216,12 +226,7 @@ async def test_stock_control_is_for_staff(
     body = {"stock_level": 1, "reason": "count"}
     assert (await client.put(stock_url(product), json=body)).status_code == 401
     assert (await put_stock(client, customer, product, body)).status_code == 403
-    hold_body = {
-        "product_slug": product.slug,
-        "variant_key": HALF_CARAT_KEY,
-        "quantity": 1,
-        "reason": "x",
-    }
+    hold_body = staff_hold(product)
     for path in ("/api/inventory/reserve", "/api/inventory/release"):
         response = await client.post(path, json=hold_body, headers=customer.headers)
         assert response.status_code == 403
@@ -234,12 +239,7 @@ async def test_staff_holds_take_and_give_back_units(
 ) -> None:
     product = await create_product(app)
     await set_stock(app, product, {HALF_CARAT_KEY: 3})
-    body = {
-        "product_slug": product.slug,
-        "variant_key": HALF_CARAT_KEY,
-        "quantity": 2,
-        "reason": "viewing",
-    }
+    body = staff_hold(product, quantity=2)
     placed = await client.post("/api/inventory/reserve", json=body, headers=staff.headers)
     assert placed.status_code == 201, placed.text
     assert placed.json()["available"] == 1
@@ -276,12 +276,7 @@ async def test_staff_holds_expire_after_the_configured_days(
 ) -> None:
     product = await create_product(app)
     await set_stock(app, product, {HALF_CARAT_KEY: 1})
-    body = {
-        "product_slug": product.slug,
-        "variant_key": HALF_CARAT_KEY,
-        "quantity": 1,
-        "reason": "viewing",
-    }
+    body = staff_hold(product)
     placed = (await client.post("/api/inventory/reserve", json=body, headers=staff.headers)).json()
     async with app.state.sessionmaker() as session:
         created = (await session.scalars(select(AuditEvent.occurred_at))).all()[-1]
@@ -296,12 +291,7 @@ async def test_hold_requests_are_validated(
 ) -> None:
     product = await create_product(app)
     bespoke = await create_product(app, made_to_order=True)
-    good = {
-        "product_slug": product.slug,
-        "variant_key": HALF_CARAT_KEY,
-        "quantity": 1,
-        "reason": "x",
-    }
+    good = staff_hold(product)
     cases: list[tuple[dict[str, Any], int]] = [
         (good | {"quantity": 0}, 422),
         (good | {"quantity": 10**9}, 422),

@@ -9,32 +9,11 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from elysium.models import AuditEvent, SentEmail
-from elysium.notifications.emails import send_email
-from factories import Account, unique_email
-from job_helpers import http_peer, jobs_by_task, run_jobs, settings_env
+from factories import Account, queue_welcome, unique_email
+from job_helpers import http_peer, jobs_by_task, resend_env, run_jobs, settings_env
 
-WELCOME = {
-    "customer_name": "Ada",
-    "shop_url": "https://e.example",
-    "account_url": "https://e.example",
-}
 DOWN = (503, json.dumps({"message": "service unavailable"}).encode())
 UP = (200, json.dumps({"id": "re_after_retry"}).encode())
-
-
-async def queue_email(app: FastAPI, to: str) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
-        await send_email(session, to=to, template="welcome", context=WELCOME, idempotency_key=to)
-
-
-def provider_env(url: str) -> dict[str, str]:
-    return {
-        "EMAIL_BACKEND": "resend",
-        "RESEND_API_KEY": "re_test",
-        "RESEND_API_BASE": url,
-        "JOB_RETRY_BASE_SECONDS": "0",
-        "JOB_MAX_ATTEMPTS": "3",
-    }
 
 
 async def test_dead_letter_is_listed_for_staff_and_a_retry_delivers_it(
@@ -44,9 +23,9 @@ async def test_dead_letter_is_listed_for_staff_and_a_retry_delivers_it(
     outage = True
     with (
         http_peer(lambda n: DOWN if outage else UP) as resend,
-        settings_env(**provider_env(resend.url)),
+        settings_env(**resend_env(resend.url, JOB_RETRY_BASE_SECONDS="0", JOB_MAX_ATTEMPTS="3")),
     ):
-        await queue_email(app, to)
+        await queue_welcome(app, to)
         await run_jobs()
         assert len(resend.requests) == 3  # JOB_MAX_ATTEMPTS runs, then it stops
 
@@ -84,7 +63,7 @@ async def test_dead_letter_is_listed_for_staff_and_a_retry_delivers_it(
 
 
 async def test_retry_needs_a_failed_job(app: FastAPI, client: AsyncClient, staff: Account) -> None:
-    await queue_email(app, unique_email())
+    await queue_welcome(app, unique_email())
     [job] = await jobs_by_task(app.state.engine, "deliver_email")
     waiting = await client.post(f"/api/admin/jobs/{job['id']}/retry", headers=staff.headers)
     assert waiting.status_code == 409
@@ -109,7 +88,7 @@ async def test_job_list_pages_newest_first(
     app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     for _ in range(3):
-        await queue_email(app, unique_email())
+        await queue_welcome(app, unique_email())
     ids = sorted(
         (j["id"] for j in await jobs_by_task(app.state.engine, "deliver_email")), reverse=True
     )

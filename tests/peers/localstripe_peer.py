@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import httpx
@@ -33,6 +33,8 @@ import localstripe.resources
 import localstripe.webhooks
 from aiohttp import web
 from localstripe.server import app as localstripe_app
+
+from peers.http_server import QuietHandler
 
 SECRET_KEY = "sk_test_elysium_localstripe"
 STRIPE_WEBHOOK_SECRET = "whsec_elysium_localstripe"
@@ -258,19 +260,14 @@ class WebhookReceiver:
         """`wait_for` without blocking the caller's event loop."""
         return await asyncio.to_thread(self.wait_for, predicate, within)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[QuietHandler]:
         deliveries = self._deliveries
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 deliveries.put(Delivery(path=self.path, headers=headers, body=body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.reply(200, headers={})
 
         return Handler
