@@ -29,6 +29,13 @@ from elysium.notifications.emails import send_email
 DEFAULT_PASSWORD = "velvet-sapphire-2026"
 SANITY_WEBHOOK_SECRET = "test-sanity-secret"  # the app's SANITY_WEBHOOK_SECRET in the tests
 CUSTOMER_NAME = "Ada Client"
+GUEST_SESSION = "guest-session-0001"  # an anonymous visitor's analytics session id
+LONDON_ADDRESS = {
+    "line1": "1 Bond Street",
+    "city": "London",
+    "postal_code": "W1S 1AA",
+    "country": "GB",
+}
 
 # The default product's options (metal x carat, both stock-keeping) and two of its variants.
 HALF_CARAT = {"metal": "platinum", "carat": "0.50"}
@@ -98,9 +105,9 @@ async def make_account(
     return Account(str(user.id), email, DEFAULT_PASSWORD, signed_in.token)
 
 
-_ADDRESS_LINES = {
-    "GB": {"line1": "1 Bond Street", "city": "London", "postal_code": "W1S 1AA"},
-    "FR": {"line1": "1 Rue de la Paix", "city": "Paris", "postal_code": "75002"},
+_ADDRESSES = {
+    "GB": LONDON_ADDRESS,
+    "FR": {"line1": "1 Rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"},
 }
 
 
@@ -108,7 +115,7 @@ async def add_address(
     client: AsyncClient, account: Account, type_: str = "shipping", country: str = "GB"
 ) -> str:
     """Add a London (or Paris, for FR) address through the API; its id."""
-    body = {"type": type_, "country": country} | _ADDRESS_LINES[country]
+    body = {"type": type_} | _ADDRESSES[country]
     response = await client.post("/api/user/addresses", json=body, headers=account.headers)
     assert response.status_code == 201, response.text
     address_id: str = response.json()["id"]

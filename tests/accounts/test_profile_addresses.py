@@ -9,15 +9,9 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from elysium.models import AuditEvent
-from factories import Account, add_address, register_customer
+from factories import LONDON_ADDRESS, Account, add_address, register_customer
 
-ADDRESS = {
-    "type": "shipping",
-    "line1": "1 Bond Street",
-    "city": "London",
-    "postal_code": "W1S 1AA",
-    "country": "gb",
-}
+ADDRESS = LONDON_ADDRESS | {"type": "shipping", "country": "gb"}  # normalised to GB
 
 
 async def test_profile_round_trip(client: AsyncClient, customer: Account) -> None:

@@ -16,6 +16,9 @@ from elysium.catalog.importer import ApplyResult, Record, apply_sanity_documents
 from elysium.catalog.sanity import sign_webhook_payload
 from factories import SANITY_WEBHOOK_SECRET
 
+SANITY_TOKEN = "sk-sanity-test"  # what the local Sanity fakes accept as `Bearer` token
+SANITY_QUERY_PATH = "/v2025-02-19/data/query/production"  # the GROQ API path of the default dataset
+
 
 def demo_documents() -> list[dict[str, Any]]:
     """Every document of the demo export, as Sanity holds them."""

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from catalog_helpers import demo_documents, eventually
+from catalog_helpers import SANITY_QUERY_PATH, SANITY_TOKEN, demo_documents, eventually
 from fastapi import FastAPI
 from httpx import AsyncClient
 from pydantic import SecretStr
@@ -22,9 +22,6 @@ from elysium.catalog import sanity
 from elysium.catalog.sync import SyncResult, sanity_client, sync_catalog
 from elysium.config import Settings
 from peers.http_server import QuietHandler, serving
-
-TOKEN = "sk-sync-test"
-QUERY_PATH = "/v2025-02-19/data/query/production"
 
 
 @dataclass
@@ -78,7 +75,10 @@ class _Handler(QuietHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         params = {k[1:]: json.loads(v) for k, v in query.items() if k.startswith("$")}
         result = None
-        if url.path == QUERY_PATH and self.headers.get("Authorization") == f"Bearer {TOKEN}":
+        if (
+            url.path == SANITY_QUERY_PATH
+            and self.headers.get("Authorization") == f"Bearer {SANITY_TOKEN}"
+        ):
             result = self.server.lake.query(query.get("query", ""), params)
         status = 400 if result is None else 200
         body = json.dumps({"result": result, "ms": 1, "query": query.get("query")}).encode()
@@ -104,7 +104,7 @@ def _sanity_settings(settings: Settings, base_url: str) -> Settings:
     return settings.model_copy(
         update={
             "sanity_project_id": "elysium",
-            "sanity_token": SecretStr(TOKEN),
+            "sanity_token": SecretStr(SANITY_TOKEN),
             "sanity_api_base": base_url,
         }
     )
@@ -187,7 +187,7 @@ async def test_sync_command_reports_counts(
     env = os.environ | {
         "DATABASE_URL": str(settings.database_url),
         "SANITY_PROJECT_ID": "elysium",
-        "SANITY_TOKEN": TOKEN,
+        "SANITY_TOKEN": SANITY_TOKEN,
         "SANITY_API_BASE": url,
     }
     process = await asyncio.create_subprocess_exec(

@@ -10,6 +10,7 @@ from httpx import AsyncClient
 from inventory_helpers import hold, line, stock_row
 from sqlalchemy import func, select
 
+from elysium.catalog.demo import DEMO_CATALOGUE, DEMO_STOCK
 from elysium.catalog.importer import apply_sanity_documents
 from elysium.catalog.sanity import parse_ndjson_export
 from elysium.config import Settings
@@ -18,11 +19,9 @@ from elysium.models import StockItem, StockMovement
 from factories import HALF_CARAT_KEY, ONE_CARAT_KEY, create_product
 from live_server import run_elysium
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
-
 
 async def _load_demo_catalogue(app: FastAPI) -> None:
-    with (DEMO / "elysium-demo.ndjson").open(encoding="utf-8") as lines:
+    with DEMO_CATALOGUE.open(encoding="utf-8") as lines:
         batch = parse_ndjson_export(lines)
     async with app.state.sessionmaker() as session, session.begin():
         await apply_sanity_documents(session, [*batch.collections, *batch.products])
@@ -44,14 +43,14 @@ async def test_demo_stock_imports_cleanly_and_again_changes_nothing(
     app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
     await _load_demo_catalogue(app)
-    with (DEMO / "inventory.csv").open(encoding="utf-8", newline="") as rows:
+    with DEMO_STOCK.open(encoding="utf-8", newline="") as rows:
         expected = list(csv.DictReader(rows))
-    code, out, err = await _elysium(settings, "inventory", "import", str(DEMO / "inventory.csv"))
+    code, out, err = await _elysium(settings, "inventory", "import", str(DEMO_STOCK))
     assert code == 0, err
     assert f"read {len(expected)} rows: {len(expected)} changed, 0 unchanged, 0 refused" in out
     first = await _counts(app)
     assert first[:2] == (len(expected), sum(int(r["stock_level"]) for r in expected))
-    code, out, _ = await _elysium(settings, "inventory", "import", str(DEMO / "inventory.csv"))
+    code, out, _ = await _elysium(settings, "inventory", "import", str(DEMO_STOCK))
     assert code == 0
     assert f"0 changed, {len(expected)} unchanged" in out
     assert await _counts(app) == first

@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from elysium.kit.clock import utcnow
 from elysium.models import AuditEvent, Order, OrderItem, Product
-from factories import Account, create_product, make_account
+from factories import LONDON_ADDRESS, Account, create_product, make_account
 
 REVIEW = {"rating": 5, "title": "Breathtaking", "body": "The sapphire catches every light."}
-ADDRESS = {"line1": "1 Bond Street", "city": "London", "postal_code": "W1S 1AA", "country": "GB"}
 
 
 async def write_review(
@@ -53,8 +52,8 @@ async def insert_order(app: FastAPI, account: Account, product: Product, status:
                 vat_pence=40000,
                 total_pence=240000,
                 shipping_method="uk_next_day",
-                shipping_address=ADDRESS,
-                billing_address=ADDRESS,
+                shipping_address=LONDON_ADDRESS,
+                billing_address=LONDON_ADDRESS,
                 reservation_expires_at=utcnow() + timedelta(days=3),
             )
         )
