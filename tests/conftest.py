@@ -89,7 +89,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     }
     os.environ.update(values)
     get_settings.cache_clear()
-    yield Settings(_env_file=None)  # type: ignore[call-arg]
+    yield Settings(_env_file=None)
     get_settings.cache_clear()
 
 

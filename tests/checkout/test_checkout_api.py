@@ -30,7 +30,7 @@ async def _orders(app: FastAPI) -> int:
 
 async def _stock(app: FastAPI, product_id: uuid.UUID, key: str = HALF_CARAT_KEY) -> StockItem:
     async with app.state.sessionmaker() as session:
-        item = await session.scalar(
+        item: StockItem | None = await session.scalar(
             select(StockItem).where(
                 StockItem.product_id == product_id, StockItem.variant_key == key
             )

@@ -63,7 +63,7 @@ async def _wait_for_order(app: FastAPI, within: float = 20) -> Order:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         async with app.state.sessionmaker() as session:
-            order = await session.scalar(select(Order))
+            order: Order | None = await session.scalar(select(Order))
         if order is not None:
             return order
         await asyncio.sleep(0.1)

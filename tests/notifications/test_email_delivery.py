@@ -49,7 +49,9 @@ async def test_welcome_email_from_registration_lands_in_the_outbox(
     [path] = outbox_messages(settings, account.email)
     parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert parsed["Subject"] == "Welcome to ELYSIUM"
-    assert "Ada Client" in parsed.get_body(("plain",)).get_content()
+    plain = parsed.get_body(("plain",))
+    assert plain is not None
+    assert "Ada Client" in plain.get_content()
     [sent] = await sent_emails(app, account.email)
     assert (sent.status, sent.attempts, sent.provider_id) == ("sent", 1, path.name)
     assert sent.sent_at is not None

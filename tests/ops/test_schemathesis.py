@@ -12,7 +12,8 @@ import pytest
 
 from elysium.catalog.demo import load_demo_into
 from elysium.config import Settings
-from live_server import ROOT, start_live_server
+from elysium.migrate import PROJECT_ROOT
+from live_server import start_live_server
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_no_operation_answers_5xx(live_server: str) -> None:
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=ROOT,
+        cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " generated" in result.stdout

@@ -21,11 +21,11 @@ def test_every_setting_is_in_env_example() -> None:
 
 def test_production_refuses_the_placeholder_secret() -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(_env_file=None, environment="production", database_url="postgresql://x/y")  # type: ignore[call-arg]
+        Settings(_env_file=None, environment="production", database_url="postgresql://x/y")
 
 
 def test_production_requires_two_factor_for_staff_by_default() -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         environment="production",
         database_url="postgresql://x/y",
