@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,11 +24,17 @@ from elysium.migrate import upgrade_to_head
 from factories import SANITY_WEBHOOK_SECRET, Account, make_account
 
 _embedded: Any = None
+_embedded_folder: Path | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Without TEST_DATABASE_URL, start one throwaway embedded cluster for the whole run."""
-    global _embedded
+    """Without TEST_DATABASE_URL, start one throwaway embedded cluster for the whole run.
+
+    Its folder is made by `tempfile.mkdtemp`, not under pytest's /tmp/pytest-of-<user>: another
+    pytest run starting on the machine resets that folder to 0700, and as root the cluster runs
+    as another user who must traverse it.
+    """
+    global _embedded, _embedded_folder
     if hasattr(config, "workerinput"):
         return
     os.environ["ELYSIUM_TEST_RUN"] = uuid.uuid4().hex[:8]
@@ -35,14 +42,16 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from elysium.kit.embedded_pg import start_embedded_postgres
 
-    folder = Path(tempfile.mkdtemp(prefix="elysium-test-pg-"))
-    _embedded = start_embedded_postgres(folder, throwaway=True)
+    _embedded_folder = Path(tempfile.mkdtemp(prefix="elysium-test-pg-"))
+    _embedded = start_embedded_postgres(_embedded_folder, throwaway=True)
     os.environ["TEST_DATABASE_URL"] = _embedded.get_uri("postgres")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _embedded is not None:
-        _embedded.cleanup()
+        _embedded.cleanup()  # stops the cluster and deletes its data
+    if _embedded_folder is not None:
+        shutil.rmtree(_embedded_folder, ignore_errors=True)
 
 
 def _worker_database_url(worker_id: str) -> str:
