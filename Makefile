@@ -5,10 +5,10 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run serve worker migrate demo stop-db test lint format bench clean
+.PHONY: help install run serve worker migrate demo stop-db test test-fast lint format bench clean
 
 help:
-	@echo "make run | test | lint | format | bench | migrate | demo | stop-db | clean"
+	@echo "make run | test | test-fast | lint | format | bench | migrate | demo | stop-db | clean"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -40,6 +40,10 @@ stop-db: install
 
 test: install
 	$(RUN) pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Everything but the tests marked slow (real processes: the CLI, servers, workers, schemathesis).
+test-fast: install
+	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(RUN) ruff check src tests bench migrations scripts

@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from catalog_helpers import SANITY_QUERY_PATH, SANITY_TOKEN, demo_documents, eventually
 from fastapi import FastAPI
 from httpx import AsyncClient
 from pydantic import SecretStr
 
+from catalog_helpers import SANITY_QUERY_PATH, SANITY_TOKEN, demo_documents, eventually
 from elysium.catalog import sanity
 from elysium.catalog.sync import SyncResult, sanity_client, sync_catalog
 from elysium.config import Settings
@@ -180,6 +180,7 @@ async def test_an_unpriceable_document_is_reported_and_skipped(
     assert (await client.get("/api/products/nova-pendant")).status_code == 404
 
 
+@pytest.mark.slow  # runs the real `elysium` command twice
 async def test_sync_command_reports_counts(
     app: FastAPI, settings: Settings, lake: tuple[ContentLake, str]
 ) -> None:

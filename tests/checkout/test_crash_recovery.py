@@ -26,6 +26,8 @@ from elysium.orders.service import expire_unpaid_orders
 from factories import HALF_CARAT_KEY, checkout_body, shopper, stocked_piece
 from live_server import start_live_server
 
+pytestmark = pytest.mark.slow  # a real server process, killed
+
 
 @pytest.fixture
 def silent_provider() -> Iterator[int]:

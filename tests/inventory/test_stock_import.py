@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from inventory_helpers import hold, line, stock_row
 from sqlalchemy import func, select
 
 from elysium.catalog.demo import DEMO_CATALOGUE, DEMO_STOCK
@@ -17,6 +17,7 @@ from elysium.config import Settings
 from elysium.inventory.service import import_stock_csv
 from elysium.models import StockItem, StockMovement
 from factories import HALF_CARAT_KEY, ONE_CARAT_KEY, create_product
+from inventory_helpers import hold, line, stock_row
 from live_server import run_elysium
 
 
@@ -39,6 +40,7 @@ async def _counts(app: FastAPI) -> tuple[int, int, int]:
     return items or 0, units or 0, moves or 0
 
 
+@pytest.mark.slow  # runs the real `elysium` command twice
 async def test_demo_stock_imports_cleanly_and_again_changes_nothing(
     app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
@@ -111,6 +113,7 @@ async def test_import_will_not_set_stock_below_what_is_reserved(app: FastAPI) ->
     assert (other.stock_level, other.low_stock_threshold) == (1, 0)
 
 
+@pytest.mark.slow  # runs the real `elysium` command
 async def test_cli_exits_non_zero_when_rows_are_refused(
     app: FastAPI, settings: Settings, tmp_path: Path
 ) -> None:

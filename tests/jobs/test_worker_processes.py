@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
@@ -16,6 +17,8 @@ from elysium.config import Settings
 from elysium.models import SentEmail
 from elysium.notifications.emails import send_email
 from factories import WELCOME_CONTEXT
+
+pytestmark = pytest.mark.slow  # two real `elysium worker` processes
 
 EMAILS = 40
 
