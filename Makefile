@@ -14,8 +14,10 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet uv
 
-.venv/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (containers, CI) every
+# process, each `elysium` command a test starts among them, would otherwise compile it again.
+.venv/.installed: pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --frozen --compile-bytecode
 	@mkdir -p .elysium && touch $@
 
 install: .venv/.installed

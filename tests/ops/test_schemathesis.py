@@ -13,6 +13,7 @@ import pytest
 from elysium.catalog.demo import load_demo_into
 from elysium.config import Settings
 from elysium.migrate import PROJECT_ROOT
+from factories import DEFAULT_PASSWORD
 from live_server import start_live_server
 
 
@@ -29,7 +30,7 @@ def live_server(settings: Settings, database_url: str) -> Iterator[str]:
 
 
 def _customer_token(base: str) -> str:
-    body = {"email": "fuzz@example.com", "password": "velvet-sapphire-2026"}
+    body = {"email": "fuzz@example.com", "password": DEFAULT_PASSWORD}
     httpx.post(f"{base}/api/auth/register", json=body, timeout=10)
     return str(httpx.post(f"{base}/api/auth/login", json=body, timeout=10).json()["token"])
 
