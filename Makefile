@@ -5,17 +5,19 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run serve worker migrate demo stop-db test lint format bench clean
+.PHONY: help install run serve worker migrate demo stop-db test test-fast lint format bench clean
 
 help:
-	@echo "make run | test | lint | format | bench | migrate | demo | stop-db | clean"
+	@echo "make run | test | test-fast | lint | format | bench | migrate | demo | stop-db | clean"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet uv
 
-.venv/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (containers, CI) every
+# process, each `elysium` command a test starts among them, would otherwise compile it again.
+.venv/.installed: pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --frozen --compile-bytecode
 	@mkdir -p .elysium && touch $@
 
 install: .venv/.installed
@@ -40,6 +42,10 @@ stop-db: install
 
 test: install
 	$(RUN) pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Everything but the tests marked slow (real processes: the CLI, servers, workers, schemathesis).
+test-fast: install
+	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(RUN) ruff check src tests bench migrations scripts

@@ -1,22 +1,47 @@
-"""Typed factory functions: accounts made through the public API or the service layer."""
+"""Typed factory functions: accounts, products, stock, carts and orders for the tests.
+
+Accounts outside tests/accounts/ are inserted with a password hash computed once per test
+process (argon2 costs ~20 ms a hash), then signed in through the accounts service, so their
+tokens are real sessions. Stock is set through the inventory primitives, without staff.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
-from httpx import AsyncClient
-from sqlalchemy import select
+from httpx import AsyncClient, Response
+from sqlalchemy import select, update
 
-from elysium.accounts.service import create_user
+from elysium.accounts import security
+from elysium.accounts.service import open_session
 from elysium.catalog.pricing import product_spec_from_sanity
+from elysium.inventory import stock
 from elysium.kit.clock import utcnow
-from elysium.models import Consultation, Product, SentEmail
+from elysium.models import Consultation, Product, SentEmail, User
+from elysium.notifications.emails import send_email
 
 DEFAULT_PASSWORD = "velvet-sapphire-2026"
+SANITY_WEBHOOK_SECRET = "test-sanity-secret"  # the app's SANITY_WEBHOOK_SECRET in the tests
+CUSTOMER_NAME = "Ada Client"
+GUEST_SESSION = "guest-session-0001"  # an anonymous visitor's analytics session id
+LONDON_ADDRESS = {
+    "line1": "1 Bond Street",
+    "city": "London",
+    "postal_code": "W1S 1AA",
+    "country": "GB",
+}
+
+# The default product's options (metal x carat, both stock-keeping) and two of its variants.
+HALF_CARAT = {"metal": "platinum", "carat": "0.50"}
+HALF_CARAT_KEY = "carat=0.50;metal=platinum"
+ONE_CARAT = {"metal": "platinum", "carat": "1.00"}
+ONE_CARAT_KEY = "carat=1.00;metal=platinum"
 
 
 @dataclass(frozen=True)
@@ -45,34 +70,52 @@ async def login(client: AsyncClient, email: str, password: str = DEFAULT_PASSWOR
 async def register_customer(
     client: AsyncClient, email: str | None = None, password: str = DEFAULT_PASSWORD
 ) -> Account:
-    """A customer registered and signed in through the API."""
+    """A customer registered and signed in through the API (argon2 twice: prefer make_account
+    unless registration itself is under test). Signing in sets the client's session cookie."""
     email = email or unique_email()
     response = await client.post(
-        "/api/auth/register", json={"email": email, "password": password, "name": "Ada Client"}
+        "/api/auth/register", json={"email": email, "password": password, "name": CUSTOMER_NAME}
     )
     assert response.status_code == 201, response.text
     user_id = response.json()["user"]["id"]
     return Account(user_id, email.lower(), password, await login(client, email, password))
 
 
+@cache
+def default_password_hash() -> str:
+    """The argon2 hash of DEFAULT_PASSWORD, computed once per test process."""
+    return security.hash_password(DEFAULT_PASSWORD)
+
+
 async def make_account(
-    app: FastAPI, client: AsyncClient, role: str, email: str | None = None
+    app: FastAPI, role: str = "customer", *, email: str | None = None, name: str | None = None
 ) -> Account:
-    """A staff or admin account created through the service layer, then signed in."""
-    email = email or unique_email(role)
+    """An account inserted with the precomputed hash and signed in through the accounts service.
+
+    The token is a real session (bearer only: no cookie is set on any client). Its password is
+    DEFAULT_PASSWORD, so signing in through the API works too.
+    """
+    email = (email or unique_email(role)).lower()
+    name = name or (CUSTOMER_NAME if role == "customer" else f"{role.title()} Person")
     async with app.state.sessionmaker() as session, session.begin():
-        user = await create_user(session, email, DEFAULT_PASSWORD, f"{role.title()} Person", role)
-    return Account(str(user.id), email, DEFAULT_PASSWORD, await login(client, email))
+        user = User(email=email, password_hash=default_password_hash(), name=name, role=role)
+        session.add(user)
+        await session.flush()
+        signed_in = await open_session(session, app.state.settings, user, "pytest")
+    return Account(str(user.id), email, DEFAULT_PASSWORD, signed_in.token)
 
 
-async def add_address(client: AsyncClient, account: Account, type_: str = "shipping") -> str:
-    body = {
-        "type": type_,
-        "line1": "1 Bond Street",
-        "city": "London",
-        "postal_code": "W1S 1AA",
-        "country": "GB",
-    }
+_ADDRESSES = {
+    "GB": LONDON_ADDRESS,
+    "FR": {"line1": "1 Rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"},
+}
+
+
+async def add_address(
+    client: AsyncClient, account: Account, type_: str = "shipping", country: str = "GB"
+) -> str:
+    """Add a London (or Paris, for FR) address through the API; its id."""
+    body = {"type": type_} | _ADDRESSES[country]
     response = await client.post("/api/user/addresses", json=body, headers=account.headers)
     assert response.status_code == 201, response.text
     address_id: str = response.json()["id"]
@@ -155,10 +198,39 @@ async def create_product(
     return product
 
 
-# --- orders: a customer with a filled cart, checkout, stock --------------------------------
+async def update_product(app: FastAPI, product: Product, **values: Any) -> None:
+    """Change a product row as a catalogue sync would (a new revision), committed."""
+    values.setdefault("rev", f"rev-{uuid.uuid4().hex}")
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(update(Product).where(Product.id == product.id).values(**values))
 
-HALF_CARAT = {"metal": "platinum", "carat": "0.50"}
-HALF_CARAT_KEY = "carat=0.50;metal=platinum"
+
+# --- stock ---------------------------------------------------------------------------------
+
+
+async def set_stock(app: FastAPI, product: Product, levels: Mapping[str, int]) -> None:
+    """Set the stock level of variants of `product` (canonical keys), committed.
+
+    The one way tests stock a product: through the inventory primitives every stock write uses
+    (a ledger `set` movement per variant), with no staff account and no HTTP request.
+    """
+    wanted = {(product.id, key): level for key, level in levels.items()}
+    async with app.state.sessionmaker() as session, session.begin():
+        items = await stock.ensure_and_lock_items(session, wanted.keys())
+        for ref, level in wanted.items():
+            item = items[ref]
+            await stock.move(session, item, reason="set", delta=level - item.stock_level)
+
+
+async def stocked_piece(app: FastAPI, level: int | Mapping[str, int] = 5, **kwargs: Any) -> Product:
+    """A £2,400 product (engraving £95) with `level` units of the platinum 0.50 ct variant, or
+    the given levels per variant key. `kwargs` go to `create_product`."""
+    product = await create_product(app, **kwargs)
+    await set_stock(app, product, {HALF_CARAT_KEY: level} if isinstance(level, int) else level)
+    return product
+
+
+# --- orders: a customer with a filled cart, checkout ---------------------------------------
 
 
 @dataclass(frozen=True)
@@ -171,27 +243,25 @@ class Shopper:
         return self.account.headers
 
 
-async def set_stock_level(
-    client: AsyncClient, staff: Account, slug: str, variant_key: str, level: int
-) -> None:
-    """Set a variant's stock through the staff inventory API."""
-    from urllib.parse import quote
+async def add_line(
+    client: AsyncClient,
+    product: Product,
+    configuration: dict[str, Any] | None = None,
+    quantity: int = 1,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """POST /api/cart (the platinum 0.50 ct configuration unless another is given)."""
+    body = {
+        "product_slug": product.slug,
+        "configuration": HALF_CARAT if configuration is None else configuration,
+        "quantity": quantity,
+    }
+    return await client.post("/api/cart", json=body, headers=headers or {})
 
-    response = await client.put(
-        f"/api/inventory/{slug}/{quote(variant_key, safe='')}",
-        json={"stock_level": level, "reason": "count"},
-        headers=staff.headers,
-    )
-    assert response.status_code == 200, response.text
 
-
-async def stocked_piece(
-    app: FastAPI, client: AsyncClient, staff: Account, level: int = 5, **kwargs: Any
-) -> Product:
-    """A £2,400 product with `level` units of the platinum 0.50 ct variant."""
-    product = await create_product(app, **kwargs)
-    await set_stock_level(client, staff, product.slug, HALF_CARAT_KEY, level)
-    return product
+def guest(token: str) -> dict[str, str]:
+    """The headers of a guest holding cart `token`."""
+    return {"X-Cart-Token": token}
 
 
 async def add_to_cart(
@@ -201,35 +271,15 @@ async def add_to_cart(
     quantity: int = 1,
     configuration: dict[str, Any] | None = None,
 ) -> None:
-    body = {
-        "product_slug": product.slug,
-        "configuration": HALF_CARAT if configuration is None else configuration,
-        "quantity": quantity,
-    }
-    response = await client.post("/api/cart", json=body, headers=account.headers)
+    response = await add_line(client, product, configuration, quantity, account.headers)
     assert response.status_code == 201, response.text
-
-
-async def add_country_address(client: AsyncClient, account: Account, country: str) -> str:
-    body = {
-        "type": "shipping",
-        "line1": "1 Rue de la Paix",
-        "city": "Paris" if country != "GB" else "London",
-        "postal_code": "75002",
-        "country": country,
-    }
-    response = await client.post("/api/user/addresses", json=body, headers=account.headers)
-    assert response.status_code == 201, response.text
-    address_id: str = response.json()["id"]
-    return address_id
 
 
 async def shopper(
-    client: AsyncClient, product: Product | None = None, quantity: int = 1
+    app: FastAPI, client: AsyncClient, product: Product | None = None, quantity: int = 1
 ) -> Shopper:
     """A signed-in customer with a UK address and, given a product, a cart holding it."""
-    account = await register_customer(client)
-    client.cookies.clear()
+    account = await make_account(app)
     address_id = await add_address(client, account)
     if product is not None:
         await add_to_cart(client, account, product, quantity)
@@ -245,7 +295,7 @@ def checkout_body(who: Shopper, **overrides: Any) -> dict[str, Any]:
 
 async def checkout(
     client: AsyncClient, who: Shopper, key: str | None = None, **overrides: Any
-) -> Any:
+) -> Response:
     """POST /api/checkout with a fresh (or the given) Idempotency-Key; returns the response."""
     headers = who.headers | {"Idempotency-Key": key or str(uuid.uuid4())}
     return await client.post("/api/checkout", json=checkout_body(who, **overrides), headers=headers)
@@ -260,6 +310,20 @@ async def placed_order(client: AsyncClient, who: Shopper) -> dict[str, Any]:
 
 
 # --- engagement: queued emails --------------------------------------------------------------
+
+WELCOME_CONTEXT = {
+    "customer_name": "Ada",
+    "shop_url": "https://elysium.example/collections",
+    "account_url": "https://elysium.example/account",
+}
+
+
+async def queue_welcome(app: FastAPI, to: str, key: str | None = None) -> None:
+    """Log (and queue for delivery) one welcome email, committed; the key defaults to `to`."""
+    async with app.state.sessionmaker() as session, session.begin():
+        await send_email(
+            session, to=to, template="welcome", context=WELCOME_CONTEXT, idempotency_key=key or to
+        )
 
 
 async def queued_emails(app: FastAPI, template: str) -> list[SentEmail]:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from sqlalchemy import text
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from elysium.config import get_settings
 from elysium.jobs import dispose_job_engine, open_job_app
-from peers.http_server import serving
+from peers.http_server import QuietHandler, serving
 
 TEST_QUEUES = ["default", "email", "analytics", "payments"]  # periodic housekeeping is left out
 RUN_LIMIT_SECONDS = 60
@@ -62,6 +62,15 @@ def settings_env(**values: str) -> Iterator[None]:
         get_settings.cache_clear()
 
 
+def resend_env(url: str, **overrides: str) -> dict[str, str]:
+    """Settings that send email through a Resend-compatible API at `url`."""
+    return {
+        "EMAIL_BACKEND": "resend",
+        "RESEND_API_KEY": "re_test",
+        "RESEND_API_BASE": url,
+    } | overrides
+
+
 async def jobs_by_task(engine: AsyncEngine, task_name: str) -> list[dict[str, Any]]:
     """The procrastinate jobs of one task: id, status, attempts, args."""
     sql = text(
@@ -95,19 +104,11 @@ def http_peer(reply: Callable[[int], tuple[int, bytes]]) -> Iterator[HttpPeer]:
     """Serve `reply` on 127.0.0.1 in a thread for the block."""
     peer = HttpPeer(reply)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             peer.requests.append(Recorded(self.path, dict(self.headers.items()), body))
-            status, payload = peer.reply(len(peer.requests))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
+            self.reply(*peer.reply(len(peer.requests)))
 
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
         peer.url = url

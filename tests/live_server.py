@@ -8,11 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+from elysium.migrate import PROJECT_ROOT
 
 
 def free_port() -> int:
@@ -39,7 +38,7 @@ def start_live_server(
         "warning",
     ]
     child_env = os.environ | {"DATABASE_URL": database_url} | (env or {})
-    proc = subprocess.Popen(argv, env=child_env, cwd=ROOT)
+    proc = subprocess.Popen(argv, env=child_env, cwd=PROJECT_ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, make_transient_to_detached, mapped_column
 
 from elysium.config import Settings
 from elysium.errors import ElysiumError
@@ -82,22 +82,22 @@ def table_of(model: type[Base]) -> Table:
 
 
 async def insert_new(session: AsyncSession, *rows: Base) -> None:
-    """Write new mapped objects with one Core INSERT per table, outside the unit of work.
+    """Write new mapped objects with one Core INSERT per table, then keep them in the session.
 
-    For rows that are written once and only read afterwards on a hot path (order lines,
-    history, ledger entries, notifications): a flush costs several times the CPU. Python-side
-    column defaults are set on the objects first and database-side ones read back, so the
-    objects hold what was stored; they are not added to the session. Tables are written in the
-    order their first row is given (parents first).
+    For rows written once on a hot path (orders, order lines, history, ledger entries,
+    notifications): a unit-of-work flush costs several times the CPU. Python-side column
+    defaults are set on the objects first, database-side ones read back, and columns left out
+    read as stored (None), so the objects hold exactly what was stored. They then join the
+    session as persistent and unchanged, like rows just loaded: a later change to one is an
+    UPDATE at the next flush, and no second INSERT is made. Tables are written in the order
+    their first row is given (parents first).
     """
     groups: dict[tuple[Table, frozenset[str]], list[tuple[Base, dict[str, Any]]]] = {}
     for row in rows:
         table, values = _insert_values(row)
         groups.setdefault((table, frozenset(values)), []).append((row, values))
     for (table, given), members in groups.items():
-        generated = [
-            c for c in table.columns if c.server_default is not None and c.key not in given
-        ]
+        generated = [c for c in _database_defaulted(table) if c.key not in given]
         statement = insert(table)
         if generated:
             statement = statement.returning(*generated, sort_by_parameter_order=True)
@@ -106,6 +106,10 @@ async def insert_new(session: AsyncSession, *rows: Base) -> None:
             for (row, _), stored in zip(members, result.all(), strict=True):
                 for column, value in zip(generated, stored, strict=True):
                     setattr(row, _attribute_of(type(row), column), value)
+    for row in rows:
+        _fill_unset(row)
+        make_transient_to_detached(row)
+    session.add_all(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +125,23 @@ def _insert_plan(model: type[Base]) -> tuple[_ColumnPlan, ...]:
     for attr in inspect(model).column_attrs:
         column = attr.columns[0]
         default = column.default
-        usable = isinstance(default, ColumnDefault) and (default.is_scalar or default.is_callable)
-        plans.append(_ColumnPlan(attr.key, column.key, default if usable else None))
+        plans.append(_ColumnPlan(attr.key, column.key, default if _python_side(default) else None))
     return tuple(plans)
+
+
+def _python_side(default: Any) -> bool:
+    """A default computed in Python (a constant or a callable), not by SQL."""
+    return isinstance(default, ColumnDefault) and (default.is_scalar or default.is_callable)
+
+
+@cache
+def _database_defaulted(table: Table) -> tuple[Column[Any], ...]:
+    """Columns whose value the database supplies when left out: read back after the INSERT."""
+    return tuple(
+        c
+        for c in table.columns
+        if c.server_default is not None or (c.default is not None and not _python_side(c.default))
+    )
 
 
 def _insert_values(row: Base) -> tuple[Table, dict[str, Any]]:
@@ -137,6 +155,14 @@ def _insert_values(row: Base) -> tuple[Table, dict[str, Any]]:
         if plan.attribute in state:
             values[plan.column] = state[plan.attribute]
     return table_of(type(row)), values
+
+
+def _fill_unset(row: Base) -> None:
+    """Columns neither given nor defaulted were stored as NULL: say so, so none reads lazily."""
+    state = row.__dict__
+    for plan in _insert_plan(type(row)):
+        if plan.attribute not in state:
+            setattr(row, plan.attribute, None)
 
 
 @cache

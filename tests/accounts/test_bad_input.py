@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select, text
 
 from elysium.models import User
-from factories import register_customer, unique_email
+from factories import DEFAULT_PASSWORD, Account, register_customer, unique_email
 
 
 def _is_problem(response: object) -> bool:
@@ -27,10 +27,10 @@ async def test_malformed_json_is_400(client: AsyncClient) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"email": 42, "password": "velvet-sapphire-2026"},
-        {"email": "not-an-email", "password": "velvet-sapphire-2026"},
+        {"email": 42, "password": DEFAULT_PASSWORD},
+        {"email": "not-an-email", "password": DEFAULT_PASSWORD},
         {"email": "a@example.com"},
-        {"email": "a@example.com", "password": "velvet-sapphire-2026", "role": "admin"},
+        {"email": "a@example.com", "password": DEFAULT_PASSWORD, "role": "admin"},
         [1, 2, 3],
         "just a string",
     ],
@@ -46,7 +46,7 @@ async def test_unknown_field_cannot_escalate_role(client: AsyncClient, app: Fast
     email = unique_email()
     response = await client.post(
         "/api/auth/register",
-        json={"email": email, "password": "velvet-sapphire-2026", "role": "admin"},
+        json={"email": email, "password": DEFAULT_PASSWORD, "role": "admin"},
     )
     assert response.status_code == 422
     async with app.state.sessionmaker() as session:
@@ -74,12 +74,11 @@ async def test_unknown_path_and_method_are_problems(client: AsyncClient) -> None
 
 
 async def test_hostile_strings_are_stored_verbatim_not_executed(
-    client: AsyncClient, app: FastAPI
+    client: AsyncClient, app: FastAPI, customer: Account
 ) -> None:
-    account = await register_customer(client)
     hostile = "Robert'); DROP TABLE users;-- <script>alert(1)</script>"
     response = await client.put(
-        "/api/user/profile", json={"name": hostile}, headers=account.headers
+        "/api/user/profile", json={"name": hostile}, headers=customer.headers
     )
     assert response.status_code == 200
     assert response.json()["name"] == hostile
@@ -87,10 +86,9 @@ async def test_hostile_strings_are_stored_verbatim_not_executed(
         assert await session.scalar(text("SELECT count(*) FROM users")) == 1
 
 
-async def test_nul_byte_in_string_is_a_4xx_not_500(client: AsyncClient) -> None:
-    account = await register_customer(client)
+async def test_nul_byte_in_string_is_a_4xx_not_500(client: AsyncClient, customer: Account) -> None:
     response = await client.put(
-        "/api/user/profile", json={"name": "Ada\u0000Lovelace"}, headers=account.headers
+        "/api/user/profile", json={"name": "Ada\u0000Lovelace"}, headers=customer.headers
     )
     assert 400 <= response.status_code < 500
 

@@ -8,20 +8,19 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from elysium.models import AuditEvent
-from factories import login, make_account, register_customer
+from factories import Account, login, make_account
 
 
-async def test_customer_cannot_change_roles(client: AsyncClient) -> None:
-    customer = await register_customer(client)
+async def test_customer_cannot_change_roles(client: AsyncClient, customer: Account) -> None:
     response = await client.put(
         f"/api/admin/users/{customer.id}/role", json={"role": "admin"}, headers=customer.headers
     )
     assert response.status_code == 403
 
 
-async def test_staff_is_not_admin(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    customer = await register_customer(client)
+async def test_staff_is_not_admin(
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
+) -> None:
     response = await client.put(
         f"/api/admin/users/{customer.id}/role", json={"role": "staff"}, headers=staff.headers
     )
@@ -29,10 +28,8 @@ async def test_staff_is_not_admin(app: FastAPI, client: AsyncClient) -> None:
 
 
 async def test_admin_changes_role_audited_and_sessions_revoked(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account, admin: Account
 ) -> None:
-    admin = await make_account(app, client, "admin")
-    customer = await register_customer(client)
     response = await client.put(
         f"/api/admin/users/{customer.id}/role", json={"role": "staff"}, headers=admin.headers
     )
@@ -50,16 +47,16 @@ async def test_admin_changes_role_audited_and_sessions_revoked(
     assert event.details == {"from": "customer", "to": "staff"}
 
 
-async def test_unknown_role_is_422(app: FastAPI, client: AsyncClient) -> None:
-    admin = await make_account(app, client, "admin")
+async def test_unknown_role_is_422(app: FastAPI, client: AsyncClient, admin: Account) -> None:
     response = await client.put(
         f"/api/admin/users/{admin.id}/role", json={"role": "owner"}, headers=admin.headers
     )
     assert response.status_code == 422
 
 
-async def test_role_change_for_unknown_user_is_404(app: FastAPI, client: AsyncClient) -> None:
-    admin = await make_account(app, client, "admin")
+async def test_role_change_for_unknown_user_is_404(
+    app: FastAPI, client: AsyncClient, admin: Account
+) -> None:
     response = await client.put(
         "/api/admin/users/00000000-0000-4000-8000-000000000000/role",
         json={"role": "staff"},
@@ -68,8 +65,9 @@ async def test_role_change_for_unknown_user_is_404(app: FastAPI, client: AsyncCl
     assert response.status_code == 404
 
 
-async def test_totp_is_required_once_enabled(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_totp_is_required_once_enabled(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     setup = await client.post("/api/auth/2fa/setup", headers=staff.headers)
     secret = setup.json()["secret"]
     assert setup.json()["otpauth_uri"].startswith("otpauth://totp/")
@@ -111,8 +109,8 @@ async def test_staff_routes_demand_2fa_when_configured(app: FastAPI, client: Asy
     transport = ASGITransport(app=strict)
     client_of_strict = AsyncClient(transport=transport, base_url="http://t")
     async with LifespanManager(strict), client_of_strict as http:
-        admin = await make_account(strict, http, "admin")
-        customer = await register_customer(http)
+        admin = await make_account(strict, "admin")
+        customer = await make_account(strict)
         response = await http.put(
             f"/api/admin/users/{customer.id}/role",
             json={"role": "staff"},
@@ -122,8 +120,9 @@ async def test_staff_routes_demand_2fa_when_configured(app: FastAPI, client: Asy
     assert "two-factor" in response.json()["detail"]
 
 
-async def test_login_helper_token_is_usable(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_login_helper_token_is_usable(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     token = await login(client, staff.email)
     session = await client.get("/api/auth/session", headers={"Authorization": f"Bearer {token}"})
     assert session.json()["user"]["role"] == "staff"

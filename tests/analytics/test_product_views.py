@@ -18,9 +18,7 @@ from elysium.app import create_app
 from elysium.config import Settings
 from elysium.kit.clock import utcnow
 from elysium.models import Product, ProductView
-from factories import create_product, register_customer
-
-GUEST = "guest-session-0001"
+from factories import GUEST_SESSION, Account, create_product, make_account
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +31,7 @@ def _fresh_trending_cache() -> Iterator[None]:
 async def view(
     client: AsyncClient,
     slug: str,
-    session_id: str | None = GUEST,
+    session_id: str | None = GUEST_SESSION,
     headers: dict[str, str] | None = None,
 ) -> None:
     body = {"product_slug": slug} | ({} if session_id is None else {"session_id": session_id})
@@ -71,14 +69,14 @@ async def test_guest_recently_viewed_is_distinct_and_newest_first(
         )
     for slug in (ring.slug, necklace.slug, ring.slug):
         await view(client, slug)
-    response = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST}")
+    response = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert response.status_code == 200
     items = response.json()["items"]
     assert [i["product_slug"] for i in items] == [ring.slug, necklace.slug]
     assert items[0]["title"] == ring.title
     assert items[0]["image"] == "https://img/ring.jpg"
     assert items[0]["viewed_at"] > items[1]["viewed_at"]
-    limited = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST}&limit=1")
+    limited = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}&limit=1")
     assert slugs(limited.json()) == [ring.slug]
     other = await client.get("/api/analytics/recently-viewed?session_id=another-session")
     assert other.json()["items"] == []
@@ -86,14 +84,13 @@ async def test_guest_recently_viewed_is_distinct_and_newest_first(
 
 async def test_signed_in_views_belong_to_the_user(app: FastAPI, client: AsyncClient) -> None:
     piece = await create_product(app)
-    owner, stranger = await register_customer(client), await register_customer(client)
-    client.cookies.clear()
-    await view(client, piece.slug, session_id=GUEST, headers=owner.headers)
+    owner, stranger = await make_account(app), await make_account(app)
+    await view(client, piece.slug, session_id=GUEST_SESSION, headers=owner.headers)
     mine = await client.get("/api/analytics/recently-viewed", headers=owner.headers)
     assert slugs(mine.json()) == [piece.slug]
     theirs = await client.get("/api/analytics/recently-viewed", headers=stranger.headers)
     assert theirs.json()["items"] == []
-    as_guest = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST}")
+    as_guest = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert as_guest.json()["items"] == []  # the signed-in view was not filed under the session
 
 
@@ -102,7 +99,7 @@ async def test_withdrawn_products_drop_out_of_both_lists(app: FastAPI, client: A
     await view(client, kept.slug)
     await view(client, withdrawn.slug)
     await withdraw(app, withdrawn)
-    recent = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST}")
+    recent = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert slugs(recent.json()) == [kept.slug]
     trending = await client.get("/api/analytics/trending")
     assert slugs(trending.json()) == [kept.slug]
@@ -164,7 +161,7 @@ async def test_bad_input_is_refused(app: FastAPI, client: AsyncClient) -> None:
     for body in bad_bodies:
         response = await client.post("/api/analytics/track-view", json=body)
         assert response.status_code == 422, body
-    for query in ("", "?session_id=x", f"?session_id={GUEST}&limit=51", "?limit=0"):
+    for query in ("", "?session_id=x", f"?session_id={GUEST_SESSION}&limit=51", "?limit=0"):
         response = await client.get(f"/api/analytics/recently-viewed{query}")
         assert response.status_code == 422, query
     assert (await client.get("/api/analytics/trending?limit=51")).status_code == 422
@@ -173,10 +170,9 @@ async def test_bad_input_is_refused(app: FastAPI, client: AsyncClient) -> None:
 
 
 async def test_anonymous_views_are_rate_limited(
-    app: FastAPI, client: AsyncClient, settings: Settings
+    app: FastAPI, client: AsyncClient, settings: Settings, customer: Account
 ) -> None:
     piece = await create_product(app)
-    account = await register_customer(client)
     strict = create_app(settings.model_copy(update={"anonymous_writes_per_minute": 2}))
     async with LifespanManager(strict):
         transport = ASGITransport(app=strict, client=("192.0.2.44", 1234))
@@ -190,7 +186,7 @@ async def test_anonymous_views_are_rate_limited(
             signed_in = await http.post(
                 "/api/analytics/track-view",
                 json={"product_slug": piece.slug},
-                headers=account.headers,
+                headers=customer.headers,
             )
     assert statuses == [202, 202, 429]
     assert signed_in.status_code == 202

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from elysium.app import create_app
 from elysium.config import Settings
 from elysium.models import AuditEvent, BespokeEnquiry
-from factories import Account, make_account, queued_emails, register_customer
+from factories import Account, make_account, queued_emails
 from job_helpers import jobs_by_task
 
 ENQUIRY: dict[str, Any] = {
@@ -98,27 +98,23 @@ async def test_bad_enquiries_are_refused_and_nothing_is_stored(
     assert await queued_emails(app, "bespoke_enquiry_ack") == []
 
 
-async def test_staff_routes_refuse_guests_and_customers(app: FastAPI, client: AsyncClient) -> None:
+async def test_staff_routes_refuse_guests_and_customers(
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
+) -> None:
     enquiry = await send_enquiry(client)
-    customer = await register_customer(client)
-    client.cookies.clear()
     path = f"/api/bespoke/{enquiry['id']}"
     for headers, expected in (({}, 401), (customer.headers, 403)):
         assert (await client.get("/api/bespoke", headers=headers)).status_code == expected
         assert (await client.get(path, headers=headers)).status_code == expected
         changed = await client.patch(path, json={"status": "won"}, headers=headers)
         assert changed.status_code == expected
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
     assert (await client.get(path, headers=staff.headers)).json()["status"] == "new"
 
 
 async def test_staff_list_newest_first_paginated_and_filtered(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     ids = [(await send_enquiry(client, name=f"Client {i}"))["id"] for i in range(3)]
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
     first = await client.get("/api/bespoke?limit=2", headers=staff.headers)
     assert [e["id"] for e in first.json()["items"]] == [ids[2], ids[1]]
     cursor = first.json()["next_cursor"]
@@ -136,11 +132,9 @@ async def test_staff_list_newest_first_paginated_and_filtered(
     assert (await client.get("/api/bespoke/not-a-uuid", headers=staff.headers)).status_code == 422
 
 
-async def test_staff_update_is_audited(app: FastAPI, client: AsyncClient) -> None:
+async def test_staff_update_is_audited(app: FastAPI, client: AsyncClient, staff: Account) -> None:
     enquiry = await send_enquiry(client)
-    staff = await make_account(app, client, "staff")
-    colleague = await make_account(app, client, "staff")
-    client.cookies.clear()
+    colleague = await make_account(app, "staff")
     response = await patch(
         client,
         staff,
@@ -170,10 +164,10 @@ async def test_staff_update_is_audited(app: FastAPI, client: AsyncClient) -> Non
     assert unassigned.json()["staff_notes"] == "Sketches on Friday."
 
 
-async def test_status_changes_follow_the_pipeline(app: FastAPI, client: AsyncClient) -> None:
+async def test_status_changes_follow_the_pipeline(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     enquiry_id = (await send_enquiry(client))["id"]
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
     steps = [
         ("quoted", 200),
         ("new", 409),
@@ -190,11 +184,10 @@ async def test_status_changes_follow_the_pipeline(app: FastAPI, client: AsyncCli
     assert final.json()["status"] == "won"
 
 
-async def test_bad_updates_are_refused(app: FastAPI, client: AsyncClient) -> None:
+async def test_bad_updates_are_refused(
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
+) -> None:
     enquiry_id = (await send_enquiry(client))["id"]
-    staff = await make_account(app, client, "staff")
-    customer = await register_customer(client)
-    client.cookies.clear()
     for body in (
         {},
         {"status": "archived"},

@@ -7,27 +7,30 @@ import uuid
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from cart_helpers import (
-    KEY_HALF,
-    KEY_ONE,
-    PLATINUM_HALF,
-    PLATINUM_ONE,
-    add,
-    customer,
+from elysium.kit.clock import utcnow
+from factories import (
+    HALF_CARAT,
+    HALF_CARAT_KEY,
+    ONE_CARAT,
+    ONE_CARAT_KEY,
+    Account,
+    add_line,
+    create_product,
     guest,
-    staff_account,
-    stocked_product,
+    make_account,
+    set_stock,
+    stocked_piece,
     update_product,
 )
-from elysium.kit.clock import utcnow
-from factories import create_product, set_stock_level
+
+BOTH_CARATS = {HALF_CARAT_KEY: 5, ONE_CARAT_KEY: 5}
 
 
 async def test_first_guest_write_issues_a_token_in_body_and_header(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_product(app, client)
-    response = await add(client, product, quantity=2)
+    product = await stocked_piece(app)
+    response = await add_line(client, product, quantity=2)
     assert response.status_code == 201
     body = response.json()
     token = body["cart_token"]
@@ -35,7 +38,7 @@ async def test_first_guest_write_issues_a_token_in_body_and_header(
     assert response.headers["x-cart-token"] == token
     [line] = body["items"]
     assert line["product_slug"] == product.slug
-    assert line["variant_key"] == KEY_HALF
+    assert line["variant_key"] == HALF_CARAT_KEY
     assert line["unit_price"] == {"amount": "2400.00", "currency": "GBP"}
     assert line["line_total"]["amount"] == "4800.00"
     assert line["available"] is True
@@ -55,14 +58,14 @@ async def test_first_guest_write_issues_a_token_in_body_and_header(
 async def test_token_is_not_reissued_and_unknown_token_starts_a_new_cart(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_product(app, client)
-    token = (await add(client, product)).json()["cart_token"]
-    second = await add(client, product, PLATINUM_ONE, headers=guest(token))
+    product = await stocked_piece(app, BOTH_CARATS)
+    token = (await add_line(client, product)).json()["cart_token"]
+    second = await add_line(client, product, ONE_CARAT, headers=guest(token))
     assert second.status_code == 201
     assert second.json()["cart_token"] is None
     assert "x-cart-token" not in second.headers
     assert len(second.json()["items"]) == 2
-    fresh = await add(client, product, headers=guest("not-a-real-token"))
+    fresh = await add_line(client, product, headers=guest("not-a-real-token"))
     assert fresh.json()["cart_token"] not in (None, token)
     assert len(fresh.json()["items"]) == 1
 
@@ -70,14 +73,14 @@ async def test_token_is_not_reissued_and_unknown_token_starts_a_new_cart(
 async def test_same_configuration_adds_up_and_engraving_makes_a_new_line(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_product(app, client)
-    token = (await add(client, product, quantity=2)).json()["cart_token"]
+    product = await stocked_piece(app)
+    token = (await add_line(client, product, quantity=2)).json()["cart_token"]
     reordered = {"carat": "0.50", "metal": "platinum", "engraving": "  "}
-    body = (await add(client, product, reordered, quantity=1, headers=guest(token))).json()
+    body = (await add_line(client, product, reordered, quantity=1, headers=guest(token))).json()
     [line] = body["items"]
     assert line["quantity"] == 3
-    engraved = PLATINUM_HALF | {"engraving": "Forever"}
-    body = (await add(client, product, engraved, headers=guest(token))).json()
+    engraved = HALF_CARAT | {"engraving": "Forever"}
+    body = (await add_line(client, product, engraved, headers=guest(token))).json()
     assert [item["quantity"] for item in body["items"]] == [3, 1]
     assert body["items"][1]["configuration"]["engraving"] == "Forever"
     assert body["items"][1]["unit_price"]["amount"] == "2495.00"
@@ -87,12 +90,12 @@ async def test_same_configuration_adds_up_and_engraving_makes_a_new_line(
 async def test_invalid_configuration_is_422_naming_the_option(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_product(app, client)
-    response = await add(client, product, {"metal": "tin", "carat": "0.50"})
+    product = await stocked_piece(app)
+    response = await add_line(client, product, {"metal": "tin", "carat": "0.50"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in response.json()["errors"]] == ["configuration.metal"]
-    missing = await add(client, product, {"metal": "platinum"})
+    missing = await add_line(client, product, {"metal": "platinum"})
     assert [e["field"] for e in missing.json()["errors"]] == ["configuration.carat"]
     unknown = await client.post("/api/cart", json={"product_slug": "no-such-piece"})
     assert unknown.status_code == 404
@@ -102,11 +105,11 @@ async def test_invalid_configuration_is_422_naming_the_option(
 async def test_quantity_limits(app: FastAPI, client: AsyncClient) -> None:
     product = await create_product(app, made_to_order=True)
     for quantity in (0, 11, -1):
-        response = await add(client, product, quantity=quantity)
+        response = await add_line(client, product, quantity=quantity)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "quantity"
-    token = (await add(client, product, quantity=8)).json()["cart_token"]
-    over = await add(client, product, quantity=3, headers=guest(token))
+    token = (await add_line(client, product, quantity=8)).json()["cart_token"]
+    over = await add_line(client, product, quantity=3, headers=guest(token))
     assert over.status_code == 422
     assert over.json()["errors"][0]["field"] == "quantity"
     cart = (await client.get("/api/cart", headers=guest(token))).json()
@@ -115,13 +118,13 @@ async def test_quantity_limits(app: FastAPI, client: AsyncClient) -> None:
 
 async def test_at_most_fifty_lines(app: FastAPI, client: AsyncClient) -> None:
     product = await create_product(app, made_to_order=True)
-    token = (await add(client, product, PLATINUM_HALF | {"engraving": "L0"})).json()["cart_token"]
+    token = (await add_line(client, product, HALF_CARAT | {"engraving": "L0"})).json()["cart_token"]
     for n in range(1, 50):
-        config = PLATINUM_HALF | {"engraving": f"L{n}"}
-        assert (await add(client, product, config, headers=guest(token))).status_code == 201
-    over = await add(client, product, PLATINUM_HALF | {"engraving": "L50"}, headers=guest(token))
+        config = HALF_CARAT | {"engraving": f"L{n}"}
+        assert (await add_line(client, product, config, headers=guest(token))).status_code == 201
+    over = await add_line(client, product, HALF_CARAT | {"engraving": "L50"}, headers=guest(token))
     assert over.status_code == 422
-    same = await add(client, product, PLATINUM_HALF | {"engraving": "L7"}, headers=guest(token))
+    same = await add_line(client, product, HALF_CARAT | {"engraving": "L7"}, headers=guest(token))
     assert same.status_code == 201
     assert len(same.json()["items"]) == 50
 
@@ -129,39 +132,38 @@ async def test_at_most_fifty_lines(app: FastAPI, client: AsyncClient) -> None:
 async def test_more_than_the_stock_is_409_and_nothing_is_written(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_product(app, client, {KEY_HALF: 2, KEY_ONE: 0})
-    short = await add(client, product, quantity=3)
+    product = await stocked_piece(app, {HALF_CARAT_KEY: 2, ONE_CARAT_KEY: 0})
+    short = await add_line(client, product, quantity=3)
     assert short.status_code == 409
     assert short.json()["available"] == 2
     assert "x-cart-token" not in short.headers
-    token = (await add(client, product, quantity=2)).json()["cart_token"]
-    engraved = PLATINUM_HALF | {"engraving": "Ada"}
-    same_variant = await add(client, product, engraved, headers=guest(token))
+    token = (await add_line(client, product, quantity=2)).json()["cart_token"]
+    engraved = HALF_CARAT | {"engraving": "Ada"}
+    same_variant = await add_line(client, product, engraved, headers=guest(token))
     assert same_variant.status_code == 409
-    assert (await add(client, product, PLATINUM_ONE, headers=guest(token))).status_code == 409
+    assert (await add_line(client, product, ONE_CARAT, headers=guest(token))).status_code == 409
     cart = (await client.get("/api/cart", headers=guest(token))).json()
     assert [i["quantity"] for i in cart["items"]] == [2]
 
 
 async def test_made_to_order_pieces_are_always_available(app: FastAPI, client: AsyncClient) -> None:
     product = await create_product(app, made_to_order=True)
-    body = (await add(client, product, quantity=10)).json()
+    body = (await add_line(client, product, quantity=10)).json()
     assert body["items"][0]["available"] is True
 
 
 async def test_availability_is_read_now(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client, {KEY_HALF: 3})
-    token = (await add(client, product, quantity=2)).json()["cart_token"]
-    staff = await staff_account(app, client)
-    await set_stock_level(client, staff, product.slug, KEY_HALF, 1)
+    product = await stocked_piece(app, {HALF_CARAT_KEY: 3})
+    token = (await add_line(client, product, quantity=2)).json()["cart_token"]
+    await set_stock(app, product, {HALF_CARAT_KEY: 1})
     [line] = (await client.get("/api/cart", headers=guest(token))).json()["items"]
     assert line["available"] is False
     assert "1" in line["problem"]
 
 
 async def test_lines_are_priced_when_read(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client)
-    token = (await add(client, product, quantity=2)).json()["cart_token"]
+    product = await stocked_piece(app)
+    token = (await add_line(client, product, quantity=2)).json()["cart_token"]
     await update_product(app, product, base_price_pence=260_000)
     body = (await client.get("/api/cart", headers=guest(token))).json()
     assert body["items"][0]["unit_price"]["amount"] == "2600.00"
@@ -169,10 +171,10 @@ async def test_lines_are_priced_when_read(app: FastAPI, client: AsyncClient) -> 
 
 
 async def test_a_withdrawn_piece_shows_as_unavailable(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client)
+    product = await stocked_piece(app)
     other = await create_product(app, made_to_order=True)
-    token = (await add(client, product)).json()["cart_token"]
-    await add(client, other, headers=guest(token))
+    token = (await add_line(client, product)).json()["cart_token"]
+    await add_line(client, other, headers=guest(token))
     await update_product(app, product, deleted_at=utcnow())
     response = await client.get("/api/cart", headers=guest(token))
     assert response.status_code == 200
@@ -189,7 +191,7 @@ async def test_a_configuration_no_longer_offered_shows_as_unavailable(
     app: FastAPI, client: AsyncClient
 ) -> None:
     product = await create_product(app, made_to_order=True)
-    token = (await add(client, product)).json()["cart_token"]
+    token = (await add_line(client, product)).json()["cart_token"]
     await update_product(app, product, engraving=None, options=[])
     await update_product(app, product, inventory_options=[])
     [line] = (await client.get("/api/cart", headers=guest(token))).json()["items"]
@@ -198,9 +200,9 @@ async def test_a_configuration_no_longer_offered_shows_as_unavailable(
 
 
 async def test_change_quantity_and_remove_lines(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client, {KEY_HALF: 4, KEY_ONE: 4})
-    token = (await add(client, product)).json()["cart_token"]
-    body = (await add(client, product, PLATINUM_ONE, headers=guest(token))).json()
+    product = await stocked_piece(app, {HALF_CARAT_KEY: 4, ONE_CARAT_KEY: 4})
+    token = (await add_line(client, product)).json()["cart_token"]
+    body = (await add_line(client, product, ONE_CARAT, headers=guest(token))).json()
     first, second = (item["id"] for item in body["items"])
     changed = await client.put(f"/api/cart/{first}", json={"quantity": 4}, headers=guest(token))
     assert changed.status_code == 200
@@ -218,33 +220,33 @@ async def test_change_quantity_and_remove_lines(app: FastAPI, client: AsyncClien
     assert (await client.get("/api/cart", headers=guest(token))).json()["items"] == []
 
 
-async def test_other_peoples_lines_are_404(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client)
-    owner = await customer(client)
-    other = await customer(client)
-    item = (await add(client, product, headers=owner.headers)).json()["items"][0]["id"]
-    guest_token = (await add(client, product)).json()["cart_token"]
+async def test_other_peoples_lines_are_404(
+    app: FastAPI, client: AsyncClient, customer: Account
+) -> None:
+    product = await stocked_piece(app)
+    other = await make_account(app)
+    item = (await add_line(client, product, headers=customer.headers)).json()["items"][0]["id"]
+    guest_token = (await add_line(client, product)).json()["cart_token"]
     for headers in (other.headers, guest(guest_token), {}):
         put = await client.put(f"/api/cart/{item}", json={"quantity": 2}, headers=headers)
         assert put.status_code == 404
         assert (await client.delete(f"/api/cart/{item}", headers=headers)).status_code == 404
-    missing = await client.delete(f"/api/cart/{uuid.uuid4()}", headers=owner.headers)
+    missing = await client.delete(f"/api/cart/{uuid.uuid4()}", headers=customer.headers)
     assert missing.status_code == 404
-    assert (await client.get("/api/cart", headers=owner.headers)).json()["items"][0][
+    assert (await client.get("/api/cart", headers=customer.headers)).json()["items"][0][
         "quantity"
     ] == 1
 
 
 async def test_signed_in_users_keep_their_cart_across_sessions(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account
 ) -> None:
-    product = await stocked_product(app, client)
-    account = await customer(client)
-    created = await add(client, product, headers=account.headers)
+    product = await stocked_piece(app)
+    created = await add_line(client, product, headers=customer.headers)
     assert created.json()["cart_token"] is None
     assert "x-cart-token" not in created.headers
     login = await client.post(
-        "/api/auth/login", json={"email": account.email, "password": account.password}
+        "/api/auth/login", json={"email": customer.email, "password": customer.password}
     )
     client.cookies.clear()
     headers = {"Authorization": f"Bearer {login.json()['token']}"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from cart_helpers import KEY_HALF, PLATINUM_HALF, stocked_product, update_product
 from elysium.config import Settings
 from elysium.kit.clock import utcnow
+from factories import HALF_CARAT, HALF_CARAT_KEY, stocked_piece, update_product
 
 
 async def _save(client: AsyncClient, slug: str, configuration: dict[str, str]) -> dict[str, str]:
@@ -21,7 +21,7 @@ async def _save(client: AsyncClient, slug: str, configuration: dict[str, str]) -
 async def test_round_trip_with_the_current_price(
     app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
-    product = await stocked_product(app, client)
+    product = await stocked_piece(app)
     config = {"carat": "0.50", "metal": "platinum", "engraving": " Always "}
     saved = await _save(client, product.slug, config)
     code = saved["code"]
@@ -31,8 +31,8 @@ async def test_round_trip_with_the_current_price(
     opened = (await client.get(f"/api/configurations/{code}")).json()
     assert opened["product_slug"] == product.slug
     assert opened["title"] == product.title
-    assert opened["configuration"] == PLATINUM_HALF | {"engraving": "Always"}
-    assert opened["variant_key"] == KEY_HALF
+    assert opened["configuration"] == HALF_CARAT | {"engraving": "Always"}
+    assert opened["variant_key"] == HALF_CARAT_KEY
     assert opened["unit_price"]["amount"] == "2495.00"
     assert opened["available"] is True
     await update_product(app, product, base_price_pence=300_000)
@@ -41,13 +41,13 @@ async def test_round_trip_with_the_current_price(
 
 
 async def test_codes_differ_every_time(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client)
-    codes = {(await _save(client, product.slug, PLATINUM_HALF))["code"] for _ in range(5)}
+    product = await stocked_piece(app)
+    codes = {(await _save(client, product.slug, HALF_CARAT))["code"] for _ in range(5)}
     assert len(codes) == 5
 
 
 async def test_invalid_configuration_and_unknown_codes(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client)
+    product = await stocked_piece(app)
     bad = await client.post(
         "/api/cart/save-configuration",
         json={"product_slug": product.slug, "configuration": {"metal": "platinum", "carat": "9"}},
@@ -59,8 +59,8 @@ async def test_invalid_configuration_and_unknown_codes(app: FastAPI, client: Asy
 
 
 async def test_a_withdrawn_piece_is_shown_unavailable(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_product(app, client)
-    code = (await _save(client, product.slug, PLATINUM_HALF))["code"]
+    product = await stocked_piece(app)
+    code = (await _save(client, product.slug, HALF_CARAT))["code"]
     await update_product(app, product, deleted_at=utcnow())
     opened = (await client.get(f"/api/configurations/{code}")).json()
     assert opened["available"] is False

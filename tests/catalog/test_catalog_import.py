@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from catalog_helpers import demo_document, eventually
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
+from catalog_helpers import demo_document, eventually
 from elysium.catalog.importer import soft_delete_documents
 from elysium.config import Settings
 from elysium.demo import DEMO_CATALOGUE
 from elysium.models import Collection, Product
 from live_server import run_elysium
+
+pytestmark = pytest.mark.slow  # each test runs the real `elysium` command (3-15 s)
 
 
 async def _elysium(settings: Settings, *args: str) -> tuple[int, str, str]:

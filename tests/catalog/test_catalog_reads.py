@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from catalog_helpers import apply_records, demo_document, eventually
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from catalog_helpers import apply_records, demo_document, eventually
 from elysium.catalog.importer import soft_delete_documents
 from elysium.catalog.sanity import normalize_document
-from factories import make_account
+from elysium.catalog.service import get_product
+from factories import set_stock
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -256,13 +257,9 @@ async def test_sold_out_piece_is_out_of_stock_and_unavailable(
 ) -> None:
     path = "/api/products/kashmir-sapphire-necklace/price"
     assert (await client.post(path, json={"configuration": {}})).json()["available"] is True
-    staff = await make_account(app, client, "staff")
-    response = await client.put(
-        "/api/inventory/kashmir-sapphire-necklace/default",
-        json={"stock_level": 0, "reason": "sold in the salon"},
-        headers=staff.headers,
-    )
-    assert response.status_code == 200, response.text
+    async with app.state.sessionmaker() as session:
+        necklace = await get_product(session, "kashmir-sapphire-necklace")
+    await set_stock(app, necklace, {"default": 0})
     priced = (await client.post(path, json={"configuration": {}})).json()
     assert priced["available"] is False
     assert priced["unit_price"]["amount"] == "48500.00"

@@ -8,23 +8,20 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from catalog_helpers import demo_documents, eventually
 from fastapi import FastAPI
 from httpx import AsyncClient
 from pydantic import SecretStr
 
+from catalog_helpers import SANITY_QUERY_PATH, SANITY_TOKEN, demo_documents, eventually
 from elysium.catalog import sanity
 from elysium.catalog.sync import SyncResult, sanity_client, sync_catalog
 from elysium.config import Settings
-from peers.http_server import serving
-
-TOKEN = "sk-sync-test"
-QUERY_PATH = "/v2025-02-19/data/query/production"
+from peers.http_server import QuietHandler, serving
 
 
 @dataclass
@@ -70,7 +67,7 @@ class ContentLake:
         self.documents[sanity_id] = self.documents[sanity_id] | changes
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
 
     def do_GET(self) -> None:
@@ -78,18 +75,14 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         params = {k[1:]: json.loads(v) for k, v in query.items() if k.startswith("$")}
         result = None
-        if url.path == QUERY_PATH and self.headers.get("Authorization") == f"Bearer {TOKEN}":
+        if (
+            url.path == SANITY_QUERY_PATH
+            and self.headers.get("Authorization") == f"Bearer {SANITY_TOKEN}"
+        ):
             result = self.server.lake.query(query.get("query", ""), params)
         status = 400 if result is None else 200
         body = json.dumps({"result": result, "ms": 1, "query": query.get("query")}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply(status, body)
 
 
 class _Server(ThreadingHTTPServer):
@@ -111,7 +104,7 @@ def _sanity_settings(settings: Settings, base_url: str) -> Settings:
     return settings.model_copy(
         update={
             "sanity_project_id": "elysium",
-            "sanity_token": SecretStr(TOKEN),
+            "sanity_token": SecretStr(SANITY_TOKEN),
             "sanity_api_base": base_url,
         }
     )
@@ -187,6 +180,7 @@ async def test_an_unpriceable_document_is_reported_and_skipped(
     assert (await client.get("/api/products/nova-pendant")).status_code == 404
 
 
+@pytest.mark.slow  # runs the real `elysium` command twice
 async def test_sync_command_reports_counts(
     app: FastAPI, settings: Settings, lake: tuple[ContentLake, str]
 ) -> None:
@@ -194,7 +188,7 @@ async def test_sync_command_reports_counts(
     env = os.environ | {
         "DATABASE_URL": str(settings.database_url),
         "SANITY_PROJECT_ID": "elysium",
-        "SANITY_TOKEN": TOKEN,
+        "SANITY_TOKEN": SANITY_TOKEN,
         "SANITY_API_BASE": url,
     }
     process = await asyncio.create_subprocess_exec(

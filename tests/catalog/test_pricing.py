@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import copy
 import csv
-import json
 import string
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalog_helpers import demo_documents
 from elysium.catalog.pricing import (
     MAX_CONFIGURATION_ENTRIES,
     EngravingSpec,
@@ -33,15 +32,13 @@ from elysium.catalog.pricing import (
     product_spec_from_sanity,
     variant_keys_for,
 )
-
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+from elysium.demo import DEMO_STOCK
 
 
 def _demo_documents() -> dict[str, dict[str, Any]]:
-    docs = (json.loads(line) for line in (DEMO / "elysium-demo.ndjson").open(encoding="utf-8"))
     return {
         doc["slug"]["current"]: doc
-        for doc in docs
+        for doc in demo_documents()
         if doc["_type"] == "product" and not doc["_id"].startswith("drafts.")
     }
 
@@ -130,7 +127,7 @@ def test_non_inventory_options_do_not_enter_the_variant_key() -> None:
 
 def test_variant_keys_match_the_demo_stock_file() -> None:
     stocked: dict[str, set[str]] = defaultdict(set)
-    with (DEMO / "inventory.csv").open(encoding="utf-8") as handle:
+    with DEMO_STOCK.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             stocked[row["product_slug"]].add(row["variant_key"])
 

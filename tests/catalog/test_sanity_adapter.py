@@ -9,13 +9,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from catalog_helpers import SANITY_QUERY_PATH, SANITY_TOKEN
 from elysium.catalog import sanity
 from elysium.catalog.records import CollectionRecord, LineError, ProductRecord
 from elysium.catalog.sanity import (
@@ -31,10 +31,11 @@ from elysium.catalog.sanity import (
     sign_webhook_payload,
     verify_webhook_signature,
 )
-from peers.http_server import serving
+from elysium.demo import DEMO_CATALOGUE
+from factories import SANITY_WEBHOOK_SECRET
+from peers.http_server import QuietHandler, serving
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
-DEMO_LINES = (DEMO / "elysium-demo.ndjson").read_text(encoding="utf-8").splitlines()
+DEMO_LINES = DEMO_CATALOGUE.read_text(encoding="utf-8").splitlines()
 DEMO_DOCS = [json.loads(line) for line in DEMO_LINES]
 
 
@@ -129,7 +130,7 @@ def test_malformed_lines_are_reported_with_their_line_numbers() -> None:
 
 
 def test_reads_lines_straight_from_a_file() -> None:
-    with (DEMO / "elysium-demo.ndjson").open(encoding="utf-8") as handle:
+    with DEMO_CATALOGUE.open(encoding="utf-8") as handle:
         assert len(parse_ndjson_export(handle).products) == 18
 
 
@@ -184,7 +185,6 @@ OFFICIAL_VECTORS = [
     ),
 ]
 BODY = DEMO_LINES[5].encode()
-SECRET = "whsec-elysium-test"
 NOW_MS = 1_760_000_000_000
 
 
@@ -201,34 +201,51 @@ def test_accepts_a_space_after_the_comma() -> None:
 
 
 def test_accepts_a_fresh_signature_on_the_real_clock() -> None:
-    header = sign_webhook_payload(BODY, SECRET, time.time_ns() // 1_000_000)
-    verify_webhook_signature(BODY, header, SECRET)
+    header = sign_webhook_payload(BODY, SANITY_WEBHOOK_SECRET, time.time_ns() // 1_000_000)
+    verify_webhook_signature(BODY, header, SANITY_WEBHOOK_SECRET)
     assert SIGNATURE_HEADER_NAME == "sanity-webhook-signature"
 
 
 def test_accepts_a_signature_just_inside_the_tolerance() -> None:
-    header = sign_webhook_payload(BODY, SECRET, NOW_MS - 299_000)
-    verify_webhook_signature(BODY, header, SECRET, now_ms=NOW_MS, tolerance_seconds=300)
+    header = sign_webhook_payload(BODY, SANITY_WEBHOOK_SECRET, NOW_MS - 299_000)
+    verify_webhook_signature(
+        BODY, header, SANITY_WEBHOOK_SECRET, now_ms=NOW_MS, tolerance_seconds=300
+    )
 
 
 def _valid_header() -> str:
-    return sign_webhook_payload(BODY, SECRET, NOW_MS)
+    return sign_webhook_payload(BODY, SANITY_WEBHOOK_SECRET, NOW_MS)
 
 
 @pytest.mark.parametrize(
     ("body", "header", "secret", "message"),
     [
-        (BODY + b" ", _valid_header(), SECRET, "does not match"),
+        (BODY + b" ", _valid_header(), SANITY_WEBHOOK_SECRET, "does not match"),
         (BODY, _valid_header(), "another-secret", "does not match"),
-        (BODY, _valid_header()[:-1] + "A", SECRET, "does not match"),
-        (BODY, _valid_header().replace("v1=", "v5="), SECRET, "malformed"),
-        (BODY, None, SECRET, "malformed"),
-        (BODY, "", SECRET, "malformed"),
-        (BODY, "sha256=abc", SECRET, "malformed"),
-        (BODY, f"t={'9' * 5000},v1=abc", SECRET, "malformed"),
-        (BODY, sign_webhook_payload(BODY, SECRET, NOW_MS // 1000), SECRET, "milliseconds"),
-        (BODY, sign_webhook_payload(BODY, SECRET, NOW_MS - 301_000), SECRET, "tolerance"),
-        (BODY, sign_webhook_payload(BODY, SECRET, NOW_MS + 301_000), SECRET, "tolerance"),
+        (BODY, _valid_header()[:-1] + "A", SANITY_WEBHOOK_SECRET, "does not match"),
+        (BODY, _valid_header().replace("v1=", "v5="), SANITY_WEBHOOK_SECRET, "malformed"),
+        (BODY, None, SANITY_WEBHOOK_SECRET, "malformed"),
+        (BODY, "", SANITY_WEBHOOK_SECRET, "malformed"),
+        (BODY, "sha256=abc", SANITY_WEBHOOK_SECRET, "malformed"),
+        (BODY, f"t={'9' * 5000},v1=abc", SANITY_WEBHOOK_SECRET, "malformed"),
+        (
+            BODY,
+            sign_webhook_payload(BODY, SANITY_WEBHOOK_SECRET, NOW_MS // 1000),
+            SANITY_WEBHOOK_SECRET,
+            "milliseconds",
+        ),
+        (
+            BODY,
+            sign_webhook_payload(BODY, SANITY_WEBHOOK_SECRET, NOW_MS - 301_000),
+            SANITY_WEBHOOK_SECRET,
+            "tolerance",
+        ),
+        (
+            BODY,
+            sign_webhook_payload(BODY, SANITY_WEBHOOK_SECRET, NOW_MS + 301_000),
+            SANITY_WEBHOOK_SECRET,
+            "tolerance",
+        ),
         (BODY, _valid_header(), "", "no webhook secret"),
     ],
     ids=[
@@ -253,9 +270,6 @@ def test_refuses_bad_signatures(body: bytes, header: str | None, secret: str, me
 
 # --- a local HTTP server answering like Sanity's query API -----------------------------------
 
-API_PATH = "/v2025-02-19/data/query/production"
-TOKEN = "sk-test-token"
-
 
 def _served_documents() -> list[dict[str, Any]]:
     """The demo export as the Content Lake holds it: image assets have timestamps too."""
@@ -278,7 +292,7 @@ class FakeSanity:
         if self.failures:
             status, headers = self.failures.pop(0)
             return status, headers, b'{"error": "try again"}'
-        if path != API_PATH:
+        if path != SANITY_QUERY_PATH:
             return 404, {}, b'{"error": "not found"}'
         params = {k[1:]: json.loads(v) for k, v in query.items() if k.startswith("$")}
         if query.get("query") == sanity.SYNC_QUERY:
@@ -308,7 +322,7 @@ class FakeSanity:
         return ids[: p["limit"]]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
 
     def do_GET(self) -> None:
@@ -318,18 +332,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake.requests.append(query)
         fake.headers.append(dict(self.headers.items()))
         answer: tuple[int, dict[str, str], bytes] = (401, {}, b'{"error": "unauthorized"}')
-        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+        if self.headers.get("Authorization") == f"Bearer {SANITY_TOKEN}":
             answer = fake.answer(url.path, query)
         status, headers, body = answer
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply(status, body, headers)
 
 
 class _Server(ThreadingHTTPServer):
@@ -354,7 +360,7 @@ def _client(base_url: str, sleeps: _Sleeps | None = None, **options: Any) -> San
         project_id="elysium",
         dataset="production",
         api_version="2025-02-19",
-        token=options.pop("token", TOKEN),
+        token=options.pop("token", SANITY_TOKEN),
         base_url=base_url,
         backoff_seconds=0.1,
         sleep=sleeps if sleeps is not None else _Sleeps(),
@@ -380,7 +386,7 @@ async def test_fetches_every_published_document_over_several_pages(
     assert json.loads(second["$lastId"]) == docs[6]["_id"]
     assert second["$limit"] == "7"
     assert second["perspective"] == "published"
-    assert fake.headers[0]["Authorization"] == f"Bearer {TOKEN}"
+    assert fake.headers[0]["Authorization"] == f"Bearer {SANITY_TOKEN}"
 
 
 async def test_pages_through_documents_sharing_one_timestamp(

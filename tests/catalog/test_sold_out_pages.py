@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from catalog_helpers import eventually
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from catalog_helpers import eventually
 from elysium.models import Product
-from factories import make_account, placed_order, shopper, stocked_piece
+from factories import placed_order, shopper, stocked_piece
 
 
 async def _listed_in_stock(client: AsyncClient, product: Product) -> bool:
@@ -18,10 +18,9 @@ async def _listed_in_stock(client: AsyncClient, product: Product) -> bool:
 async def test_the_last_piece_sold_shows_as_sold_out_on_cached_pages_at_once(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    staff = await make_account(app, client, "staff")
     cache = app.state.catalog_cache
     before = cache.generation
-    product = await stocked_piece(app, client, staff, level=1)
+    product = await stocked_piece(app, level=1)
 
     async def stock_change_noticed() -> bool:
         return bool(cache.generation > before)
@@ -29,7 +28,7 @@ async def test_the_last_piece_sold_shows_as_sold_out_on_cached_pages_at_once(
     await eventually(stock_change_noticed)  # nothing else will drop the cache now
     assert await _listed_in_stock(client, product) is True  # cached from here on (30 s)
 
-    buyer = await shopper(client, product)
+    buyer = await shopper(app, client, product)
     order = await placed_order(client, buyer)
 
     async def sold_out() -> bool:

@@ -14,20 +14,13 @@ from elysium.models import Order, SentEmail, StockItem
 from factories import (
     HALF_CARAT_KEY,
     Account,
-    add_country_address,
+    add_address,
     add_to_cart,
     checkout,
-    make_account,
     placed_order,
     shopper,
     stocked_piece,
 )
-
-
-async def _staff(app: FastAPI, client: AsyncClient) -> Account:
-    account = await make_account(app, client, "staff")
-    client.cookies.clear()
-    return account
 
 
 async def _orders(app: FastAPI) -> int:
@@ -37,7 +30,7 @@ async def _orders(app: FastAPI) -> int:
 
 async def _stock(app: FastAPI, product_id: uuid.UUID, key: str = HALF_CARAT_KEY) -> StockItem:
     async with app.state.sessionmaker() as session:
-        item = await session.scalar(
+        item: StockItem | None = await session.scalar(
             select(StockItem).where(
                 StockItem.product_id == product_id, StockItem.variant_key == key
             )
@@ -49,8 +42,8 @@ async def _stock(app: FastAPI, product_id: uuid.UUID, key: str = HALF_CARAT_KEY)
 async def test_checkout_snapshots_the_priced_cart_and_reserves_stock(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client), level=5)
-    who = await shopper(client, product, quantity=2)
+    product = await stocked_piece(app, level=5)
+    who = await shopper(app, client, product, quantity=2)
     response = await checkout(client, who)
     assert response.status_code == 201, response.text
     order, payment = response.json()["order"], response.json()["payment"]
@@ -80,9 +73,9 @@ async def test_checkout_snapshots_the_priced_cart_and_reserves_stock(
 
 
 async def test_order_numbers_are_unique_and_sequential(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client), level=5)
+    product = await stocked_piece(app, level=5)
     numbers = [
-        (await placed_order(client, await shopper(client, product)))["order_number"]
+        (await placed_order(client, await shopper(app, client, product)))["order_number"]
         for _ in range(3)
     ]
     assert len(set(numbers)) == 3
@@ -90,8 +83,8 @@ async def test_order_numbers_are_unique_and_sequential(app: FastAPI, client: Asy
 
 
 async def test_bank_transfer_instructions_are_emailed(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client))
-    who = await shopper(client, product)
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
     await placed_order(client, who)
     async with app.state.sessionmaker() as session:
         templates = list(
@@ -104,9 +97,9 @@ async def test_bank_transfer_instructions_are_emailed(app: FastAPI, client: Asyn
 
 
 async def test_international_courier_costs_95_pounds(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client))
-    who = await shopper(client, product)
-    paris = await add_country_address(client, who.account, "FR")
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
+    paris = await add_address(client, who.account, country="FR")
     response = await checkout(client, who, shipping_address_id=paris)
     order = response.json()["order"]
     assert response.status_code == 201, response.text
@@ -116,9 +109,9 @@ async def test_international_courier_costs_95_pounds(app: FastAPI, client: Async
 
 
 async def test_shipping_method_must_suit_the_address(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client))
-    who = await shopper(client, product)
-    paris = await add_country_address(client, who.account, "FR")
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
+    paris = await add_address(client, who.account, country="FR")
     abroad = await checkout(client, who, shipping_address_id=paris, shipping_method="uk_next_day")
     home = await checkout(client, who, shipping_method="international_courier")
     unknown = await checkout(client, who, shipping_method="teleport")
@@ -132,9 +125,9 @@ async def test_shipping_method_must_suit_the_address(app: FastAPI, client: Async
 
 
 async def test_bad_requests_are_refused_without_an_order(app: FastAPI, client: AsyncClient) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client))
-    who = await shopper(client, product)
-    stranger = await shopper(client)
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
+    stranger = await shopper(app, client)
     body = {"shipping_address_id": who.address_id, "billing_address_id": who.address_id}
     no_key = await client.post("/api/checkout", json=body, headers=who.headers)
     price_sent = await checkout(client, who, total={"amount": "1.00", "currency": "GBP"})
@@ -150,12 +143,11 @@ async def test_bad_requests_are_refused_without_an_order(app: FastAPI, client: A
 async def test_out_of_stock_is_409_listing_lines_and_holds_nothing(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    staff = await _staff(app, client)
-    plenty = await stocked_piece(app, client, staff, level=5)
-    scarce = await stocked_piece(app, client, staff, level=1)
-    who = await shopper(client, plenty, quantity=1)
+    plenty = await stocked_piece(app, level=5)
+    scarce = await stocked_piece(app, level=1)
+    who = await shopper(app, client, plenty, quantity=1)
     await add_to_cart(client, who.account, scarce, quantity=1)
-    other = await shopper(client, scarce)
+    other = await shopper(app, client, scarce)
     await placed_order(client, other)  # takes the last piece
     response = await checkout(client, who)
     assert response.status_code == 409, response.text
@@ -170,8 +162,8 @@ async def test_out_of_stock_is_409_listing_lines_and_holds_nothing(
 async def test_same_key_replays_and_a_different_body_is_409(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client))
-    who = await shopper(client, product)
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
     first = await checkout(client, who, key="order-once")
     again = await checkout(client, who, key="order-once")
     changed = await checkout(client, who, key="order-once", shipping_method="atelier_collection")
@@ -182,15 +174,14 @@ async def test_same_key_replays_and_a_different_body_is_409(
     assert await _orders(app) == 1
 
 
-async def test_coupon_discount_is_applied_and_redeemed(app: FastAPI, client: AsyncClient) -> None:
-    staff = await _staff(app, client)
-    admin = await make_account(app, client, "admin")
-    client.cookies.clear()
+async def test_coupon_discount_is_applied_and_redeemed(
+    app: FastAPI, client: AsyncClient, admin: Account
+) -> None:
     coupon = {"code": "SPARKLE", "kind": "percentage", "percent": 10, "max_redemptions": 1}
     created = await client.post("/api/admin/coupons", json=coupon, headers=admin.headers)
     assert created.status_code == 201, created.text
-    product = await stocked_piece(app, client, staff)
-    who = await shopper(client, product)
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
     applied = await client.post("/api/cart/coupon", json={"code": "sparkle"}, headers=who.headers)
     assert applied.status_code == 200, applied.text
     order = await placed_order(client, who)

@@ -9,14 +9,12 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from elysium.models import Order, StockItem, StockReservation
-from factories import checkout, make_account, shopper, stocked_piece
+from factories import checkout, shopper, stocked_piece
 
 
 async def test_twenty_customers_race_for_the_last_piece(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    product = await stocked_piece(app, client, staff, level=1)
-    customers = [await shopper(client, product) for _ in range(20)]
+    product = await stocked_piece(app, level=1)
+    customers = [await shopper(app, client, product) for _ in range(20)]
     # the last piece can be in every cart: carts hold no stock
     answers = await asyncio.gather(*(checkout(client, who) for who in customers))
     codes = sorted(a.status_code for a in answers)
@@ -32,10 +30,8 @@ async def test_twenty_customers_race_for_the_last_piece(app: FastAPI, client: As
 async def test_ten_identical_requests_at_once_make_one_order(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    product = await stocked_piece(app, client, staff, level=5)
-    who = await shopper(client, product)
+    product = await stocked_piece(app, level=5)
+    who = await shopper(app, client, product)
     answers = await asyncio.gather(*(checkout(client, who, key="same-key") for _ in range(10)))
     assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
     assert len({a.json()["order"]["id"] for a in answers}) == 1

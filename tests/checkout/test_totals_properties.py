@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from elysium.config import Settings
 from elysium.errors import ValidationFailedError
+from elysium.models.order import ShippingMethod
 from elysium.orders.totals import order_totals
 from elysium.shipping.service import choose_shipping, shipping_options
 
@@ -49,4 +50,4 @@ def test_shipping_prices_come_from_the_settings() -> None:
     assert choose_shipping(settings, None, "FR").method == "international_courier"
     assert choose_shipping(settings, None, "GB").method == "uk_next_day"
     with pytest.raises(ValidationFailedError):
-        choose_shipping(settings, "uk_next_day", "US")
+        choose_shipping(settings, ShippingMethod.UK_NEXT_DAY, "US")

@@ -13,7 +13,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 
 from elysium.models import Consultation, SentEmail
-from factories import Account, queued_emails, register_customer
+from factories import Account, make_account, queued_emails
 from job_helpers import run_jobs
 
 LONDON = ZoneInfo("Europe/London")
@@ -30,12 +30,6 @@ def open_day(days_ahead: int = 2, open_: bool = True) -> date:
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), LONDON)
-
-
-async def customer(client: AsyncClient) -> Account:
-    account = await register_customer(client)
-    client.cookies.clear()
-    return account
 
 
 async def book(
@@ -84,7 +78,7 @@ async def test_slot_queries_are_validated(client: AsyncClient) -> None:
 
 
 async def test_booking_confirms_by_email_and_in_app(app: FastAPI, client: AsyncClient) -> None:
-    owner, stranger = await customer(client), await customer(client)
+    owner, stranger = await make_account(app), await make_account(app)
     day = open_day()
     response = await book(client, owner, at(day, 14), notes="Bringing my grandmother's ring")
     assert response.status_code == 201, response.text
@@ -109,8 +103,8 @@ async def test_booking_confirms_by_email_and_in_app(app: FastAPI, client: AsyncC
     assert (await book(client, Account("", "", "", "bad-token"), at(day, 15))).status_code == 401
 
 
-async def test_a_booked_slot_cannot_be_booked_again(client: AsyncClient) -> None:
-    first, second = await customer(client), await customer(client)
+async def test_a_booked_slot_cannot_be_booked_again(app: FastAPI, client: AsyncClient) -> None:
+    first, second = await make_account(app), await make_account(app)
     slot = at(open_day(), 11)
     assert (await book(client, first, slot)).status_code == 201
     same_instant_in_utc = slot.astimezone(UTC).isoformat()
@@ -122,7 +116,7 @@ async def test_a_booked_slot_cannot_be_booked_again(client: AsyncClient) -> None
 async def test_concurrent_bookings_of_one_slot_admit_exactly_one(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    clients = [await customer(client) for _ in range(8)]
+    clients = [await make_account(app) for _ in range(8)]
     slot = at(open_day(3), 16)
     responses = await asyncio.gather(*(book(client, who, slot) for who in clients))
     statuses = sorted(r.status_code for r in responses)
@@ -137,9 +131,8 @@ async def test_concurrent_bookings_of_one_slot_admit_exactly_one(
 
 
 async def test_times_that_are_not_bookable_slots_are_refused(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account
 ) -> None:
-    who = await customer(client)
     day, closed = open_day(), open_day(open_=False)
     last_week = at(open_day(-8), 10)
     bad = [
@@ -152,7 +145,7 @@ async def test_times_that_are_not_bookable_slots_are_refused(
         at(open_day(120), 10),
     ]
     for starts_at in bad:
-        response = await book(client, who, starts_at)
+        response = await book(client, customer, starts_at)
         assert response.status_code == 422, (starts_at, response.text)
         assert response.json()["errors"][0]["field"] == "starts_at"
     good = at(day, 10)
@@ -164,14 +157,16 @@ async def test_times_that_are_not_bookable_slots_are_refused(
         {"starts_at": good.isoformat(), "topic": "Rings", "room": "vip"},
         {"topic": "Rings"},
     ):
-        response = await client.post("/api/consultations", json=body, headers=who.headers)
+        response = await client.post("/api/consultations", json=body, headers=customer.headers)
         assert response.status_code == 422, body
     async with app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Consultation)) == 0
 
 
-async def test_cancelling_frees_the_slot_and_only_the_owner_may(client: AsyncClient) -> None:
-    owner, stranger = await customer(client), await customer(client)
+async def test_cancelling_frees_the_slot_and_only_the_owner_may(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    owner, stranger = await make_account(app), await make_account(app)
     day = open_day()
     booking = (await book(client, owner, at(day, 12))).json()
     path = f"/api/consultations/{booking['id']}"
@@ -194,7 +189,7 @@ async def test_cancelling_frees_the_slot_and_only_the_owner_may(client: AsyncCli
 
 
 async def test_cancelling_emails_the_client_exactly_once(app: FastAPI, client: AsyncClient) -> None:
-    owner, stranger = await customer(client), await customer(client)
+    owner, stranger = await make_account(app), await make_account(app)
     slot = at(open_day(), 15)
     booking = (await book(client, owner, slot)).json()
     path = f"/api/consultations/{booking['id']}"
@@ -218,18 +213,19 @@ async def test_cancelling_emails_the_client_exactly_once(app: FastAPI, client: A
     assert (sent.status, sent.attempts) == ("sent", 1)
 
 
-async def test_a_client_may_hold_three_upcoming_bookings(client: AsyncClient) -> None:
-    who = await customer(client)
+async def test_a_client_may_hold_three_upcoming_bookings(
+    client: AsyncClient, customer: Account
+) -> None:
     day = open_day()
     for hour in (10, 11, 12):
-        assert (await book(client, who, at(day, hour))).status_code == 201
-    assert (await book(client, who, at(day, 13))).status_code == 409
-    mine = await client.get("/api/consultations?limit=2", headers=who.headers)
+        assert (await book(client, customer, at(day, hour))).status_code == 201
+    assert (await book(client, customer, at(day, 13))).status_code == 409
+    mine = await client.get("/api/consultations?limit=2", headers=customer.headers)
     assert [datetime.fromisoformat(b["starts_at"]).hour for b in mine.json()["items"]] == [
         at(day, 12).astimezone(UTC).hour,
         at(day, 11).astimezone(UTC).hour,
     ]
     rest = await client.get(
-        f"/api/consultations?limit=2&cursor={mine.json()['next_cursor']}", headers=who.headers
+        f"/api/consultations?limit=2&cursor={mine.json()['next_cursor']}", headers=customer.headers
     )
     assert len(rest.json()["items"]) == 1

@@ -11,7 +11,7 @@ from httpx import AsyncClient
 from elysium.consultations.service import send_due_reminders
 from elysium.kit.clock import utcnow
 from elysium.models import Consultation
-from factories import register_customer
+from factories import Account
 
 
 async def _book(app: FastAPI, user_id: str, in_hours: float, cancelled: bool = False) -> None:
@@ -29,16 +29,15 @@ async def _book(app: FastAPI, user_id: str, in_hours: float, cancelled: bool = F
 
 
 async def test_reminders_go_once_and_only_for_the_next_day(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account
 ) -> None:
-    client_a = await register_customer(client)
-    await _book(app, client_a.id, in_hours=3)
-    await _book(app, client_a.id, in_hours=50)
-    await _book(app, client_a.id, in_hours=5, cancelled=True)
+    await _book(app, customer.id, in_hours=3)
+    await _book(app, customer.id, in_hours=50)
+    await _book(app, customer.id, in_hours=5, cancelled=True)
     for expected in (1, 0):
         async with app.state.sessionmaker() as session, session.begin():
             assert await send_due_reminders(session) == expected
-    notices = (await client.get("/api/notifications", headers=client_a.headers)).json()["items"]
+    notices = (await client.get("/api/notifications", headers=customer.headers)).json()["items"]
     reminders = [n for n in notices if n["kind"] == "consultation_reminder"]
     assert len(reminders) == 1
     assert "look forward" in reminders[0]["body"]

@@ -5,15 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from factories import book_next_free_slot, make_account, past_consultation, register_customer
+from factories import Account, book_next_free_slot, make_account, past_consultation
 
 
 async def test_staff_list_every_clients_bookings_latest_first(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    ada, grace = await register_customer(client), await register_customer(client)
-    client.cookies.clear()
-    staff = await make_account(app, client, "staff")
+    ada, grace = await make_account(app), await make_account(app)
     first = await book_next_free_slot(client, ada, "Engagement ring")
     second = await book_next_free_slot(client, grace, "Pearl necklace")
     third = await book_next_free_slot(client, ada, "Wedding bands")
@@ -40,12 +38,13 @@ async def test_staff_list_every_clients_bookings_latest_first(
     assert [b["id"] for b in cancelled.json()["items"]] == [second["id"]]
 
 
-async def test_staff_list_pages_with_a_cursor(app: FastAPI, client: AsyncClient) -> None:
-    ada = await register_customer(client)
-    client.cookies.clear()
-    admin = await make_account(app, client, "admin")
-    ids = [await past_consultation(app, ada, days_ago=d, topic=f"Visit {d}") for d in (1, 2, 3)]
-    ids.append((await book_next_free_slot(client, ada, "Upcoming"))["id"])
+async def test_staff_list_pages_with_a_cursor(
+    app: FastAPI, client: AsyncClient, customer: Account, admin: Account
+) -> None:
+    ids = [
+        await past_consultation(app, customer, days_ago=d, topic=f"Visit {d}") for d in (1, 2, 3)
+    ]
+    ids.append((await book_next_free_slot(client, customer, "Upcoming"))["id"])
     seen: list[str] = []
     cursor = ""
     for expected_size in (3, 1):
@@ -59,16 +58,14 @@ async def test_staff_list_pages_with_a_cursor(app: FastAPI, client: AsyncClient)
     assert seen == [ids[3], ids[0], ids[1], ids[2]]
 
 
-async def test_only_staff_may_list_every_booking(app: FastAPI, client: AsyncClient) -> None:
-    customer = await register_customer(client)
-    client.cookies.clear()
-    staff = await make_account(app, client, "staff")
+async def test_only_staff_may_list_every_booking(
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
+) -> None:
     await book_next_free_slot(client, customer, "Engagement ring")
 
     refused = await client.get("/api/admin/consultations", headers=customer.headers)
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
-    client.cookies.clear()  # signing in set the staff member's cookie
     assert (await client.get("/api/admin/consultations")).status_code == 401
     for query in ("status=finished", "limit=0", "limit=101", "cursor=not-a-cursor"):
         bad = await client.get(f"/api/admin/consultations?{query}", headers=staff.headers)

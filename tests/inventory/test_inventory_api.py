@@ -8,11 +8,17 @@ from urllib.parse import quote
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from inventory_helpers import KEY_A, KEY_B, hold, ledger_sums, line, set_stock, stock_row
 from sqlalchemy import select
 
 from elysium.models import AuditEvent, Product
-from factories import Account, create_product, make_account, register_customer
+from factories import (
+    HALF_CARAT_KEY,
+    ONE_CARAT_KEY,
+    Account,
+    create_product,
+    set_stock,
+)
+from inventory_helpers import hold, ledger_sums, line, stock_row
 
 ALL_KEYS = [  # in the order the atelier lists the option values
     "carat=0.50;metal=platinum",
@@ -22,43 +28,63 @@ ALL_KEYS = [  # in the order the atelier lists the option values
 ]
 
 
-def stock_url(product: Product, key: str = KEY_A) -> str:
+def stock_url(product: Product, key: str = HALF_CARAT_KEY) -> str:
     return f"/api/inventory/{product.slug}/{quote(key, safe='')}"
 
 
 async def put_stock(
-    client: AsyncClient, staff: Account, product: Product, body: dict[str, Any], key: str = KEY_A
+    client: AsyncClient,
+    staff: Account,
+    product: Product,
+    body: dict[str, Any],
+    key: str = HALF_CARAT_KEY,
 ) -> Any:
     return await client.put(stock_url(product, key), json=body, headers=staff.headers)
 
 
+def staff_hold(product: Product, quantity: int = 1) -> dict[str, Any]:
+    """The body of a staff hold (or release) of the platinum 0.50 ct variant."""
+    return {
+        "product_slug": product.slug,
+        "variant_key": HALF_CARAT_KEY,
+        "quantity": quantity,
+        "reason": "viewing",
+    }
+
+
 async def test_anyone_sees_availability_per_variant(app: FastAPI, client: AsyncClient) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 2, KEY_B: 1})
-    await hold(app, [line(product, KEY_B)])
+    await set_stock(app, product, {HALF_CARAT_KEY: 2, ONE_CARAT_KEY: 1})
+    await hold(app, [line(product, ONE_CARAT_KEY)])
     response = await client.get(f"/api/inventory/{product.slug}")
     assert response.status_code == 200
     body = response.json()
     assert body["product_slug"] == product.slug
     variants = {v["variant_key"]: v for v in body["variants"]}
     assert list(variants) == ALL_KEYS
-    assert variants[KEY_A] == {"variant_key": KEY_A, "available": 2, "in_stock": True}
-    assert variants[KEY_B] == {"variant_key": KEY_B, "available": 0, "in_stock": False}
+    assert variants[HALF_CARAT_KEY] == {
+        "variant_key": HALF_CARAT_KEY,
+        "available": 2,
+        "in_stock": True,
+    }
+    assert variants[ONE_CARAT_KEY] == {
+        "variant_key": ONE_CARAT_KEY,
+        "available": 0,
+        "in_stock": False,
+    }
     assert variants[ALL_KEYS[1]]["available"] == 0  # no stock row: nothing available
 
 
 async def test_staff_also_see_levels_reserved_and_thresholds(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
-    customer = await register_customer(client)
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 3})
-    await hold(app, [line(product, KEY_A, 2)])
+    await set_stock(app, product, {HALF_CARAT_KEY: 3})
+    await hold(app, [line(product, HALF_CARAT_KEY, 2)])
     as_staff = await client.get(f"/api/inventory/{product.slug}", headers=staff.headers)
-    variant = next(v for v in as_staff.json()["variants"] if v["variant_key"] == KEY_A)
+    variant = next(v for v in as_staff.json()["variants"] if v["variant_key"] == HALF_CARAT_KEY)
     assert variant == {
-        "variant_key": KEY_A,
+        "variant_key": HALF_CARAT_KEY,
         "available": 1,
         "in_stock": True,
         "stock_level": 3,
@@ -83,16 +109,15 @@ async def test_unknown_product_is_404(client: AsyncClient) -> None:
 
 
 async def test_staff_set_and_adjust_stock_through_the_ledger(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
     product = await create_product(app)
     response = await put_stock(
         client, staff, product, {"stock_level": 5, "reason": "delivery", "low_stock_threshold": 2}
     )
     assert response.status_code == 200, response.text
     assert response.json() | {} == {
-        "variant_key": KEY_A,
+        "variant_key": HALF_CARAT_KEY,
         "available": 5,
         "in_stock": True,
         "stock_level": 5,
@@ -114,21 +139,23 @@ async def test_staff_set_and_adjust_stock_through_the_ledger(
     assert {"inventory.stock_set", "inventory.stock_adjust"} <= set(actions)
 
 
-async def test_variant_key_may_come_in_any_order(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_variant_key_may_come_in_any_order(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
     response = await put_stock(
         client, staff, product, {"stock_level": 1, "reason": "count"}, "metal=platinum;carat=0.50"
     )
     assert response.status_code == 200
-    assert response.json()["variant_key"] == KEY_A
+    assert response.json()["variant_key"] == HALF_CARAT_KEY
 
 
-async def test_stock_cannot_go_below_what_is_reserved(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_stock_cannot_go_below_what_is_reserved(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 3})
-    await hold(app, [line(product, KEY_A, 2)])
+    await set_stock(app, product, {HALF_CARAT_KEY: 3})
+    await hold(app, [line(product, HALF_CARAT_KEY, 2)])
     for body in ({"stock_level": 1, "reason": "count"}, {"adjust": -2, "reason": "lost"}):
         response = await put_stock(client, staff, product, body)
         assert response.status_code == 409
@@ -140,15 +167,17 @@ async def test_stock_cannot_go_below_what_is_reserved(app: FastAPI, client: Asyn
     assert (item.stock_level, item.reserved) == (2, 2)
 
 
-async def test_adjusting_below_zero_is_refused(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_adjusting_below_zero_is_refused(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
     response = await put_stock(client, staff, product, {"adjust": -1, "reason": "lost"})
     assert response.status_code == 409
 
 
-async def test_stock_update_bodies_are_validated(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_stock_update_bodies_are_validated(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
     for body in (
         {"reason": "neither"},
@@ -170,9 +199,8 @@ async def test_stock_update_bodies_are_validated(app: FastAPI, client: AsyncClie
 
 
 async def test_variant_keys_are_checked_against_the_product(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
     product = await create_product(app)
     body = {"stock_level": 1, "reason": "count"}
     cases = {
@@ -191,13 +219,14 @@ async def test_variant_keys_are_checked_against_the_product(
     assert missing.status_code == 404
 
 
-async def test_stock_control_is_for_staff(app: FastAPI, client: AsyncClient) -> None:
+async def test_stock_control_is_for_staff(
+    app: FastAPI, client: AsyncClient, customer: Account
+) -> None:
     product = await create_product(app)
     body = {"stock_level": 1, "reason": "count"}
     assert (await client.put(stock_url(product), json=body)).status_code == 401
-    customer = await register_customer(client)
     assert (await put_stock(client, customer, product, body)).status_code == 403
-    hold_body = {"product_slug": product.slug, "variant_key": KEY_A, "quantity": 1, "reason": "x"}
+    hold_body = staff_hold(product)
     for path in ("/api/inventory/reserve", "/api/inventory/release"):
         response = await client.post(path, json=hold_body, headers=customer.headers)
         assert response.status_code == 403
@@ -205,11 +234,12 @@ async def test_stock_control_is_for_staff(app: FastAPI, client: AsyncClient) -> 
         assert (await client.get(path, headers=customer.headers)).status_code == 403
 
 
-async def test_staff_holds_take_and_give_back_units(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_staff_holds_take_and_give_back_units(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 3})
-    body = {"product_slug": product.slug, "variant_key": KEY_A, "quantity": 2, "reason": "viewing"}
+    await set_stock(app, product, {HALF_CARAT_KEY: 3})
+    body = staff_hold(product, quantity=2)
     placed = await client.post("/api/inventory/reserve", json=body, headers=staff.headers)
     assert placed.status_code == 201, placed.text
     assert placed.json()["available"] == 1
@@ -217,7 +247,12 @@ async def test_staff_holds_take_and_give_back_units(app: FastAPI, client: AsyncC
     too_many = await client.post("/api/inventory/reserve", json=body, headers=staff.headers)
     assert too_many.status_code == 409
     assert too_many.json()["lines"] == [
-        {"product_slug": product.slug, "variant_key": KEY_A, "requested": 2, "available": 1}
+        {
+            "product_slug": product.slug,
+            "variant_key": HALF_CARAT_KEY,
+            "requested": 2,
+            "available": 1,
+        }
     ]
     released = await client.post(
         "/api/inventory/release", json=body | {"quantity": 1}, headers=staff.headers
@@ -225,7 +260,7 @@ async def test_staff_holds_take_and_give_back_units(app: FastAPI, client: AsyncC
     assert released.status_code == 200
     assert released.json() == {
         "product_slug": product.slug,
-        "variant_key": KEY_A,
+        "variant_key": HALF_CARAT_KEY,
         "released": 1,
         "available": 2,
     }
@@ -237,12 +272,11 @@ async def test_staff_holds_take_and_give_back_units(app: FastAPI, client: AsyncC
 
 
 async def test_staff_holds_expire_after_the_configured_days(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 1})
-    body = {"product_slug": product.slug, "variant_key": KEY_A, "quantity": 1, "reason": "viewing"}
+    await set_stock(app, product, {HALF_CARAT_KEY: 1})
+    body = staff_hold(product)
     placed = (await client.post("/api/inventory/reserve", json=body, headers=staff.headers)).json()
     async with app.state.sessionmaker() as session:
         created = (await session.scalars(select(AuditEvent.occurred_at))).all()[-1]
@@ -252,11 +286,12 @@ async def test_staff_holds_expire_after_the_configured_days(
     assert 6.99 < (expires - created).total_seconds() / 86400 < 7.01
 
 
-async def test_hold_requests_are_validated(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_hold_requests_are_validated(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
     bespoke = await create_product(app, made_to_order=True)
-    good = {"product_slug": product.slug, "variant_key": KEY_A, "quantity": 1, "reason": "x"}
+    good = staff_hold(product)
     cases: list[tuple[dict[str, Any], int]] = [
         (good | {"quantity": 0}, 422),
         (good | {"quantity": 10**9}, 422),
@@ -272,20 +307,19 @@ async def test_hold_requests_are_validated(app: FastAPI, client: AsyncClient) ->
 
 
 async def test_low_stock_lists_variants_at_or_below_threshold(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
     ring = await create_product(app, slug="a-ring")
     band = await create_product(app, slug="b-band")
-    await set_stock(app, ring, {KEY_A: 5, KEY_B: 1})
-    await set_stock(app, band, {KEY_A: 3, KEY_B: 9})
-    await hold(app, [line(band, KEY_A, 2)])
+    await set_stock(app, ring, {HALF_CARAT_KEY: 5, ONE_CARAT_KEY: 1})
+    await set_stock(app, band, {HALF_CARAT_KEY: 3, ONE_CARAT_KEY: 9})
+    await hold(app, [line(band, HALF_CARAT_KEY, 2)])
     first = await client.get("/api/inventory/low-stock?limit=1", headers=staff.headers)
     assert first.status_code == 200
     assert first.json()["items"] == [
         {
             "product_slug": "a-ring",
-            "variant_key": KEY_B,
+            "variant_key": ONE_CARAT_KEY,
             "stock_level": 1,
             "reserved": 0,
             "available": 1,
@@ -298,14 +332,15 @@ async def test_low_stock_lists_variants_at_or_below_threshold(
     )
     assert [
         (i["product_slug"], i["variant_key"], i["available"]) for i in second.json()["items"]
-    ] == [("b-band", KEY_A, 1)]
+    ] == [("b-band", HALF_CARAT_KEY, 1)]
     assert second.json()["next_cursor"] is None
     bad = await client.get("/api/inventory/low-stock?cursor=garbage", headers=staff.headers)
     assert bad.status_code == 422
 
 
-async def test_movements_page_through_the_ledger(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_movements_page_through_the_ledger(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
     for level in (1, 2, 3):
         await put_stock(client, staff, product, {"stock_level": level, "reason": f"count {level}"})
@@ -324,15 +359,16 @@ async def test_random_owner_ids_do_not_leak_between_products(
 ) -> None:
     product = await create_product(app)
     other = await create_product(app)
-    await set_stock(app, product, {KEY_A: 1})
-    await set_stock(app, other, {KEY_A: 1})
+    await set_stock(app, product, {HALF_CARAT_KEY: 1})
+    await set_stock(app, other, {HALF_CARAT_KEY: 1})
     await hold(app, [line(product)], uuid.uuid4())
     body = (await client.get(f"/api/inventory/{other.slug}")).json()
-    assert next(v for v in body["variants"] if v["variant_key"] == KEY_A)["available"] == 1
+    assert next(v for v in body["variants"] if v["variant_key"] == HALF_CARAT_KEY)["available"] == 1
 
 
-async def test_hostile_paths_and_bodies_are_4xx(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_hostile_paths_and_bodies_are_4xx(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     product = await create_product(app)
     body = {"stock_level": 1, "reason": "count"}
     for raw in ("%00", "carat%3D0.50%00%3Bmetal%3Dplatinum", "a/b", "x" * 3000, "%E2%80%AE"):

@@ -7,13 +7,14 @@ import random
 import uuid
 
 from fastapi import FastAPI
-from inventory_helpers import KEY_A, KEY_B, hold, ledger_sums, line, set_stock, stock_row
 from sqlalchemy.exc import DBAPIError
 
 from elysium.errors import OutOfStockError
 from elysium.inventory.reservations import ReservationLine, convert_to_sale
 from elysium.models import Product
-from factories import create_product
+from elysium.models.inventory import ReservationOwner
+from factories import HALF_CARAT_KEY, ONE_CARAT_KEY, create_product, set_stock
+from inventory_helpers import hold, ledger_sums, line, stock_row
 
 DEADLOCK = "40P01"
 
@@ -38,11 +39,11 @@ async def _race(app: FastAPI, lines: list[ReservationLine]) -> str:
 def _basket(product: Product, other: Product, i: int) -> list[ReservationLine]:
     """Overlapping baskets: A alone, A+B, B+A, and A+B spread over two products."""
     shapes = [
-        [line(product, KEY_A)],
-        [line(product, KEY_A), line(product, KEY_B)],
-        [line(product, KEY_B), line(product, KEY_A)],
-        [line(other, KEY_A), line(product, KEY_A)],
-        [line(product, KEY_A), line(other, KEY_A), line(product, KEY_B)],
+        [line(product, HALF_CARAT_KEY)],
+        [line(product, HALF_CARAT_KEY), line(product, ONE_CARAT_KEY)],
+        [line(product, ONE_CARAT_KEY), line(product, HALF_CARAT_KEY)],
+        [line(other, HALF_CARAT_KEY), line(product, HALF_CARAT_KEY)],
+        [line(product, HALF_CARAT_KEY), line(other, HALF_CARAT_KEY), line(product, ONE_CARAT_KEY)],
     ]
     return shapes[i % len(shapes)]
 
@@ -50,19 +51,19 @@ def _basket(product: Product, other: Product, i: int) -> list[ReservationLine]:
 async def test_fifty_shoppers_race_for_three_units(app: FastAPI) -> None:
     product = await create_product(app)
     other = await create_product(app)
-    await set_stock(app, product, {KEY_A: 3, KEY_B: 100})
-    await set_stock(app, other, {KEY_A: 100})
+    await set_stock(app, product, {HALF_CARAT_KEY: 3, ONE_CARAT_KEY: 100})
+    await set_stock(app, other, {HALF_CARAT_KEY: 100})
     baskets = [_basket(product, other, i) for i in range(50)]
     random.Random(7).shuffle(baskets)
     outcomes = await asyncio.gather(*(_race(app, basket) for basket in baskets))
     assert outcomes.count("deadlock") == 0
     assert outcomes.count("held") == 3
     assert outcomes.count("short") == 47
-    item = await stock_row(app, product, KEY_A)
+    item = await stock_row(app, product, HALF_CARAT_KEY)
     assert (item.stock_level, item.reserved) == (3, 3)
     assert await ledger_sums(app, item) == (3, 3)
     for variant, owner in (
-        (await stock_row(app, product, KEY_B), product),
+        (await stock_row(app, product, ONE_CARAT_KEY), product),
         (await stock_row(app, other), other),
     ):
         assert variant.reserved <= 3, owner.slug
@@ -71,21 +72,25 @@ async def test_fifty_shoppers_race_for_three_units(app: FastAPI) -> None:
 
 async def test_concurrent_sales_and_releases_never_go_negative(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 10, KEY_B: 10})
+    await set_stock(app, product, {HALF_CARAT_KEY: 10, ONE_CARAT_KEY: 10})
     owners = [uuid.uuid4() for _ in range(10)]
     for owner in owners:
-        await hold(app, [line(product, KEY_B), line(product, KEY_A)], owner)
+        await hold(app, [line(product, ONE_CARAT_KEY), line(product, HALF_CARAT_KEY)], owner)
 
     async def settle(owner: uuid.UUID) -> int:
         async with app.state.sessionmaker() as session, session.begin():
             return await convert_to_sale(
-                session, owner_type="order", owner_id=owner, order_id=owner, actor_id=None
+                session,
+                owner_type=ReservationOwner.ORDER,
+                owner_id=owner,
+                order_id=owner,
+                actor_id=None,
             )
 
     # every order is settled twice at once (a webhook retried): each sells exactly once
     sold = await asyncio.gather(*(settle(o) for o in owners + owners))
     assert sum(sold) == 20
-    for key in (KEY_A, KEY_B):
+    for key in (HALF_CARAT_KEY, ONE_CARAT_KEY):
         item = await stock_row(app, product, key)
         assert (item.stock_level, item.reserved) == (0, 0)
         assert await ledger_sums(app, item) == (0, 0)

@@ -7,16 +7,6 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
-from inventory_helpers import (
-    KEY_A,
-    KEY_B,
-    available,
-    hold,
-    ledger_sums,
-    line,
-    set_stock,
-    stock_row,
-)
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -25,12 +15,14 @@ from elysium.inventory import service
 from elysium.inventory.reservations import convert_to_sale, expire_reservations, release
 from elysium.kit.clock import utcnow
 from elysium.models import StockItem, StockMovement, StockReservation
-from factories import create_product
+from elysium.models.inventory import ReservationOwner
+from factories import HALF_CARAT_KEY, ONE_CARAT_KEY, create_product, set_stock
+from inventory_helpers import available, hold, ledger_sums, line, stock_row
 
 
 async def test_reserve_takes_units_and_writes_the_ledger(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 3})
+    await set_stock(app, product, {HALF_CARAT_KEY: 3})
     owner = uuid.uuid4()
     [reservation] = await hold(app, [line(product, quantity=2)], owner)
     assert (reservation.quantity, reservation.owner_id) == (2, owner)
@@ -42,11 +34,16 @@ async def test_reserve_takes_units_and_writes_the_ledger(app: FastAPI) -> None:
 
 async def test_demand_for_one_variant_is_summed_across_lines(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 3})
+    await set_stock(app, product, {HALF_CARAT_KEY: 3})
     with pytest.raises(OutOfStockError) as refused:
         await hold(app, [line(product, quantity=2), line(product, quantity=2)])
     assert refused.value.extra["lines"] == [
-        {"product_slug": product.slug, "variant_key": KEY_A, "requested": 4, "available": 3}
+        {
+            "product_slug": product.slug,
+            "variant_key": HALF_CARAT_KEY,
+            "requested": 4,
+            "available": 3,
+        }
     ]
     [reservation] = await hold(app, [line(product, quantity=2), line(product, quantity=1)])
     assert reservation.quantity == 3
@@ -55,16 +52,25 @@ async def test_demand_for_one_variant_is_summed_across_lines(app: FastAPI) -> No
 async def test_shortage_lists_every_short_line_and_writes_nothing(app: FastAPI) -> None:
     product = await create_product(app)
     other = await create_product(app)
-    await set_stock(app, product, {KEY_A: 5, KEY_B: 1})
-    lines = [line(product, KEY_A, 2), line(product, KEY_B, 2), line(other, KEY_A, 1)]
+    await set_stock(app, product, {HALF_CARAT_KEY: 5, ONE_CARAT_KEY: 1})
+    lines = [
+        line(product, HALF_CARAT_KEY, 2),
+        line(product, ONE_CARAT_KEY, 2),
+        line(other, HALF_CARAT_KEY, 1),
+    ]
     with pytest.raises(OutOfStockError) as refused:
         await hold(app, lines)
     assert refused.value.status == 409
     assert refused.value.extra["lines"] == [
-        {"product_slug": product.slug, "variant_key": KEY_B, "requested": 2, "available": 1},
-        {"product_slug": other.slug, "variant_key": KEY_A, "requested": 1, "available": 0},
+        {
+            "product_slug": product.slug,
+            "variant_key": ONE_CARAT_KEY,
+            "requested": 2,
+            "available": 1,
+        },
+        {"product_slug": other.slug, "variant_key": HALF_CARAT_KEY, "requested": 1, "available": 0},
     ]
-    item = await stock_row(app, product, KEY_A)
+    item = await stock_row(app, product, HALF_CARAT_KEY)
     assert item.reserved == 0
     assert await ledger_sums(app, item) == (5, 0)
 
@@ -72,7 +78,7 @@ async def test_shortage_lists_every_short_line_and_writes_nothing(app: FastAPI) 
 async def test_made_to_order_lines_are_never_stock_limited(app: FastAPI) -> None:
     bespoke = await create_product(app, made_to_order=True)
     stocked = await create_product(app)
-    await set_stock(app, stocked, {KEY_A: 1})
+    await set_stock(app, stocked, {HALF_CARAT_KEY: 1})
     held = await hold(app, [line(bespoke, quantity=50), line(stocked)])
     assert [r.quantity for r in held] == [1]  # the made-to-order line needs no reservation
     assert await available(app, bespoke) is None
@@ -83,13 +89,17 @@ async def test_made_to_order_lines_are_never_stock_limited(app: FastAPI) -> None
 
 async def test_release_gives_units_back_once(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 2})
+    await set_stock(app, product, {HALF_CARAT_KEY: 2})
     owner = uuid.uuid4()
     await hold(app, [line(product, quantity=2)], owner)
     for expected in (2, 0):
         async with app.state.sessionmaker() as session, session.begin():
             released = await release(
-                session, owner_type="order", owner_id=owner, reason="cancelled", actor_id=None
+                session,
+                owner_type=ReservationOwner.ORDER,
+                owner_id=owner,
+                reason="cancelled",
+                actor_id=None,
             )
         assert released == expected
     item = await stock_row(app, product)
@@ -99,16 +109,20 @@ async def test_release_gives_units_back_once(app: FastAPI) -> None:
 
 async def test_convert_to_sale_lowers_stock_and_reserved_once(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 5, KEY_B: 1})
+    await set_stock(app, product, {HALF_CARAT_KEY: 5, ONE_CARAT_KEY: 1})
     order = uuid.uuid4()
-    await hold(app, [line(product, KEY_A, 2), line(product, KEY_B, 1)], order)
+    await hold(app, [line(product, HALF_CARAT_KEY, 2), line(product, ONE_CARAT_KEY, 1)], order)
     for expected in (3, 0):
         async with app.state.sessionmaker() as session, session.begin():
             sold = await convert_to_sale(
-                session, owner_type="order", owner_id=order, order_id=order, actor_id=None
+                session,
+                owner_type=ReservationOwner.ORDER,
+                owner_id=order,
+                order_id=order,
+                actor_id=None,
             )
         assert sold == expected
-    item = await stock_row(app, product, KEY_A)
+    item = await stock_row(app, product, HALF_CARAT_KEY)
     assert (item.stock_level, item.reserved) == (3, 0)
     assert await ledger_sums(app, item) == (3, 0)
     async with app.state.sessionmaker() as session:
@@ -133,7 +147,7 @@ async def _expire_now(app: FastAPI, owner: uuid.UUID) -> None:
 
 async def test_an_expired_reservation_stops_counting_at_once(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 1})
+    await set_stock(app, product, {HALF_CARAT_KEY: 1})
     first = uuid.uuid4()
     await hold(app, [line(product)], first)
     assert await available(app, product) == 0
@@ -149,14 +163,14 @@ async def test_an_expired_reservation_stops_counting_at_once(app: FastAPI) -> No
 
 async def test_a_lapsed_reservation_cannot_be_sold(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 1})
+    await set_stock(app, product, {HALF_CARAT_KEY: 1})
     late = uuid.uuid4()
     await hold(app, [line(product)], late)
     await _expire_now(app, late)
     await hold(app, [line(product)])  # someone else takes the unit
     async with app.state.sessionmaker() as session, session.begin():
         sold = await convert_to_sale(
-            session, owner_type="order", owner_id=late, order_id=late, actor_id=None
+            session, owner_type=ReservationOwner.ORDER, owner_id=late, order_id=late, actor_id=None
         )
     assert sold == 0
     assert (await stock_row(app, product)).stock_level == 1
@@ -164,13 +178,17 @@ async def test_a_lapsed_reservation_cannot_be_sold(app: FastAPI) -> None:
 
 async def test_an_expired_but_unneeded_reservation_can_still_be_sold(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 2})
+    await set_stock(app, product, {HALF_CARAT_KEY: 2})
     order = uuid.uuid4()
     await hold(app, [line(product)], order)
     await _expire_now(app, order)
     async with app.state.sessionmaker() as session, session.begin():
         sold = await convert_to_sale(
-            session, owner_type="order", owner_id=order, order_id=order, actor_id=None
+            session,
+            owner_type=ReservationOwner.ORDER,
+            owner_id=order,
+            order_id=order,
+            actor_id=None,
         )
     assert sold == 1
     item = await stock_row(app, product)
@@ -179,14 +197,14 @@ async def test_an_expired_but_unneeded_reservation_can_still_be_sold(app: FastAP
 
 async def test_periodic_expiry_deletes_expired_holds_and_names_their_owners(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 3, KEY_B: 3})
+    await set_stock(app, product, {HALF_CARAT_KEY: 3, ONE_CARAT_KEY: 3})
     expired, lapsed, live = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await hold(app, [line(product, KEY_A), line(product, KEY_B)], expired)
-    await hold(app, [line(product, KEY_A, 2)], lapsed, owner_type="staff")
-    await hold(app, [line(product, KEY_B)], live)
+    await hold(app, [line(product, HALF_CARAT_KEY), line(product, ONE_CARAT_KEY)], expired)
+    await hold(app, [line(product, HALF_CARAT_KEY, 2)], lapsed, owner_type=ReservationOwner.STAFF)
+    await hold(app, [line(product, ONE_CARAT_KEY)], live)
     await _expire_now(app, expired)
     await _expire_now(app, lapsed)
-    await hold(app, [line(product, KEY_A, 2)])  # lapses both expired holds on A
+    await hold(app, [line(product, HALF_CARAT_KEY, 2)])  # lapses both expired holds on A
     async with app.state.sessionmaker() as session, session.begin():
         owners = await expire_reservations(session)
     assert sorted(owners) == sorted([("order", expired), ("staff", lapsed)])
@@ -196,7 +214,7 @@ async def test_periodic_expiry_deletes_expired_holds_and_names_their_owners(app:
     assert live in remaining
     assert expired not in remaining
     assert lapsed not in remaining
-    for key, reserved in ((KEY_A, 2), (KEY_B, 1)):
+    for key, reserved in ((HALF_CARAT_KEY, 2), (ONE_CARAT_KEY, 1)):
         item = await stock_row(app, product, key)
         assert item.reserved == reserved
         assert await ledger_sums(app, item) == (3, reserved)
@@ -204,7 +222,7 @@ async def test_periodic_expiry_deletes_expired_holds_and_names_their_owners(app:
 
 async def test_check_constraints_refuse_overselling_written_directly(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 2})
+    await set_stock(app, product, {HALF_CARAT_KEY: 2})
     await hold(app, [line(product, quantity=2)])
     for values in ({"stock_level": 1}, {"reserved": 3}, {"reserved": -1}, {"stock_level": -1}):
         async with app.state.sessionmaker() as session, session.begin():
@@ -217,7 +235,7 @@ async def test_check_constraints_refuse_overselling_written_directly(app: FastAP
 
 async def test_the_ledger_is_append_only(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 2})
+    await set_stock(app, product, {HALF_CARAT_KEY: 2})
     for statement in ("UPDATE stock_movements SET delta = 99", "DELETE FROM stock_movements"):
         async with app.state.sessionmaker() as session:
             with pytest.raises(DBAPIError, match="append-only"):
@@ -226,9 +244,9 @@ async def test_the_ledger_is_append_only(app: FastAPI) -> None:
 
 async def test_bad_requests_are_programming_errors(app: FastAPI) -> None:
     product = await create_product(app)
-    await set_stock(app, product, {KEY_A: 2})
+    await set_stock(app, product, {HALF_CARAT_KEY: 2})
     with pytest.raises(ValueError, match="owner_type"):
-        await hold(app, [line(product)], owner_type="wishlist")
+        await hold(app, [line(product)], owner_type="wishlist")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="future"):
         await hold(app, [line(product)], expires_at=utcnow() - timedelta(seconds=1))
     with pytest.raises(ValueError, match="positive"):

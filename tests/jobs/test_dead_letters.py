@@ -9,45 +9,23 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from elysium.models import AuditEvent, SentEmail
-from elysium.notifications.emails import send_email
-from factories import make_account, register_customer, unique_email
-from job_helpers import http_peer, jobs_by_task, run_jobs, settings_env
+from factories import Account, queue_welcome, unique_email
+from job_helpers import http_peer, jobs_by_task, resend_env, run_jobs, settings_env
 
-WELCOME = {
-    "customer_name": "Ada",
-    "shop_url": "https://e.example",
-    "account_url": "https://e.example",
-}
 DOWN = (503, json.dumps({"message": "service unavailable"}).encode())
 UP = (200, json.dumps({"id": "re_after_retry"}).encode())
 
 
-async def queue_email(app: FastAPI, to: str) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
-        await send_email(session, to=to, template="welcome", context=WELCOME, idempotency_key=to)
-
-
-def provider_env(url: str) -> dict[str, str]:
-    return {
-        "EMAIL_BACKEND": "resend",
-        "RESEND_API_KEY": "re_test",
-        "RESEND_API_BASE": url,
-        "JOB_RETRY_BASE_SECONDS": "0",
-        "JOB_MAX_ATTEMPTS": "3",
-    }
-
-
 async def test_dead_letter_is_listed_for_staff_and_a_retry_delivers_it(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
     to = unique_email()
     outage = True
     with (
         http_peer(lambda n: DOWN if outage else UP) as resend,
-        settings_env(**provider_env(resend.url)),
+        settings_env(**resend_env(resend.url, JOB_RETRY_BASE_SECONDS="0", JOB_MAX_ATTEMPTS="3")),
     ):
-        await queue_email(app, to)
+        await queue_welcome(app, to)
         await run_jobs()
         assert len(resend.requests) == 3  # JOB_MAX_ATTEMPTS runs, then it stops
 
@@ -84,9 +62,8 @@ async def test_dead_letter_is_listed_for_staff_and_a_retry_delivers_it(
     assert (str(audit.actor_id), audit.target_id) == (staff.id, str(dead["id"]))
 
 
-async def test_retry_needs_a_failed_job(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    await queue_email(app, unique_email())
+async def test_retry_needs_a_failed_job(app: FastAPI, client: AsyncClient, staff: Account) -> None:
+    await queue_welcome(app, unique_email())
     [job] = await jobs_by_task(app.state.engine, "deliver_email")
     waiting = await client.post(f"/api/admin/jobs/{job['id']}/retry", headers=staff.headers)
     assert waiting.status_code == 409
@@ -96,11 +73,9 @@ async def test_retry_needs_a_failed_job(app: FastAPI, client: AsyncClient) -> No
 
 
 async def test_job_list_is_for_staff_only_and_validates_input(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
 ) -> None:
     assert (await client.get("/api/admin/jobs")).status_code == 401
-    customer = await register_customer(client)
-    staff = await make_account(app, client, "staff")
     assert (await client.get("/api/admin/jobs", headers=customer.headers)).status_code == 403
     forbidden = await client.post("/api/admin/jobs/1/retry", headers=customer.headers)
     assert forbidden.status_code == 403
@@ -109,10 +84,11 @@ async def test_job_list_is_for_staff_only_and_validates_input(
         assert response.status_code == 422, query
 
 
-async def test_job_list_pages_newest_first(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_job_list_pages_newest_first(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     for _ in range(3):
-        await queue_email(app, unique_email())
+        await queue_welcome(app, unique_email())
     ids = sorted(
         (j["id"] for j in await jobs_by_task(app.state.engine, "deliver_email")), reverse=True
     )

@@ -17,11 +17,11 @@ from elysium.kit.clock import utcnow
 from elysium.models import AuthSession, JobError, Notification, SentEmail
 from elysium.orders.tasks import expire_holds
 from elysium.privacy.retention import apply_retention
-from factories import make_account, register_customer, stocked_piece
+from factories import Account, stocked_piece
 
 
 async def test_every_housekeeping_job_is_scheduled() -> None:
-    job_app.perform_import_paths()
+    job_app.perform_import_paths()  # type: ignore[no-untyped-call]  # procrastinate leaves it bare
     scheduled = {
         task.task.name: task.cron for task in job_app.periodic_registry.periodic_tasks.values()
     }
@@ -39,9 +39,8 @@ async def test_every_housekeeping_job_is_scheduled() -> None:
 
 
 async def test_old_expired_and_revoked_sessions_are_deleted(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, customer: Account
 ) -> None:
-    account = await register_customer(client)
     now = utcnow()
     long_ago, lately = now - timedelta(days=40), now - timedelta(days=1)
     async with app.state.sessionmaker() as session, session.begin():
@@ -50,7 +49,7 @@ async def test_old_expired_and_revoked_sessions_are_deleted(
         ):
             session.add(
                 AuthSession(
-                    user_id=uuid.UUID(account.id),
+                    user_id=uuid.UUID(customer.id),
                     token_hash=f"{n:064d}",
                     created_at=long_ago,
                     expires_at=expires,
@@ -63,13 +62,12 @@ async def test_old_expired_and_revoked_sessions_are_deleted(
         kept = set((await session.execute(select(AuthSession.token_hash))).scalars())
     assert f"{2:064d}" in kept
     assert not {f"{0:064d}", f"{1:064d}"} & kept
-    assert (await client.get("/api/auth/session", headers=account.headers)).status_code == 200
+    assert (await client.get("/api/auth/session", headers=customer.headers)).status_code == 200
 
 
 async def test_retention_forgets_old_email_bodies_notices_and_orphan_job_errors(
-    app: FastAPI, client: AsyncClient, settings: Settings
+    app: FastAPI, client: AsyncClient, settings: Settings, customer: Account
 ) -> None:
-    account = await register_customer(client)
     old = utcnow() - timedelta(days=settings.email_retention_days + 1)
     async with app.state.sessionmaker() as session, session.begin():
         for key, status in (("old-sent", "sent"), ("old-queued", "queued")):
@@ -86,7 +84,7 @@ async def test_retention_forgets_old_email_bodies_notices_and_orphan_job_errors(
         for title, created in (("old", old), ("new", utcnow())):
             session.add(
                 Notification(
-                    user_id=uuid.UUID(account.id),
+                    user_id=uuid.UUID(customer.id),
                     kind="k",
                     title=title,
                     body="b",
@@ -114,9 +112,8 @@ async def test_retention_forgets_old_email_bodies_notices_and_orphan_job_errors(
 async def test_low_stock_digest_goes_to_staff_once_a_day(
     app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
-    staff = await make_account(app, client, "staff")
-    product = await stocked_piece(app, client, staff, level=1)
-    plenty = await stocked_piece(app, client, staff, level=9)
+    product = await stocked_piece(app, level=1)
+    plenty = await stocked_piece(app, level=9)
     for _ in range(2):
         async with app.state.sessionmaker() as session, session.begin():
             assert await send_low_stock_digest(session, settings) == 1

@@ -19,15 +19,13 @@ from elysium.jobs import dispose_job_engine
 from elysium.kit.clock import utcnow
 from elysium.models import Cart, CartItem, Product, ProductView
 from factories import (
+    GUEST_SESSION,
     HALF_CARAT,
     create_product,
-    make_account,
     shopper,
     stocked_piece,
 )
 from job_helpers import settings_env
-
-GUEST = "guest-session-0001"
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +39,8 @@ async def _views(app: FastAPI, product: Product, days_ago: float, count: int = 1
     at = utcnow() - timedelta(days=days_ago)
     async with app.state.sessionmaker() as session, session.begin():
         session.add_all(
-            ProductView(product_id=product.id, session_id=GUEST, viewed_at=at) for _ in range(count)
+            ProductView(product_id=product.id, session_id=GUEST_SESSION, viewed_at=at)
+            for _ in range(count)
         )
 
 
@@ -85,7 +84,7 @@ async def test_views_past_retention_are_deleted_in_batches(
 
     trending = (await client.get("/api/analytics/trending")).json()["items"]
     assert [(i["product_slug"], i["views"]) for i in trending] == [(brooch.slug, 2), (ring.slug, 1)]
-    recent = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST}")
+    recent = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert [i["product_slug"] for i in recent.json()["items"]] == [ring.slug, brooch.slug]
 
 
@@ -103,9 +102,8 @@ async def _cart_id(client: AsyncClient, token: str) -> uuid.UUID:
 
 
 async def test_expired_guest_carts_go_with_their_lines(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    product = await stocked_piece(app, client, staff)
-    signed_in = await shopper(client, product)
+    product = await stocked_piece(app)
+    signed_in = await shopper(app, client, product)
     expired_token, live_token = (
         await _guest_cart(client, product),
         await _guest_cart(client, product),

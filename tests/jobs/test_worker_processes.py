@@ -9,12 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
 from elysium.config import Settings
 from elysium.models import SentEmail
 from elysium.notifications.emails import send_email
+from factories import WELCOME_CONTEXT
+
+pytestmark = pytest.mark.slow  # two real `elysium worker` processes
 
 EMAILS = 40
 
@@ -26,11 +30,7 @@ async def _queue_emails(app: FastAPI) -> None:
                 session,
                 to=f"client{n}@example.com",
                 template="welcome",
-                context={
-                    "customer_name": f"Client {n}",
-                    "shop_url": "https://e.x",
-                    "account_url": "https://e.x/account",
-                },
+                context=WELCOME_CONTEXT | {"customer_name": f"Client {n}"},
                 idempotency_key=f"multi-worker-{n}",
             )
 

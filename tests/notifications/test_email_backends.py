@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage as MimeMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from elysium.notifications.email.backends import (
     resend_payload,
 )
 from elysium.notifications.email.message import EmailMessage, message_id, to_mime
-from peers.http_server import serving
+from peers.http_server import JSON, QuietHandler, serving
 
 FROM = "ELYSIUM <atelier@elysium.example>"
 
@@ -319,23 +319,14 @@ class FakeResend:
         return 200, {"id": f"email-{len(self.requests)}"}
 
 
-def handler_for(fake: FakeResend) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def handler_for(fake: FakeResend) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers["Content-Length"]))
             fake.requests.append(ResendRequest(self.path, dict(self.headers), json.loads(raw)))
             status, answer = fake.next_reply()
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            if status == 429:
-                self.send_header("Retry-After", "2")
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            headers = JSON | ({"Retry-After": "2"} if status == 429 else {})
+            self.reply(status, json.dumps(answer).encode(), headers)
 
     return Handler
 

@@ -17,14 +17,8 @@ from elysium.config import Settings
 from elysium.models import SentEmail
 from elysium.notifications.email import UnknownTemplateError
 from elysium.notifications.emails import deliver_email, send_email
-from factories import register_customer, unique_email
-from job_helpers import http_peer, jobs_by_task, run_jobs, settings_env
-
-WELCOME = {
-    "customer_name": "Ada",
-    "shop_url": "https://elysium.example/collections",
-    "account_url": "https://elysium.example/account",
-}
+from factories import WELCOME_CONTEXT, queue_welcome, register_customer, unique_email
+from job_helpers import http_peer, jobs_by_task, resend_env, run_jobs, settings_env
 
 
 def outbox_messages(settings: Settings, to: str) -> list[Path]:
@@ -42,11 +36,6 @@ async def sent_emails(app: FastAPI, to: str) -> list[SentEmail]:
         return list(rows.scalars())
 
 
-async def queue_welcome(app: FastAPI, to: str, key: str) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
-        await send_email(session, to=to, template="welcome", context=WELCOME, idempotency_key=key)
-
-
 async def test_welcome_email_from_registration_lands_in_the_outbox(
     app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
@@ -60,7 +49,9 @@ async def test_welcome_email_from_registration_lands_in_the_outbox(
     [path] = outbox_messages(settings, account.email)
     parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert parsed["Subject"] == "Welcome to ELYSIUM"
-    assert "Ada Client" in parsed.get_body(("plain",)).get_content()
+    plain = parsed.get_body(("plain",))
+    assert plain is not None
+    assert "Ada Client" in plain.get_content()
     [sent] = await sent_emails(app, account.email)
     assert (sent.status, sent.attempts, sent.provider_id) == ("sent", 1, path.name)
     assert sent.sent_at is not None
@@ -87,14 +78,14 @@ async def test_a_template_that_cannot_render_fails_the_caller_and_writes_nothing
             await send_email(session, to=to, template="nope", context={}, idempotency_key="k2")
         with pytest.raises(ValueError, match="not an email address"):
             await send_email(
-                session, to="nobody", template="welcome", context=WELCOME, idempotency_key="k3"
+                session,
+                to="nobody",
+                template="welcome",
+                context=WELCOME_CONTEXT,
+                idempotency_key="k3",
             )
     assert await sent_emails(app, to) == []
     assert await jobs_by_task(app.state.engine, "deliver_email") == []
-
-
-def resend_env(url: str) -> dict[str, str]:
-    return {"EMAIL_BACKEND": "resend", "RESEND_API_KEY": "re_test", "RESEND_API_BASE": url}
 
 
 def resend_down_twice(number: int) -> tuple[int, bytes]:
@@ -107,7 +98,7 @@ async def test_provider_outage_is_retried_until_delivered_once(app: FastAPI) -> 
     to = unique_email()
     with (
         http_peer(resend_down_twice) as resend,
-        settings_env(**resend_env(resend.url), JOB_RETRY_BASE_SECONDS="0"),
+        settings_env(**resend_env(resend.url, JOB_RETRY_BASE_SECONDS="0")),
     ):
         await queue_welcome(app, to, "welcome:outage")
         await run_jobs()
@@ -141,7 +132,7 @@ async def test_a_rejected_email_is_marked_failed_without_retries(app: FastAPI) -
     rejected = json.dumps({"name": "validation_error", "message": "bad address"}).encode()
     with (
         http_peer(lambda n: (422, rejected)) as resend,
-        settings_env(**resend_env(resend.url), JOB_RETRY_BASE_SECONDS="0"),
+        settings_env(**resend_env(resend.url, JOB_RETRY_BASE_SECONDS="0")),
     ):
         await queue_welcome(app, to, "welcome:rejected")
         await run_jobs()

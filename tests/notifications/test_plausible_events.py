@@ -32,9 +32,8 @@ def plausible_domain(
 
 async def _buy(app: FastAPI, client: AsyncClient) -> dict[str, object]:
     """A customer's bank-transfer order, confirmed as paid by staff; the order as placed."""
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    who = await shopper(client, await stocked_piece(app, client, staff))
+    staff = await make_account(app, "staff")
+    who = await shopper(app, client, await stocked_piece(app))
     order = await placed_order(client, who)
     for _ in range(2):  # a repeated confirmation is refused and counts nothing twice
         await client.put(
@@ -74,7 +73,5 @@ async def test_an_unpaid_order_is_not_a_purchase(
     app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
     with plausible_domain(app, settings, "elysium.example", "http://127.0.0.1:9"):
-        staff = await make_account(app, client, "staff")
-        client.cookies.clear()
-        await placed_order(client, await shopper(client, await stocked_piece(app, client, staff)))
+        await placed_order(client, await shopper(app, client, await stocked_piece(app)))
     assert await jobs_by_task(app.state.engine, "send_purchase_event") == []

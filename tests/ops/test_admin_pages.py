@@ -9,10 +9,10 @@ from httpx import AsyncClient
 
 from factories import (
     DEFAULT_PASSWORD,
+    Account,
     book_next_free_slot,
     make_account,
     past_consultation,
-    register_customer,
 )
 
 
@@ -39,8 +39,9 @@ async def test_pages_redirect_to_sign_in_when_signed_out(client: AsyncClient) ->
     assert (await client.get("/admin/login")).status_code == 200
 
 
-async def test_staff_signs_in_and_sees_every_page(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
+async def test_staff_signs_in_and_sees_every_page(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     assert await _sign_in(client, staff.email) == 303
     dashboard = await client.get("/admin")
     assert dashboard.status_code == 200
@@ -54,16 +55,14 @@ async def test_staff_signs_in_and_sees_every_page(app: FastAPI, client: AsyncCli
 
 
 async def test_consultations_page_lists_upcoming_bookings_only(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    ada, grace = await register_customer(client), await register_customer(client)
+    ada, grace = await make_account(app), await make_account(app)
     await book_next_free_slot(client, ada, "Sapphire engagement ring")
     cancelled = await book_next_free_slot(client, grace, "Pearl necklace")
     path = f"/api/consultations/{cancelled['id']}"
     assert (await client.delete(path, headers=grace.headers)).status_code == 204
     await past_consultation(app, grace, days_ago=3, topic="Watch strap")
-    client.cookies.clear()
-    staff = await make_account(app, client, "staff")
     assert await _sign_in(client, staff.email) == 303
 
     page = await client.get("/admin/consultations")
@@ -80,8 +79,9 @@ async def test_consultations_page_lists_upcoming_bookings_only(
     assert "None" not in page.text  # a booking without notes shows an empty cell
 
 
-async def test_customers_and_wrong_passwords_are_refused(client: AsyncClient) -> None:
-    customer = await register_customer(client)
+async def test_customers_and_wrong_passwords_are_refused(
+    client: AsyncClient, customer: Account
+) -> None:
     assert await _sign_in(client, customer.email) == 403
     wrong = await client.post(
         "/admin/login",

@@ -12,7 +12,9 @@ import pytest
 
 from elysium.config import Settings
 from elysium.demo import load_demo_into
-from live_server import ROOT, start_live_server
+from elysium.migrate import PROJECT_ROOT
+from factories import DEFAULT_PASSWORD
+from live_server import start_live_server
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def live_server(settings: Settings, database_url: str) -> Iterator[str]:
 
 
 def _customer_token(base: str) -> str:
-    body = {"email": "fuzz@example.com", "password": "velvet-sapphire-2026"}
+    body = {"email": "fuzz@example.com", "password": DEFAULT_PASSWORD}
     httpx.post(f"{base}/api/auth/register", json=body, timeout=10)
     return str(httpx.post(f"{base}/api/auth/login", json=body, timeout=10).json()["token"])
 
@@ -61,7 +63,7 @@ def test_no_operation_answers_5xx(live_server: str) -> None:
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=ROOT,
+        cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " generated" in result.stdout

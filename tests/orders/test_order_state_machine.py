@@ -15,7 +15,7 @@ from elysium.errors import IllegalTransitionError
 from elysium.models import AuditEvent
 from elysium.models.order import OrderStatus
 from elysium.orders.state import ALLOWED, CANCELLABLE, can_transition, ensure_transition
-from factories import make_account, placed_order, shopper, stocked_piece
+from factories import Account, placed_order, shopper, stocked_piece
 
 statuses = st.sampled_from(tuple(OrderStatus))
 
@@ -23,7 +23,7 @@ statuses = st.sampled_from(tuple(OrderStatus))
 @pytest.mark.parametrize(
     ("current", "target"), list(itertools.product(tuple(OrderStatus), repeat=2))
 )
-def test_every_pair_follows_the_table(current: str, target: str) -> None:
+def test_every_pair_follows_the_table(current: OrderStatus, target: OrderStatus) -> None:
     if target in ALLOWED[current]:
         ensure_transition(current, target)
     else:
@@ -33,7 +33,7 @@ def test_every_pair_follows_the_table(current: str, target: str) -> None:
 
 
 @given(statuses, statuses)
-def test_can_transition_agrees_with_ensure(current: str, target: str) -> None:
+def test_can_transition_agrees_with_ensure(current: OrderStatus, target: OrderStatus) -> None:
     try:
         ensure_transition(current, target)
         allowed = True
@@ -44,10 +44,10 @@ def test_can_transition_agrees_with_ensure(current: str, target: str) -> None:
 
 def test_table_shape() -> None:
     assert set(ALLOWED) == set(OrderStatus)
-    assert ALLOWED["CANCELLED"] == ALLOWED["REFUNDED"] == frozenset()
+    assert ALLOWED[OrderStatus.CANCELLED] == ALLOWED[OrderStatus.REFUNDED] == frozenset()
     assert {"PENDING", "PROCESSING", "PAYMENT_FAILED", "PAID"} == CANCELLABLE
     assert all(s not in ALLOWED[s] for s in tuple(OrderStatus))  # no self-loops
-    reachable, frontier = {"PENDING"}, ["PENDING"]
+    reachable, frontier = {OrderStatus.PENDING}, [OrderStatus.PENDING]
     while frontier:
         for nxt in ALLOWED[frontier.pop()] - reachable:
             reachable.add(nxt)
@@ -56,11 +56,9 @@ def test_table_shape() -> None:
 
 
 async def test_staff_walk_an_order_to_delivery_and_forbidden_moves_are_409(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    who = await shopper(client, await stocked_piece(app, client, staff))
+    who = await shopper(app, client, await stocked_piece(app))
     order = await placed_order(client, who)
     url = f"/api/orders/{order['id']}/status"
 
@@ -95,10 +93,10 @@ async def test_staff_walk_an_order_to_delivery_and_forbidden_moves_are_409(
     assert [d["to"] for d in audited] == ["PAID", "FULFILLED", "SHIPPED", "DELIVERED"]
 
 
-async def test_customers_cannot_change_status(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    who = await shopper(client, await stocked_piece(app, client, staff))
+async def test_customers_cannot_change_status(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
+    who = await shopper(app, client, await stocked_piece(app))
     order = await placed_order(client, who)
     response = await client.put(
         f"/api/orders/{order['id']}/status", json={"status": "PAID"}, headers=who.headers

@@ -20,17 +20,10 @@ from factories import (
     HALF_CARAT,
     Account,
     Shopper,
-    make_account,
     placed_order,
     shopper,
     stocked_piece,
 )
-
-
-async def _staff(app: FastAPI, client: AsyncClient, role: str = "staff") -> Account:
-    account = await make_account(app, client, role)
-    client.cookies.clear()
-    return account
 
 
 async def _stock(app: FastAPI, order: dict[str, Any]) -> tuple[int, int]:
@@ -49,8 +42,8 @@ async def _stock(app: FastAPI, order: dict[str, Any]) -> tuple[int, int]:
 
 
 async def _order_for(app: FastAPI, client: AsyncClient) -> tuple[Shopper, dict[str, Any]]:
-    product = await stocked_piece(app, client, await _staff(app, client), level=3)
-    who = await shopper(client, product)
+    product = await stocked_piece(app, level=3)
+    who = await shopper(app, client, product)
     return who, await placed_order(client, who)
 
 
@@ -62,9 +55,9 @@ async def _templates(app: FastAPI, email: str) -> list[str]:
 async def test_customers_list_their_own_orders_newest_first(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    product = await stocked_piece(app, client, await _staff(app, client), level=5)
-    who = await shopper(client)
-    other = await shopper(client, product)
+    product = await stocked_piece(app, level=5)
+    who = await shopper(app, client)
+    other = await shopper(app, client, product)
     await placed_order(client, other)
     placed = []
     for _ in range(3):
@@ -85,11 +78,10 @@ async def test_customers_list_their_own_orders_newest_first(
 
 
 async def test_another_customers_order_is_404_but_staff_see_it(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     who, order = await _order_for(app, client)
-    intruder = await shopper(client)
-    staff = await _staff(app, client)
+    intruder = await shopper(app, client)
     url = f"/api/orders/{order['id']}"
     assert (await client.get(url, headers=intruder.headers)).status_code == 404
     assert (await client.post(f"{url}/cancel", headers=intruder.headers)).status_code == 404
@@ -119,10 +111,9 @@ async def test_customer_cancels_a_pending_order_and_stock_comes_back(
 
 
 async def test_staff_confirm_a_bank_transfer_and_the_reservation_becomes_a_sale(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     who, order = await _order_for(app, client)
-    staff = await _staff(app, client)
     url = f"/api/orders/{order['id']}/status"
     response = await client.put(url, json={"status": "PAID"}, headers=staff.headers)
     assert response.status_code == 200, response.text
@@ -137,10 +128,9 @@ async def test_staff_confirm_a_bank_transfer_and_the_reservation_becomes_a_sale(
 
 
 async def test_cancelling_a_paid_bank_order_returns_stock_and_refunds(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     who, order = await _order_for(app, client)
-    staff = await _staff(app, client)
     await client.put(
         f"/api/orders/{order['id']}/status", json={"status": "PAID"}, headers=staff.headers
     )
@@ -152,9 +142,10 @@ async def test_cancelling_a_paid_bank_order_returns_stock_and_refunds(
     assert await _stock(app, order) == (3, 0)
 
 
-async def test_no_cancelling_after_fulfilment(app: FastAPI, client: AsyncClient) -> None:
+async def test_no_cancelling_after_fulfilment(
+    app: FastAPI, client: AsyncClient, staff: Account
+) -> None:
     who, order = await _order_for(app, client)
-    staff = await _staff(app, client)
     url = f"/api/orders/{order['id']}"
     for status in ("PAID", "FULFILLED"):
         await client.put(f"{url}/status", json={"status": status}, headers=staff.headers)
@@ -187,7 +178,7 @@ async def test_expired_reservations_cancel_the_order_and_release_stock(
 
 
 async def test_an_unpaid_order_never_outlives_its_reservation_by_more_than_one_run(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     """One run of the expiry job closes every unpaid order whose reservation has run out:
     those whose deadline passed, and the owners of the reservations it expires (here one whose
@@ -195,7 +186,6 @@ async def test_an_unpaid_order_never_outlives_its_reservation_by_more_than_one_r
     _, due = await _order_for(app, client)
     _, owner_only = await _order_for(app, client)
     _, live = await _order_for(app, client)
-    staff = await _staff(app, client)
     past = utcnow() - timedelta(seconds=1)
     async with app.state.sessionmaker() as session, session.begin():
         await session.execute(

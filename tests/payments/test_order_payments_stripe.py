@@ -4,10 +4,6 @@ webhooks relayed from localstripe's real deliveries, failures, refunds and the r
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -24,17 +20,21 @@ from elysium.models import PaymentEvent, Refund, StockItem, StockMovement
 from elysium.orders.refund import retry_requested_refunds
 from elysium.payments.gateway import PaymentGateway, PaymentIntentResult, PaymentProviderError
 from elysium.payments.service import get_gateway
-from factories import Account, Shopper, make_account, shopper, stocked_piece
+from factories import Account, Shopper, shopper, stocked_piece
 from job_helpers import http_peer, run_jobs, settings_env
-from peers.localstripe_peer import SECRET_KEY, LocalStripe, WebhookReceiver
-
-WEBHOOK_SECRET = "whsec_elysium_orders"
+from peers.localstripe_peer import (
+    SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    LocalStripe,
+    WebhookReceiver,
+    signed_event,
+)
 
 
 @pytest.fixture
 def receiver(peer: LocalStripe) -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as server:
-        peer.register_webhook(server.url, WEBHOOK_SECRET)
+        peer.register_webhook(server.url, STRIPE_WEBHOOK_SECRET)
         yield server
 
 
@@ -47,7 +47,7 @@ async def gateway(
         update={
             "payment_provider": "stripe",
             "stripe_secret_key": SecretStr(SECRET_KEY),
-            "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "stripe_webhook_secret": SecretStr(STRIPE_WEBHOOK_SECRET),
             "stripe_api_base": peer.api_base,
         }
     )
@@ -56,7 +56,7 @@ async def gateway(
     with settings_env(  # job bodies (webhook events, refund pay-outs) build their own gateway
         PAYMENT_PROVIDER="stripe",
         STRIPE_SECRET_KEY=SECRET_KEY,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
         STRIPE_API_BASE=peer.api_base,
     ):
         yield built
@@ -64,17 +64,11 @@ async def gateway(
     await built.aclose()
 
 
-async def _staff(app: FastAPI, client: AsyncClient, role: str = "staff") -> Account:
-    account = await make_account(app, client, role)
-    client.cookies.clear()
-    return account
-
-
 async def _checkout(
     app: FastAPI, client: AsyncClient, level: int = 2
 ) -> tuple[Shopper, dict[str, Any]]:
-    product = await stocked_piece(app, client, await _staff(app, client), level=level)
-    who = await shopper(client, product)
+    product = await stocked_piece(app, level=level)
+    who = await shopper(app, client, product)
     response = await client.post(
         "/api/checkout",
         json={"shipping_address_id": who.address_id, "billing_address_id": who.address_id},
@@ -105,14 +99,6 @@ async def _deliver(client: AsyncClient, body: bytes, signature: str) -> Response
         content=body,
         headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
     )
-
-
-def _signed(event: dict[str, Any]) -> tuple[bytes, str]:
-    """An event signed with Stripe's scheme (for events localstripe never sends)."""
-    payload = json.dumps(event).encode()
-    stamp = int(time.time())
-    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
-    return payload, f"t={stamp},v1={digest.hexdigest()}"
 
 
 async def _order(client: AsyncClient, who: Shopper, order_id: str) -> dict[str, Any]:
@@ -246,7 +232,7 @@ async def test_a_failure_reported_after_success_changes_nothing(
             }
         },
     }
-    assert (await _deliver(client, *_signed(late))).status_code == 200
+    assert (await _deliver(client, *signed_event(late))).status_code == 200
     got = await _order(client, who, order["id"])
     assert (got["status"], got["payment_status"]) == ("PAID", "paid")
 
@@ -254,7 +240,7 @@ async def test_a_failure_reported_after_success_changes_nothing(
 async def test_a_bad_signature_is_400_and_records_nothing(
     app: FastAPI, client: AsyncClient, gateway: PaymentGateway
 ) -> None:
-    body, _ = _signed(
+    body, _ = signed_event(
         {"id": "evt_forged", "type": "payment_intent.succeeded", "data": {"object": {}}}
     )
     forged = await _deliver(client, body, "t=1,v1=deadbeef")
@@ -308,10 +294,10 @@ async def test_refunds_partial_idempotent_and_never_more_than_paid(
     gateway: PaymentGateway,
     peer: LocalStripe,
     receiver: WebhookReceiver,
+    admin: Account,
+    staff: Account,
 ) -> None:
     _, order, _ = await _paid_order(app, client, peer, receiver)
-    admin = await _staff(app, client, "admin")
-    staff = await _staff(app, client, "staff")
     url = f"/api/orders/{order['id']}/refund"
 
     async def refund(key: str, amount: str | None, as_: Account = admin) -> Response:
@@ -404,9 +390,9 @@ async def test_a_refund_made_at_stripe_is_recorded(
             }
         },
     }
-    first = await _deliver(client, *_signed(event))
+    first = await _deliver(client, *signed_event(event))
     assert first.status_code == 200
-    await _deliver(client, *_signed(event))
+    await _deliver(client, *signed_event(event))
     got = await _order(client, who, order["id"])
     assert (got["status"], got["payment_status"]) == ("PAID", "partially_refunded")
     assert got["payment"]["refunded"]["amount"] == "500.00"
@@ -454,8 +440,8 @@ async def test_a_crash_between_order_and_payment_is_recovered_by_the_same_key(
 ) -> None:
     """The worker dies after the order committed and before the payment exists: the client
     never hears back, retries with the same key, and gets the same order with its payment."""
-    product = await stocked_piece(app, client, await _staff(app, client))
-    who = await shopper(client, product)
+    product = await stocked_piece(app)
+    who = await shopper(app, client, product)
     body = {"shipping_address_id": who.address_id, "billing_address_id": who.address_id}
     headers = who.headers | {"Idempotency-Key": "crash-once"}
     app.state.payment_gateway = _Unreachable(RuntimeError("worker killed"))
@@ -511,12 +497,12 @@ async def _dead_letters(client: AsyncClient, staff: Account) -> list[dict[str, A
 async def test_a_refund_pay_out_that_keeps_failing_is_a_dead_letter_staff_can_retry(
     app: FastAPI,
     client: AsyncClient,
+    staff: Account,
     gateway: PaymentGateway,
     peer: LocalStripe,
     receiver: WebhookReceiver,
 ) -> None:
     who, order, _ = await _paid_order(app, client, peer, receiver)
-    staff = await _staff(app, client)
     with http_peer(lambda n: (503, b"{}")) as down, settings_env(**_outage(down.url)):
         cancelled = await client.post(f"/api/orders/{order['id']}/cancel", headers=who.headers)
         assert cancelled.status_code == 200, cancelled.text
@@ -533,13 +519,12 @@ async def test_a_refund_pay_out_that_keeps_failing_is_a_dead_letter_staff_can_re
 
 
 async def test_an_event_that_cannot_be_applied_is_kept_and_listed_for_staff(
-    app: FastAPI, client: AsyncClient, gateway: PaymentGateway
+    app: FastAPI, client: AsyncClient, staff: Account, gateway: PaymentGateway
 ) -> None:
     """The event is stored and acknowledged; applying it fails (an intent id longer than any
     Stripe issues), is retried, then shows as a dead letter; nothing is half applied."""
     who, placed = await _checkout(app, client)
     order = placed["order"]
-    staff = await _staff(app, client)
     event = {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "payment_intent.succeeded",
@@ -554,7 +539,7 @@ async def test_an_event_that_cannot_be_applied_is_kept_and_listed_for_staff(
         },
     }
     with settings_env(JOB_RETRY_BASE_SECONDS="0", JOB_MAX_ATTEMPTS="2"):
-        assert (await _deliver(client, *_signed(event))).status_code == 200
+        assert (await _deliver(client, *signed_event(event))).status_code == 200
         got = await _order(client, who, order["id"])
     assert got["status"] == "PENDING"
     [dead] = await _dead_letters(client, staff)

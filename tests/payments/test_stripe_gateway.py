@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -23,15 +19,24 @@ from elysium.payments.gateway import (
     PaymentProviderError,
 )
 from elysium.payments.stripe_gateway import StripeGateway, _translate_errors
-from peers.localstripe_peer import SECRET_KEY, Delivery, LocalStripe, WebhookReceiver
+from peers.localstripe_peer import (
+    SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    Delivery,
+    LocalStripe,
+    WebhookReceiver,
+    signed_event,
+    stripe_signature,
+)
 
-WEBHOOK_SECRET = "whsec_elysium_test"
 PI_EVENTS = ["payment_intent.succeeded", "payment_intent.payment_failed"]
 
 
 @pytest.fixture
 async def gateway(peer: LocalStripe) -> AsyncIterator[StripeGateway]:
-    gw = StripeGateway(SECRET_KEY, WEBHOOK_SECRET, api_base=peer.api_base, max_network_retries=0)
+    gw = StripeGateway(
+        SECRET_KEY, STRIPE_WEBHOOK_SECRET, api_base=peer.api_base, max_network_retries=0
+    )
     yield gw
     await gw.aclose()
 
@@ -67,14 +72,6 @@ def _for_intent(intent_id: str, event_type: str) -> Any:
         return bool(event["type"] == event_type and event["data"]["object"]["id"] == intent_id)
 
     return matches
-
-
-def _signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET, age: int = 0) -> tuple[bytes, str]:
-    """A body and `Stripe-Signature` header made the way Stripe (and localstripe) make them."""
-    payload = json.dumps(event).encode()
-    timestamp = int(time.time()) - age
-    digest = hmac.new(secret.encode(), b"%d.%s" % (timestamp, payload), hashlib.sha256)
-    return payload, f"t={timestamp},v1={digest.hexdigest()}"
 
 
 # --- PaymentIntents ---------------------------------------------------------------------------
@@ -194,7 +191,7 @@ async def test_unknown_intent_is_a_permanent_provider_error(gateway: StripeGatew
 
 
 async def test_rejected_api_key_is_a_permanent_provider_error(peer: LocalStripe) -> None:
-    gateway = StripeGateway("pk_test_not_secret", WEBHOOK_SECRET, api_base=peer.api_base)
+    gateway = StripeGateway("pk_test_not_secret", STRIPE_WEBHOOK_SECRET, api_base=peer.api_base)
     try:
         with pytest.raises(PaymentProviderError) as caught:
             await _create(gateway)
@@ -208,7 +205,10 @@ async def test_unreachable_stripe_is_a_retryable_provider_error() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     gateway = StripeGateway(
-        SECRET_KEY, WEBHOOK_SECRET, api_base=f"http://127.0.0.1:{port}", max_network_retries=0
+        SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET,
+        api_base=f"http://127.0.0.1:{port}",
+        max_network_retries=0,
     )
     try:
         with pytest.raises(PaymentProviderError) as caught:
@@ -237,7 +237,7 @@ def test_card_errors_become_declines() -> None:
 async def test_succeeded_webhook_is_verified_and_translated(
     gateway: StripeGateway, peer: LocalStripe, receiver: WebhookReceiver
 ) -> None:
-    peer.register_webhook(receiver.url, WEBHOOK_SECRET, events=PI_EVENTS)
+    peer.register_webhook(receiver.url, STRIPE_WEBHOOK_SECRET, events=PI_EVENTS)
     intent_id = await _paid_intent(gateway, peer, 275_000)
 
     delivery = await receiver.await_for(_for_intent(intent_id, "payment_intent.succeeded"))
@@ -255,7 +255,7 @@ async def test_succeeded_webhook_is_verified_and_translated(
 async def test_failed_webhook_is_translated(
     gateway: StripeGateway, peer: LocalStripe, receiver: WebhookReceiver
 ) -> None:
-    peer.register_webhook(receiver.url, WEBHOOK_SECRET, events=PI_EVENTS)
+    peer.register_webhook(receiver.url, STRIPE_WEBHOOK_SECRET, events=PI_EVENTS)
     intent_id = await _create(gateway)
     peer.confirm_with_card(intent_id, "pm_card_chargeCustomerFail")
 
@@ -269,7 +269,7 @@ async def test_failed_webhook_is_translated(
 async def test_tampered_or_wrongly_signed_delivery_is_rejected(
     gateway: StripeGateway, peer: LocalStripe, receiver: WebhookReceiver
 ) -> None:
-    peer.register_webhook(receiver.url, WEBHOOK_SECRET, events=PI_EVENTS)
+    peer.register_webhook(receiver.url, STRIPE_WEBHOOK_SECRET, events=PI_EVENTS)
     intent_id = await _paid_intent(gateway, peer, 10_000)
     delivery = await receiver.await_for(_for_intent(intent_id, "payment_intent.succeeded"))
     signature = delivery.headers["stripe-signature"]
@@ -303,7 +303,7 @@ async def test_charge_refunded_maps_to_a_refund_event(gateway: StripeGateway) ->
         "payment_intent": "pi_1",
         "metadata": {"order_id": "o-1", "order_number": "ELY-2026-000001"},
     }
-    payload, header = _signed(_event("charge.refunded", charge))
+    payload, header = signed_event(_event("charge.refunded", charge))
 
     event = gateway.parse_webhook(payload, header)
 
@@ -315,8 +315,8 @@ async def test_charge_refunded_maps_to_a_refund_event(gateway: StripeGateway) ->
 
 async def test_canceled_and_unknown_events(gateway: StripeGateway) -> None:
     intent = {"id": "pi_2", "object": "payment_intent", "amount": 900, "currency": "gbp"}
-    canceled = gateway.parse_webhook(*_signed(_event("payment_intent.canceled", intent)))
-    other = gateway.parse_webhook(*_signed(_event("customer.created", {"id": "cus_1"})))
+    canceled = gateway.parse_webhook(*signed_event(_event("payment_intent.canceled", intent)))
+    other = gateway.parse_webhook(*signed_event(_event("customer.created", {"id": "cus_1"})))
 
     assert (canceled.type, canceled.intent_id) == (GatewayEventType.PAYMENT_CANCELLED, "pi_2")
     assert (other.type, other.intent_id, other.amount_pence) == ("customer.created", None, None)
@@ -325,8 +325,8 @@ async def test_canceled_and_unknown_events(gateway: StripeGateway) -> None:
 @pytest.mark.parametrize(
     ("payload", "header"),
     [
-        pytest.param(*_signed(_event("customer.created", {}), age=3600), id="stale"),
-        pytest.param(b"not json", _signed({})[1], id="signature-for-other-body"),
+        pytest.param(*signed_event(_event("customer.created", {}), age=3600), id="stale"),
+        pytest.param(b"not json", signed_event({})[1], id="signature-for-other-body"),
         pytest.param(b"{}", "garbage", id="malformed-header"),
     ],
 )
@@ -338,9 +338,6 @@ async def test_bad_signatures_are_rejected(
 
 
 async def test_signed_non_json_body_is_rejected(gateway: StripeGateway) -> None:
-    timestamp = int(time.time())
     body = b"not json"
-    digest = hmac.new(WEBHOOK_SECRET.encode(), b"%d.%s" % (timestamp, body), hashlib.sha256)
-
     with pytest.raises(InvalidWebhookSignatureError):
-        gateway.parse_webhook(body, f"t={timestamp},v1={digest.hexdigest()}")
+        gateway.parse_webhook(body, stripe_signature(body))

@@ -1,11 +1,30 @@
-"""Serve a local HTTP test server on a background thread for the length of a block."""
+"""Local HTTP test servers: a quiet handler base and a background thread for a block."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+JSON = {"Content-Type": "application/json"}
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that answers with `reply` and logs nothing."""
+
+    def reply(self, status: int, body: bytes = b"", headers: Mapping[str, str] = JSON) -> None:
+        """Send a whole response: status, headers, Content-Length and body."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean."""
 
 
 @contextmanager

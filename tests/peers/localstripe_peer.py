@@ -16,6 +16,8 @@ change, so a test may see a late delivery from an earlier test: match on the int
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import queue
 import threading
@@ -23,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import httpx
@@ -32,7 +34,25 @@ import localstripe.webhooks
 from aiohttp import web
 from localstripe.server import app as localstripe_app
 
+from peers.http_server import QuietHandler
+
 SECRET_KEY = "sk_test_elysium_localstripe"
+STRIPE_WEBHOOK_SECRET = "whsec_elysium_localstripe"
+
+
+def stripe_signature(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET, age: int = 0) -> str:
+    """The `Stripe-Signature` header for `payload`, made the way Stripe (and localstripe) do."""
+    timestamp = int(time.time()) - age
+    digest = hmac.new(secret.encode(), b"%d.%s" % (timestamp, payload), hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def signed_event(
+    event: dict[str, Any], secret: str = STRIPE_WEBHOOK_SECRET, age: int = 0
+) -> tuple[bytes, str]:
+    """An event's JSON body and its `Stripe-Signature` header."""
+    payload = json.dumps(event).encode()
+    return payload, stripe_signature(payload, secret, age)
 
 
 def _no_persistence(store: Any) -> None:
@@ -240,19 +260,14 @@ class WebhookReceiver:
         """`wait_for` without blocking the caller's event loop."""
         return await asyncio.to_thread(self.wait_for, predicate, within)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[QuietHandler]:
         deliveries = self._deliveries
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 deliveries.put(Delivery(path=self.path, headers=headers, body=body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.reply(200, headers={})
 
         return Handler

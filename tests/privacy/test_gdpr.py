@@ -11,23 +11,21 @@ from sqlalchemy import func, select
 from elysium.models import Address, Order, User
 from elysium.privacy.service import EXPORTERS
 from factories import (
+    Account,
     add_address,
-    make_account,
     placed_order,
-    register_customer,
     shopper,
     stocked_piece,
 )
 
 
-async def test_export_contains_every_section(client: AsyncClient) -> None:
-    account = await register_customer(client)
-    await add_address(client, account)
-    response = await client.get("/api/user/export", headers=account.headers)
+async def test_export_contains_every_section(client: AsyncClient, customer: Account) -> None:
+    await add_address(client, customer)
+    response = await client.get("/api/user/export", headers=customer.headers)
     assert response.status_code == 200
     body = response.json()
     assert set(EXPORTERS) <= set(body)
-    assert body["account"]["email"] == account.email
+    assert body["account"]["email"] == customer.email
     assert body["addresses"][0]["line1"] == "1 Bond Street"
     assert any(event["action"] == "auth.sign_in" for event in body["audit_events"])
 
@@ -36,18 +34,19 @@ async def test_export_needs_sign_in(client: AsyncClient) -> None:
     assert (await client.get("/api/user/export")).status_code == 401
 
 
-async def test_erasure_anonymises_and_signs_out(client: AsyncClient, app: FastAPI) -> None:
-    account = await register_customer(client)
-    await add_address(client, account)
-    response = await client.delete("/api/user", headers=account.headers)
+async def test_erasure_anonymises_and_signs_out(
+    client: AsyncClient, app: FastAPI, customer: Account
+) -> None:
+    await add_address(client, customer)
+    response = await client.delete("/api/user", headers=customer.headers)
     assert response.status_code == 204
-    assert (await client.get("/api/auth/session", headers=account.headers)).status_code == 401
+    assert (await client.get("/api/auth/session", headers=customer.headers)).status_code == 401
     login = await client.post(
-        "/api/auth/login", json={"email": account.email, "password": account.password}
+        "/api/auth/login", json={"email": customer.email, "password": customer.password}
     )
     assert login.status_code == 401
     async with app.state.sessionmaker() as session:
-        user = await session.get(User, uuid.UUID(account.id))
+        user = await session.get(User, uuid.UUID(customer.id))
         addresses = await session.scalar(select(func.count()).select_from(Address))
     assert user is not None
     assert user.email.endswith("@erased.invalid")
@@ -56,20 +55,19 @@ async def test_erasure_anonymises_and_signs_out(client: AsyncClient, app: FastAP
     assert addresses == 0
 
 
-async def test_the_email_can_register_again_after_erasure(client: AsyncClient) -> None:
-    account = await register_customer(client)
-    await client.delete("/api/user", headers=account.headers)
+async def test_the_email_can_register_again_after_erasure(
+    client: AsyncClient, customer: Account
+) -> None:
+    await client.delete("/api/user", headers=customer.headers)
     again = await client.post(
-        "/api/auth/register", json={"email": account.email, "password": account.password}
+        "/api/auth/register", json={"email": customer.email, "password": customer.password}
     )
     assert again.status_code == 201
 
 
 async def test_erasure_keeps_orders_without_the_person(app: FastAPI, client: AsyncClient) -> None:
-    staff = await make_account(app, client, "staff")
-    client.cookies.clear()
-    product = await stocked_piece(app, client, staff, level=2)
-    who = await shopper(client, product)
+    product = await stocked_piece(app, level=2)
+    who = await shopper(app, client, product)
     order = await placed_order(client, who)
     export = (await client.get("/api/user/export", headers=who.headers)).json()
     assert [o["order_number"] for o in export["orders"]] == [order["order_number"]]

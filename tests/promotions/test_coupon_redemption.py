@@ -7,13 +7,12 @@ import uuid
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from cart_helpers import customer
 from elysium.errors import ConflictError
 from elysium.models import Coupon, CouponRedemption
 from elysium.promotions.service import redeem_coupon, release_coupon
+from factories import Account
 
 
 async def _coupon(app: FastAPI, **fields: object) -> uuid.UUID:
@@ -58,12 +57,9 @@ async def test_concurrent_redemptions_respect_a_limit_of_three(app: FastAPI) -> 
     assert await _active_uses(app, coupon_id) == 3
 
 
-async def test_per_customer_limit_holds_under_concurrency(
-    app: FastAPI, client: AsyncClient
-) -> None:
+async def test_per_customer_limit_holds_under_concurrency(app: FastAPI, customer: Account) -> None:
     coupon_id = await _coupon(app, max_per_customer=1)
-    account = await customer(client)
-    user_id = uuid.UUID(account.id)
+    user_id = uuid.UUID(customer.id)
     outcomes = await asyncio.gather(*(_redeem(app, coupon_id, user_id) for _ in range(6)))
     assert outcomes.count(True) == 1
 

@@ -6,29 +6,23 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from cart_helpers import (
-    PLATINUM_HALF,
-    add,
-    customer,
-    guest,
-    staff_account,
-    stocked_product,
-    update_product,
-)
 from elysium.kit.clock import utcnow
 from elysium.models import AuditEvent
 from elysium.promotions.service import redeem_coupon, release_coupon
-from factories import Account, create_product
-
-
-@pytest.fixture
-async def staff(app: FastAPI, client: AsyncClient) -> Account:
-    return await staff_account(app, client)
+from factories import (
+    HALF_CARAT,
+    Account,
+    add_line,
+    create_product,
+    guest,
+    make_account,
+    stocked_piece,
+    update_product,
+)
 
 
 async def make_coupon(client: AsyncClient, staff: Account, **fields: Any) -> dict[str, Any]:
@@ -71,12 +65,11 @@ async def test_staff_create_list_and_deactivate_coupons(
 
 
 async def test_coupon_admin_is_for_staff_and_validates(
-    app: FastAPI, client: AsyncClient, staff: Account
+    app: FastAPI, client: AsyncClient, staff: Account, customer: Account
 ) -> None:
-    shopper = await customer(client)
     body = {"code": "NOPE1", "kind": "fixed", "amount": _gbp("10.00")}
     assert (await client.post("/api/admin/coupons", json=body)).status_code == 401
-    forbidden = await client.post("/api/admin/coupons", json=body, headers=shopper.headers)
+    forbidden = await client.post("/api/admin/coupons", json=body, headers=customer.headers)
     assert forbidden.status_code == 403
     for bad in (
         {"code": "X1Y", "kind": "percentage", "percent": 101},
@@ -90,9 +83,9 @@ async def test_coupon_admin_is_for_staff_and_validates(
 
 
 async def _cart(app: FastAPI, client: AsyncClient, quantity: int = 1) -> tuple[Account, str]:
-    product = await stocked_product(app, client)
-    account = await customer(client)
-    await add(client, product, quantity=quantity, headers=account.headers)
+    product = await stocked_piece(app)
+    account = await make_account(app)
+    await add_line(client, product, quantity=quantity, headers=account.headers)
     return account, product.slug
 
 
@@ -115,20 +108,19 @@ async def test_fixed_coupon_any_letter_case(
 async def test_guest_can_apply_a_coupon(app: FastAPI, client: AsyncClient, staff: Account) -> None:
     await make_coupon(client, staff, code="GUEST5", kind="percentage", percent=5, amount=None)
     product = await create_product(app, made_to_order=True)
-    token = (await add(client, product)).json()["cart_token"]
+    token = (await add_line(client, product)).json()["cart_token"]
     response = await _apply(client, "guest5", guest(token))
     assert response.json()["discount"] == _gbp("120.00")
 
 
 async def test_percentage_rounds_half_up_to_the_penny(
-    app: FastAPI, client: AsyncClient, staff: Account
+    app: FastAPI, client: AsyncClient, staff: Account, customer: Account
 ) -> None:
     await make_coupon(client, staff, code="TEN", kind="percentage", percent=10, amount=None)
     product = await create_product(app, made_to_order=True)
     await update_product(app, product, base_price_pence=12_345)
-    account = await customer(client)
-    await add(client, product, headers=account.headers)
-    body = (await _apply(client, "TEN", account.headers)).json()
+    await add_line(client, product, headers=customer.headers)
+    body = (await _apply(client, "TEN", customer.headers)).json()
     assert body["discount"] == _gbp("12.35")
     assert body["total"] == _gbp("111.10")
 
@@ -159,7 +151,7 @@ async def test_minimum_spend(app: FastAPI, client: AsyncClient, staff: Account) 
     short = await _apply(client, "BIGSPEND", account.headers)
     assert short.status_code == 422
     assert "4000.00" in short.json()["detail"]
-    body = {"product_slug": slug, "configuration": PLATINUM_HALF, "quantity": 1}
+    body = {"product_slug": slug, "configuration": HALF_CARAT, "quantity": 1}
     await client.post("/api/cart", json=body, headers=account.headers)
     applied = await _apply(client, "BIGSPEND", account.headers)
     assert applied.json()["discount"] == _gbp("100.00")
@@ -193,7 +185,9 @@ async def test_validity_window_and_deactivation(
         assert "expired" in expired.json()["detail"]
 
 
-async def test_collection_restriction(app: FastAPI, client: AsyncClient, staff: Account) -> None:
+async def test_collection_restriction(
+    app: FastAPI, client: AsyncClient, staff: Account, customer: Account
+) -> None:
     await make_coupon(
         client,
         staff,
@@ -207,13 +201,12 @@ async def test_collection_restriction(app: FastAPI, client: AsyncClient, staff: 
     bridal = await create_product(app, made_to_order=True)
     await update_product(app, fine, collection_slug="fine")
     await update_product(app, bridal, collection_slug="bridal", base_price_pence=100_000)
-    account = await customer(client)
-    await add(client, fine, headers=account.headers)
-    refused = await _apply(client, "BRIDAL", account.headers)
+    await add_line(client, fine, headers=customer.headers)
+    refused = await _apply(client, "BRIDAL", customer.headers)
     assert refused.status_code == 422
     assert "does not apply" in refused.json()["detail"]
-    await add(client, bridal, headers=account.headers)
-    body = (await _apply(client, "BRIDAL", account.headers)).json()
+    await add_line(client, bridal, headers=customer.headers)
+    body = (await _apply(client, "BRIDAL", customer.headers)).json()
     assert body["discount"] == _gbp("500.00")
     assert body["total"] == _gbp("2900.00")
 

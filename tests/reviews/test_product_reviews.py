@@ -12,22 +12,9 @@ from sqlalchemy import select
 
 from elysium.kit.clock import utcnow
 from elysium.models import AuditEvent, Order, OrderItem, Product
-from factories import Account, create_product, make_account, register_customer
+from factories import LONDON_ADDRESS, Account, create_product, make_account
 
 REVIEW = {"rating": 5, "title": "Breathtaking", "body": "The sapphire catches every light."}
-ADDRESS = {"line1": "1 Bond Street", "city": "London", "postal_code": "W1S 1AA", "country": "GB"}
-
-
-async def customer(client: AsyncClient) -> Account:
-    account = await register_customer(client)
-    client.cookies.clear()
-    return account
-
-
-async def staff_member(app: FastAPI, client: AsyncClient) -> Account:
-    account = await make_account(app, client, "staff")
-    client.cookies.clear()
-    return account
 
 
 async def write_review(
@@ -65,8 +52,8 @@ async def insert_order(app: FastAPI, account: Account, product: Product, status:
                 vat_pence=40000,
                 total_pence=240000,
                 shipping_method="uk_next_day",
-                shipping_address=ADDRESS,
-                billing_address=ADDRESS,
+                shipping_address=LONDON_ADDRESS,
+                billing_address=LONDON_ADDRESS,
                 reservation_expires_at=utcnow() + timedelta(days=3),
             )
         )
@@ -87,10 +74,11 @@ async def insert_order(app: FastAPI, account: Account, product: Product, status:
         )
 
 
-async def test_a_new_review_is_pending_and_not_public(app: FastAPI, client: AsyncClient) -> None:
+async def test_a_new_review_is_pending_and_not_public(
+    app: FastAPI, client: AsyncClient, customer: Account
+) -> None:
     piece = await create_product(app)
-    author = await customer(client)
-    review = await write_review(client, author, piece)
+    review = await write_review(client, customer, piece)
     assert review["status"] == "pending"
     assert review["verified_purchase"] is False
     assert {k: review[k] for k in REVIEW} == REVIEW
@@ -115,7 +103,7 @@ async def test_a_new_review_is_pending_and_not_public(app: FastAPI, client: Asyn
 
 async def test_one_review_per_customer_per_product(app: FastAPI, client: AsyncClient) -> None:
     piece, other_piece = await create_product(app), await create_product(app)
-    author, neighbour = await customer(client), await customer(client)
+    author, neighbour = await make_account(app), await make_account(app)
     await write_review(client, author, piece)
     again = await client.post(
         f"/api/products/{piece.slug}/reviews", json=REVIEW, headers=author.headers
@@ -126,22 +114,24 @@ async def test_one_review_per_customer_per_product(app: FastAPI, client: AsyncCl
     await write_review(client, author, other_piece)
 
 
-async def test_writing_needs_sign_in_and_a_real_product(app: FastAPI, client: AsyncClient) -> None:
+async def test_writing_needs_sign_in_and_a_real_product(
+    app: FastAPI, client: AsyncClient, customer: Account
+) -> None:
     piece = await create_product(app)
     anonymous = await client.post(f"/api/products/{piece.slug}/reviews", json=REVIEW)
     assert anonymous.status_code == 401
-    author = await customer(client)
     ghost = f"no-such-piece-{uuid.uuid4().hex[:6]}"
     unknown = await client.post(
-        f"/api/products/{ghost}/reviews", json=REVIEW, headers=author.headers
+        f"/api/products/{ghost}/reviews", json=REVIEW, headers=customer.headers
     )
     assert unknown.status_code == 404
     assert (await client.get(f"/api/products/{ghost}/reviews")).status_code == 404
 
 
-async def test_bad_reviews_are_refused(app: FastAPI, client: AsyncClient) -> None:
+async def test_bad_reviews_are_refused(
+    app: FastAPI, client: AsyncClient, customer: Account
+) -> None:
     piece = await create_product(app)
-    author = await customer(client)
     bad: list[dict[str, Any]] = [
         {"rating": 0},
         {"rating": 6},
@@ -157,36 +147,36 @@ async def test_bad_reviews_are_refused(app: FastAPI, client: AsyncClient) -> Non
     ]
     for override in bad:
         response = await client.post(
-            f"/api/products/{piece.slug}/reviews", json=REVIEW | override, headers=author.headers
+            f"/api/products/{piece.slug}/reviews", json=REVIEW | override, headers=customer.headers
         )
         assert response.status_code == 422, override
     missing = await client.post(
-        f"/api/products/{piece.slug}/reviews", json={"rating": 4}, headers=author.headers
+        f"/api/products/{piece.slug}/reviews", json={"rating": 4}, headers=customer.headers
     )
     assert {e["field"] for e in missing.json()["errors"]} == {"title", "body"}
-    await write_review(client, author, piece)  # nothing was stored by the refused attempts
+    await write_review(client, customer, piece)  # nothing was stored by the refused attempts
 
 
-async def test_staff_routes_refuse_guests_and_customers(app: FastAPI, client: AsyncClient) -> None:
+async def test_staff_routes_refuse_guests_and_customers(
+    app: FastAPI, client: AsyncClient, customer: Account
+) -> None:
     piece = await create_product(app)
-    author = await customer(client)
-    review = await write_review(client, author, piece)
+    review = await write_review(client, customer, piece)
     path = f"/api/admin/reviews/{review['id']}"
-    for headers, expected in (({}, 401), (author.headers, 403)):
+    for headers, expected in (({}, 401), (customer.headers, 403)):
         assert (await client.get("/api/admin/reviews", headers=headers)).status_code == expected
         changed = await client.patch(path, json={"status": "approved"}, headers=headers)
         assert changed.status_code == expected
 
 
 async def test_approval_publishes_notifies_and_is_audited(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     piece = await create_product(app)
-    first, second, third = [await customer(client) for _ in range(3)]
+    first, second, third = [await make_account(app) for _ in range(3)]
     loved = await write_review(client, first, piece, rating=5)
     liked = await write_review(client, second, piece, rating=4, body="<b>Bold</b> & lovely")
     spam = await write_review(client, third, piece, rating=1, title="Buy cheap gold")
-    staff = await staff_member(app, client)
 
     queue = await client.get("/api/admin/reviews", headers=staff.headers)
     assert [r["id"] for r in queue.json()["items"]] == [loved["id"], liked["id"], spam["id"]]
@@ -225,22 +215,22 @@ async def test_approval_publishes_notifies_and_is_audited(
     assert {str(e.actor_id) for e in events} == {staff.id}
 
 
-async def test_approving_twice_notifies_once(app: FastAPI, client: AsyncClient) -> None:
+async def test_approving_twice_notifies_once(
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
+) -> None:
     piece = await create_product(app)
-    author = await customer(client)
-    review = await write_review(client, author, piece)
-    staff = await staff_member(app, client)
+    review = await write_review(client, customer, piece)
     for status in ("approved", "approved", "rejected", "approved"):
         assert (await moderate(client, staff, review["id"], status)).status_code == 200
-    notices = (await client.get("/api/notifications", headers=author.headers)).json()["items"]
+    notices = (await client.get("/api/notifications", headers=customer.headers)).json()["items"]
     assert len(notices) == 2  # approved, then approved again after a rejection
 
 
-async def test_bad_moderation_is_refused(app: FastAPI, client: AsyncClient) -> None:
+async def test_bad_moderation_is_refused(
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account
+) -> None:
     piece = await create_product(app)
-    author = await customer(client)
-    review = await write_review(client, author, piece)
-    staff = await staff_member(app, client)
+    review = await write_review(client, customer, piece)
     for body in ({"status": "pending"}, {"status": "maybe"}, {}, {"status": "approved", "x": 1}):
         response = await client.patch(
             f"/api/admin/reviews/{review['id']}", json=body, headers=staff.headers
@@ -258,7 +248,7 @@ async def test_verified_purchase_needs_a_paid_order_of_that_piece(
     app: FastAPI, client: AsyncClient
 ) -> None:
     piece, other_piece = await create_product(app), await create_product(app)
-    paid_buyer, pending_buyer, other_buyer = [await customer(client) for _ in range(3)]
+    paid_buyer, pending_buyer, other_buyer = [await make_account(app) for _ in range(3)]
     await insert_order(app, paid_buyer, piece, "DELIVERED")
     await insert_order(app, pending_buyer, piece, "PENDING")
     await insert_order(app, other_buyer, other_piece, "PAID")

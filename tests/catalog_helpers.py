@@ -14,8 +14,10 @@ from httpx import AsyncClient, Response
 from elysium.catalog.importer import ApplyResult, Record, apply_sanity_documents
 from elysium.catalog.sanity import sign_webhook_payload
 from elysium.demo import DEMO_CATALOGUE
+from factories import SANITY_WEBHOOK_SECRET
 
-WEBHOOK_SECRET = "test-sanity-secret"  # SANITY_WEBHOOK_SECRET in tests/conftest.py
+SANITY_TOKEN = "sk-sanity-test"  # what the local Sanity fakes accept as `Bearer` token
+SANITY_QUERY_PATH = "/v2025-02-19/data/query/production"  # the GROQ API path of the default dataset
 
 
 def demo_documents() -> list[dict[str, Any]]:
@@ -46,7 +48,7 @@ async def deliver_webhook(
     client: AsyncClient,
     doc: object,
     *,
-    secret: str = WEBHOOK_SECRET,
+    secret: str = SANITY_WEBHOOK_SECRET,
     age_seconds: int = 0,
     headers: dict[str, str] | None = None,
 ) -> Response:

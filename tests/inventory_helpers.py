@@ -1,4 +1,4 @@
-"""Helpers for the inventory tests: stock and reservations, each in a transaction of its own."""
+"""Inventory test helpers: reservations and stock reads, each in a transaction of its own."""
 
 from __future__ import annotations
 
@@ -14,23 +14,11 @@ from elysium.inventory import service
 from elysium.inventory.reservations import ReservationLine, reserve
 from elysium.kit.clock import utcnow
 from elysium.models import Product, StockItem, StockMovement, StockReservation
-
-KEY_A = "carat=0.50;metal=platinum"
-KEY_B = "carat=1.00;metal=platinum"
-
-
-async def set_stock(app: FastAPI, product: Product, levels: dict[str, int]) -> None:
-    """Import stock levels for variants of `product` (committed)."""
-    rows = [
-        {"product_slug": product.slug, "variant_key": key, "stock_level": str(level)}
-        for key, level in levels.items()
-    ]
-    async with app.state.sessionmaker() as session, session.begin():
-        report = await service.import_stock_csv(session, rows)
-    assert report.errors == []
+from elysium.models.inventory import ReservationOwner
+from factories import HALF_CARAT_KEY
 
 
-def line(product: Product, key: str = KEY_A, quantity: int = 1) -> ReservationLine:
+def line(product: Product, key: str = HALF_CARAT_KEY, quantity: int = 1) -> ReservationLine:
     return ReservationLine(product.id, key, quantity, product.slug)
 
 
@@ -39,7 +27,7 @@ async def hold(
     lines: Sequence[ReservationLine],
     owner_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
-    owner_type: str = "order",
+    owner_type: ReservationOwner = ReservationOwner.ORDER,
 ) -> list[StockReservation]:
     """Reserve in a committed transaction of its own."""
     async with app.state.sessionmaker() as session, session.begin():
@@ -54,7 +42,7 @@ async def hold(
         )
 
 
-async def stock_row(app: FastAPI, product: Product, key: str = KEY_A) -> StockItem:
+async def stock_row(app: FastAPI, product: Product, key: str = HALF_CARAT_KEY) -> StockItem:
     sessions: async_sessionmaker[AsyncSession] = app.state.sessionmaker
     async with sessions() as session:
         item = await session.scalar(
@@ -80,6 +68,6 @@ async def ledger_sums(app: FastAPI, item: StockItem) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def available(app: FastAPI, product: Product, key: str = KEY_A) -> int | None:
+async def available(app: FastAPI, product: Product, key: str = HALF_CARAT_KEY) -> int | None:
     async with app.state.sessionmaker() as session:
         return await service.available_quantity(session, product, key)
