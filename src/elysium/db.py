@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from elysium.config import Settings
 from elysium.errors import ElysiumError
@@ -82,15 +82,15 @@ def table_of(model: type[Base]) -> Table:
 
 
 async def insert_new(session: AsyncSession, *rows: Base) -> None:
-    """Write new mapped objects with one Core INSERT per table, then keep them in the session.
+    """Write new mapped objects with one Core INSERT per table, outside the unit of work.
 
-    For rows written once on a hot path (orders, order lines, history, ledger entries,
-    notifications): a unit-of-work flush costs several times the CPU. Python-side column
-    defaults are set on the objects first, database-side ones read back, and columns left out
-    read as stored (None), so the objects hold exactly what was stored. They then join the
-    session as persistent and unchanged, like rows just loaded: a later change to one is an
-    UPDATE at the next flush, and no second INSERT is made. Tables are written in the order
-    their first row is given (parents first).
+    For rows written once and only read afterwards on a hot path (orders, order lines,
+    history, ledger entries, notifications): a unit-of-work flush, or even keeping them in the
+    session, costs a checkout about a millisecond of CPU (bench/README.md). Python-side column
+    defaults are set on the objects first and database-side ones read back, so the objects hold
+    what was stored; they are not added to the session, so a use case must never hand one out
+    to be changed: it returns a frozen read model instead (see `orders.place.PlacedOrder`).
+    Tables are written in the order their first row is given (parents first).
     """
     groups: dict[tuple[Table, frozenset[str]], list[tuple[Base, dict[str, Any]]]] = {}
     for row in rows:
@@ -106,10 +106,6 @@ async def insert_new(session: AsyncSession, *rows: Base) -> None:
             for (row, _), stored in zip(members, result.all(), strict=True):
                 for column, value in zip(generated, stored, strict=True):
                     setattr(row, _attribute_of(type(row), column), value)
-    for row in rows:
-        _fill_unset(row)
-        make_transient_to_detached(row)
-    session.add_all(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +151,6 @@ def _insert_values(row: Base) -> tuple[Table, dict[str, Any]]:
         if plan.attribute in state:
             values[plan.column] = state[plan.attribute]
     return table_of(type(row)), values
-
-
-def _fill_unset(row: Base) -> None:
-    """Columns neither given nor defaulted were stored as NULL: say so, so none reads lazily."""
-    state = row.__dict__
-    for plan in _insert_plan(type(row)):
-        if plan.attribute not in state:
-            setattr(row, plan.attribute, None)
 
 
 @cache

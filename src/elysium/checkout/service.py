@@ -35,5 +35,5 @@ async def checkout(
     )
     if gateway.calls_provider:
         await session.commit()  # the order exists before any payment provider is called
-    payment = await pay.start_order_payment(session, gateway, placed.order, user.email)
+    payment = await pay.start_order_payment(session, gateway, placed, user.email)
     return CheckoutResponse(order=placed.view, payment=payment)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.errors import ConflictError
-from elysium.models import Order, User
+from elysium.models import User
+from elysium.models.order import OrderPaymentStatus, OrderStatus
 from elysium.orders.read import visible_order
 from elysium.orders.state import UNPAID
 from elysium.payments import service as payments
@@ -15,8 +17,27 @@ from elysium.payments.gateway import PaymentGateway
 from elysium.payments.schemas import PaymentRead
 
 
+class Payable(Protocol):
+    """What paying an order needs: an `Order`, or a placed order's frozen read model."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def order_number(self) -> str: ...
+    @property
+    def status(self) -> OrderStatus: ...
+    @property
+    def payment_status(self) -> OrderPaymentStatus: ...
+    @property
+    def payment_provider(self) -> str: ...
+    @property
+    def total_pence(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
 async def start_order_payment(
-    session: AsyncSession, gateway: PaymentGateway, order: Order, customer_email: str
+    session: AsyncSession, gateway: PaymentGateway, order: Payable, customer_email: str
 ) -> PaymentRead:
     """The payment of an unpaid order, started or looked up again; a paid or closed order
     answers with its payment status. With a provider that is called, only after the order

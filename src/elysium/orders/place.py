@@ -25,7 +25,7 @@ from elysium.inventory.service import ReservationLine, reserve
 from elysium.kit.clock import utcnow
 from elysium.models import Address, Order, OrderItem, User
 from elysium.models.inventory import ReservationOwner
-from elysium.models.order import OrderPaymentStatus, order_number_seq
+from elysium.models.order import OrderPaymentStatus, OrderStatus, order_number_seq
 from elysium.orders import events
 from elysium.orders.history import actor_label, history_entry
 from elysium.orders.read import order_read
@@ -41,11 +41,33 @@ CREATED = 201
 
 @dataclass(frozen=True, slots=True)
 class PlacedOrder:
-    """The order and the answer to give (the first answer again for a replayed key)."""
+    """A placed order as a frozen read model, the same whether fresh or replayed: what paying
+    it needs, and the answer to give (the first answer again for a replayed key). Nothing
+    here can be changed; an order changes only through the use cases that lock it."""
 
-    order: Order
+    id: uuid.UUID
+    order_number: str
+    status: OrderStatus
+    payment_status: OrderPaymentStatus
+    payment_provider: str
+    total_pence: int
+    currency: str
     view: OrderRead
     replayed: bool
+
+    @classmethod
+    def of(cls, order: Order, view: OrderRead, *, replayed: bool) -> PlacedOrder:
+        return cls(
+            id=order.id,
+            order_number=order.order_number,
+            status=order.status,
+            payment_status=order.payment_status,
+            payment_provider=order.payment_provider,
+            total_pence=order.total_pence,
+            currency=order.currency,
+            view=view,
+            replayed=replayed,
+        )
 
 
 def reservation_window(settings: Settings, provider: str) -> timedelta:
@@ -181,7 +203,7 @@ async def _replay(session: AsyncSession, body: dict[str, Any]) -> PlacedOrder:
     order = await session.get(Order, view.id)
     if order is None:
         raise NotFoundError("The order this key created no longer exists.")
-    return PlacedOrder(order=order, view=view, replayed=True)
+    return PlacedOrder.of(order, view, replayed=True)
 
 
 async def place_order(
@@ -225,4 +247,4 @@ async def place_order(
     view = order_read(order, items, history, payment=None)
     await save_answer(session, claim.row_id, CREATED, {"order": view.model_dump(mode="json")})
     await _hold_stock(session, user, order, items)
-    return PlacedOrder(order=order, view=view, replayed=False)
+    return PlacedOrder.of(order, view, replayed=False)
