@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 from asgi_lifespan import LifespanManager
-from catalog_helpers import deliver_webhook, demo_document, eventually
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
+from catalog_helpers import deliver_webhook, demo_document, eventually
 from elysium.app import create_app
 from elysium.catalog.pricing import variant_keys_for
 from elysium.catalog.service import get_product, product_spec
