@@ -17,7 +17,7 @@ from elysium.models.user import Role
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 
 
-async def _create(email: str, password: str, name: str | None, role: str) -> str:
+async def _create(email: str, password: str, name: str | None, role: Role) -> str:
     engine = create_engine(get_settings())
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
@@ -28,7 +28,7 @@ async def _create(email: str, password: str, name: str | None, role: str) -> str
                 actor_id=None,
                 target_type="user",
                 target_id=user.id,
-                details={"role": role},
+                details={"role": str(role)},
             )
             return str(user.id)
     finally:
@@ -46,7 +46,7 @@ def create(
     if role not in list(Role):
         raise typer.BadParameter("role must be customer, staff or admin", param_hint="--role")
     try:
-        user_id = asyncio.run(_create(email, password, name, role))
+        user_id = asyncio.run(_create(email, password, name, Role(role)))
     except ElysiumError as exc:
         typer.echo(f"error: {exc.detail} {exc.errors or ''}".strip(), err=True)
         raise typer.Exit(1) from exc

@@ -82,7 +82,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 async def create_user(
-    session: AsyncSession, email: str, password: str, name: str | None, role: str = Role.CUSTOMER
+    session: AsyncSession, email: str, password: str, name: str | None, role: Role = Role.CUSTOMER
 ) -> User:
     """A new account; 409 when the email is taken (in any letter case)."""
     email = normalize_email(email)
@@ -301,7 +301,7 @@ async def confirm_totp_enrolment(session: AsyncSession, user: User, code: str) -
     )
 
 
-async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, role: str) -> User:
+async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, role: Role) -> User:
     """An admin changes a user's role; audited, and the user's sessions are revoked."""
     user = await session.get(User, user_id)
     if user is None or user.deleted_at is not None:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elysium.db import Base, SoftDelete, Timestamps, UUIDPrimaryKey
+from elysium.kit.vocab import StrEnumType, one_of
 
 
 class Role(StrEnum):
@@ -30,14 +31,14 @@ class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(f"role IN ({', '.join(repr(str(r)) for r in Role)})", name="role_known"),
+        CheckConstraint(one_of("role", Role), name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER.value)
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 16), default=Role.CUSTOMER)
     phone: Mapped[str | None] = mapped_column(String(40))
     date_of_birth: Mapped[date | None]
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
