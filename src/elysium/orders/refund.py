@@ -39,7 +39,7 @@ from elysium.orders.state import REFUNDED, can_transition
 from elysium.payments import refunds
 from elysium.payments.gateway import PaymentGateway, PaymentProviderError, RefundResult
 from elysium.payments.refunds import RefundFailedError
-from elysium.payments.service import BANK_TRANSFER, MANUAL, paid_payment
+from elysium.payments.service import paid_payment
 
 log = structlog.get_logger(__name__)
 
@@ -78,8 +78,8 @@ async def set_aside(
     )
     if refund.status != RefundState.REQUESTED:
         return refund
-    if payment.provider in (BANK_TRANSFER, MANUAL):
-        by_hand = RefundResult(refund_id=None, status="pending", amount_pence=refund.amount_pence)
+    if refunds.taken_by_hand(payment):
+        by_hand = refunds.paid_back_by_hand(refund)
         await _record_payout(session, settings, order, payment, refund, by_hand, by=by)
     else:
         await enqueue(

@@ -30,6 +30,7 @@ from elysium.payments.gateway import (
     PaymentProviderError,
     RefundResult,
 )
+from elysium.payments.service import BANK_TRANSFER, MANUAL
 
 log = structlog.get_logger(__name__)
 
@@ -113,7 +114,7 @@ async def ask_provider(
     failure raises `PaymentProviderError`, leaving the refund `requested` for a retry.
     """
     if payment.provider != gateway.provider or not gateway.calls_provider:
-        return RefundResult(refund_id=None, status="pending", amount_pence=refund.amount_pence)
+        return paid_back_by_hand(refund)
     try:
         return await gateway.refund(
             payment.provider_payment_id,
@@ -127,6 +128,19 @@ async def ask_provider(
         if exc.retryable:
             raise
         return None
+
+
+def taken_by_hand(payment: Payment) -> bool:
+    """Money no provider holds (a bank transfer, a payment staff confirmed): it goes back by
+    hand too, so its refunds need no provider call."""
+    return payment.provider in (BANK_TRANSFER, MANUAL)
+
+
+def paid_back_by_hand(refund: Refund) -> RefundResult:
+    """The outcome of a refund staff pay back by bank: accepted, `pending` until they do."""
+    return RefundResult(
+        refund_id=None, status=RefundState.PENDING, amount_pence=refund.amount_pence
+    )
 
 
 def record_outcome(refund: Refund, result: RefundResult | None) -> None:

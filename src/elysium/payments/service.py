@@ -115,13 +115,19 @@ async def _ask_gateway(
         await gateway.cancel_payment(existing.provider_payment_id)
         existing.status = PaymentState.CANCELLED
     attempt = await _attempts(session, request.order_id)
+    return await _create(gateway, request, f"order-{request.order_id}-payment-{attempt}")
+
+
+async def _create(
+    gateway: PaymentGateway, request: PaymentRequest, idempotency_key: str
+) -> PaymentIntentResult:
     return await gateway.create_payment(
         request.order_id,
         request.order_number,
         request.amount_pence,
         request.currency,
         request.customer_email,
-        idempotency_key=f"order-{request.order_id}-payment-{attempt}",
+        idempotency_key=idempotency_key,
     )
 
 
@@ -130,20 +136,40 @@ _NEW_PAYMENT = insert(table_of(Payment)).on_conflict_do_nothing(
 )
 
 
+async def _insert_payment(
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    provider: str,
+    provider_payment_id: str,
+    amount_pence: int,
+    currency: str,
+) -> None:
+    """A `pending` payment row, unless one with this provider id exists (that one wins)."""
+    row = {
+        "id": uuid.uuid4(),
+        "order_id": order_id,
+        "provider": provider,
+        "provider_payment_id": provider_payment_id,
+        "amount_pence": amount_pence,
+        "currency": currency,
+        "status": PaymentState.PENDING.value,
+    }
+    await session.execute(_NEW_PAYMENT, row)
+
+
 async def _record_payment(
     session: AsyncSession, request: PaymentRequest, result: PaymentIntentResult
 ) -> None:
     """Remember the payment; a webhook that got here first already wrote it, and wins."""
-    row = {
-        "id": uuid.uuid4(),
-        "order_id": request.order_id,
-        "provider": result.provider,
-        "provider_payment_id": result.intent_id or bank_reference(request.order_number),
-        "amount_pence": result.amount_pence,
-        "currency": result.currency,
-        "status": PaymentState.PENDING.value,
-    }
-    await session.execute(_NEW_PAYMENT, row)
+    await _insert_payment(
+        session,
+        order_id=request.order_id,
+        provider=result.provider,
+        provider_payment_id=result.intent_id or bank_reference(request.order_number),
+        amount_pence=result.amount_pence,
+        currency=result.currency,
+    )
 
 
 def payment_read(result: PaymentIntentResult) -> PaymentRead:
@@ -163,14 +189,7 @@ async def _start_bank_transfer(
 ) -> PaymentRead:
     """Instructions need no provider call, and the payment's id is the order number:
     one idempotent insert."""
-    result = await gateway.create_payment(
-        request.order_id,
-        request.order_number,
-        request.amount_pence,
-        request.currency,
-        request.customer_email,
-        idempotency_key=f"order-{request.order_id}-payment",
-    )
+    result = await _create(gateway, request, f"order-{request.order_id}-payment")
     await _record_payment(session, request, result)
     return payment_read(result)
 
@@ -200,6 +219,16 @@ async def start_payment(
 # --- recording what the provider (or staff) reported -------------------------------------------
 
 
+async def _locked_payment(session: AsyncSession, provider_payment_id: str) -> Payment | None:
+    """The payment with this provider id, locked and read afresh for the caller's transaction."""
+    return await session.scalar(
+        select(Payment)
+        .where(Payment.provider_payment_id == provider_payment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """A payment marked succeeded; `repeat` when it already was (nothing new happened)."""
@@ -218,24 +247,15 @@ async def record_success(
     currency: str,
 ) -> Received:
     """Mark the payment succeeded (creating it if needed), locked for the caller's transaction."""
-    await session.execute(
-        _NEW_PAYMENT,
-        {
-            "id": uuid.uuid4(),
-            "order_id": order_id,
-            "provider": provider,
-            "provider_payment_id": provider_payment_id,
-            "amount_pence": amount_pence,
-            "currency": currency,
-            "status": PaymentState.PENDING.value,
-        },
+    await _insert_payment(
+        session,
+        order_id=order_id,
+        provider=provider,
+        provider_payment_id=provider_payment_id,
+        amount_pence=amount_pence,
+        currency=currency,
     )
-    payment = await session.scalar(
-        select(Payment)
-        .where(Payment.provider_payment_id == provider_payment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    payment = await _locked_payment(session, provider_payment_id)
     assert payment is not None
     repeat = payment.status == PaymentState.SUCCEEDED
     payment.status = PaymentState.SUCCEEDED
@@ -247,9 +267,7 @@ async def record_failure(
     session: AsyncSession, provider_payment_id: str, reason: str | None
 ) -> Payment | None:
     """Mark an unsettled payment failed with the provider's reason; a succeeded one is kept."""
-    payment = await session.scalar(
-        select(Payment).where(Payment.provider_payment_id == provider_payment_id).with_for_update()
-    )
+    payment = await _locked_payment(session, provider_payment_id)
     if payment is not None and payment.status != PaymentState.SUCCEEDED:
         payment.status = PaymentState.FAILED
         payment.failure_reason = (reason or "")[:500] or None
@@ -258,9 +276,7 @@ async def record_failure(
 
 async def record_processing(session: AsyncSession, provider_payment_id: str) -> None:
     """The provider is still deciding (e.g. a card under review)."""
-    payment = await session.scalar(
-        select(Payment).where(Payment.provider_payment_id == provider_payment_id).with_for_update()
-    )
+    payment = await _locked_payment(session, provider_payment_id)
     if payment is not None and payment.status in (PaymentState.PENDING, PaymentState.FAILED):
         payment.status = PaymentState.PROCESSING
 
