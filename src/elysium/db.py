@@ -85,11 +85,11 @@ async def insert_new(session: AsyncSession, *rows: Base) -> None:
     """Write new mapped objects with one Core INSERT per table, outside the unit of work.
 
     For rows written once and only read afterwards on a hot path (orders, order lines,
-    history, ledger entries, notifications): a unit-of-work flush, or even keeping them in the
-    session, costs a checkout about a millisecond of CPU (bench/README.md). Python-side column
-    defaults are set on the objects first and database-side ones read back, so the objects hold
-    what was stored; they are not added to the session, so a use case must never hand one out
-    to be changed: it returns a frozen read model instead (see `orders.place.PlacedOrder`).
+    history, ledger entries, notifications): a unit-of-work flush costs several times the CPU.
+    Python-side column defaults are set on the objects first and database-side ones read back,
+    so the objects hold what was stored. They are not added to the session, so a change to one
+    would be lost: a use case never hands one out to be changed, it returns a frozen read model
+    instead (see `orders.place.PlacedOrder`).
     Tables are written in the order their first row is given (parents first).
     """
     groups: dict[tuple[Table, frozenset[str]], list[tuple[Base, dict[str, Any]]]] = {}

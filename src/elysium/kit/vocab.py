@@ -1,8 +1,9 @@
 """Typed vocabularies in the database: a `StrEnum` stored as its value in a VARCHAR column.
 
-`enum_column(OrderStatus, 16)` maps the column to the enum (rows load as members, so mypy and
-`match` see `OrderStatus.PAID`, never a bare string), and `one_of("status", OrderStatus)` is the
-CHECK expression generated from the same enum, so the database and the code cannot disagree.
+`mapped_column(StrEnumType(OrderStatus, 16))` maps the column to the enum (rows load as
+members, so mypy and `match` see `OrderStatus.PAID`, never a bare string), and
+`one_of("status", OrderStatus)` is the CHECK expression generated from the same enum, so the
+database and the code cannot disagree.
 """
 
 from __future__ import annotations

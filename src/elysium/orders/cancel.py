@@ -19,7 +19,7 @@ from elysium.kit.clock import utcnow
 from elysium.models import Order, Refund, User
 from elysium.models.inventory import ReservationOwner
 from elysium.orders import events, refund, restock
-from elysium.orders.history import PROVIDER, SYSTEM, lock_order, move_order, order_customer
+from elysium.orders.history import PROVIDER, actor_label, lock_order, move_order, order_customer
 from elysium.orders.read import read_order, visible_order
 from elysium.orders.schemas import OrderRead
 from elysium.orders.state import CANCELLED, MONEY_KEPT, PAYMENT_FAILED, PENDING, ensure_transition
@@ -43,9 +43,7 @@ LAPSED = frozenset({Closing.EXPIRED, Closing.PAID_TOO_LATE})
 
 
 def _closed_by(why: Closing, actor: User | None) -> str:
-    if actor is not None:
-        return actor.role
-    return PROVIDER if why == Closing.PAID_TOO_LATE else SYSTEM
+    return PROVIDER if why == Closing.PAID_TOO_LATE else actor_label(actor)
 
 
 async def close_order(
@@ -146,9 +144,7 @@ async def expire_unpaid_orders(session: AsyncSession, settings: Settings) -> int
     )
     orders = list(due)
     for order in orders:
-        await close_order(
-            session, settings, order, why=Closing.EXPIRED, actor=None, note="Reservation expired"
-        )
+        await _expire(session, settings, order)
     return len(orders)
 
 
@@ -161,13 +157,12 @@ async def close_orders_of_lapsed_holds(
     for order_id in order_ids:
         order = await lock_order(session, order_id)
         if order.status in EXPIRABLE:
-            await close_order(
-                session,
-                settings,
-                order,
-                why=Closing.EXPIRED,
-                actor=None,
-                note="Reservation expired",
-            )
+            await _expire(session, settings, order)
             closed += 1
     return closed
+
+
+async def _expire(session: AsyncSession, settings: Settings, order: Order) -> None:
+    await close_order(
+        session, settings, order, why=Closing.EXPIRED, actor=None, note="Reservation expired"
+    )
