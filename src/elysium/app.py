@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from elysium.accounts.routes import router as accounts_router
+from elysium.admin.routes import error_page as admin_error_page
 from elysium.admin.routes import router as admin_router
 from elysium.analytics.routes import router as analytics_router
 from elysium.background.routes import router as jobs_admin_router
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.database_url = database_url or resolve_database_url(settings)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
-    install_error_handlers(app)
+    install_error_handlers(app, page=admin_error_page)
     install_catalog_cache(app)
     for router in (
         health_router,

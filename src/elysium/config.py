@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cookie_secure: bool = True
     session_cookie_name: str = "elysium_session"
+    # The back office's own cookie: scoped to /admin, SameSite=Strict.
+    staff_cookie_name: str = "elysium_staff"
     session_ttl_hours: int = 24 * 14
     staff_require_2fa: bool | None = None  # None: required in production only
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -158,6 +158,19 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+ErrorPage = Callable[[Request, "ElysiumError"], "Response | None"]
+"""Renders an error as an HTML page for the URLs it serves (the back office), else None."""
+
+
+def _elysium_handler(page: ErrorPage | None) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ElysiumError)
+        html = page(request, exc) if page is not None else None
+        return html if html is not None else await _handle_elysium(request, exc)
+
+    return handle
+
+
 async def _handle_elysium(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ElysiumError)
     return problem_response(
@@ -227,9 +240,13 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Render every error, ours and the framework's, as problem+json."""
-    app.add_exception_handler(ElysiumError, _handle_elysium)
+def install_error_handlers(app: FastAPI, page: ErrorPage | None = None) -> None:
+    """Render every error, ours and the framework's, as problem+json.
+
+    `page` may render our errors as HTML for the pages it serves (the back office), so that
+    `/admin` and the API raise the same errors from the same dependencies.
+    """
+    app.add_exception_handler(ElysiumError, _elysium_handler(page))
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(DBAPIError, _handle_database)

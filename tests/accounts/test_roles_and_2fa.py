@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -68,7 +70,9 @@ async def test_role_change_for_unknown_user_is_404(
 async def test_totp_is_required_once_enabled(
     app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
-    setup = await client.post("/api/auth/2fa/setup", headers=staff.headers)
+    setup = await client.post(
+        "/api/auth/2fa/setup", json={"password": staff.password}, headers=staff.headers
+    )
     secret = setup.json()["secret"]
     assert setup.json()["otpauth_uri"].startswith("otpauth://totp/")
     wrong = await client.post(
@@ -76,9 +80,9 @@ async def test_totp_is_required_once_enabled(
     )
     assert wrong.status_code == 422
     code = pyotp.TOTP(secret).now()
-    assert (
-        await client.post("/api/auth/2fa/enable", json={"code": code}, headers=staff.headers)
-    ).status_code == 204
+    enabled = await client.post("/api/auth/2fa/enable", json={"code": code}, headers=staff.headers)
+    assert enabled.status_code == 200
+    assert len(enabled.json()["recovery_codes"]) == 10
 
     without = await client.post(
         "/api/auth/login", json={"email": staff.email, "password": staff.password}
@@ -90,7 +94,8 @@ async def test_totp_is_required_once_enabled(
         json={
             "email": staff.email,
             "password": staff.password,
-            "totp_code": pyotp.TOTP(secret).now(),
+            # The enrolment used this step's code; the next step's is accepted for clock drift.
+            "totp_code": pyotp.TOTP(secret).at(time.time() + 30),
         },
     )
     assert with_code.status_code == 200

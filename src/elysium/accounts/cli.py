@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from elysium.accounts.service import create_user
+from elysium.accounts import two_factor
+from elysium.accounts.service import create_user, find_user_by_email
 from elysium.audit.service import record_event
 from elysium.config import get_settings
 from elysium.db import create_engine, create_sessionmaker
@@ -51,3 +52,27 @@ def create(
         typer.echo(f"error: {exc.detail} {exc.errors or ''}".strip(), err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {role} {email.strip().lower()} ({user_id})")
+
+
+async def _reset_2fa(email: str) -> bool:
+    engine = create_engine(get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            user = await find_user_by_email(session, email)
+            if user is None:
+                return False
+            await two_factor.reset(session, user, None, via="cli")
+            return True
+    finally:
+        await engine.dispose()
+
+
+@user_app.command("reset-2fa")
+def reset_2fa(
+    email: Annotated[str, typer.Option(help="The account whose device was lost.")],
+) -> None:
+    """Turn off two-factor for a lost device; the account's sessions end. Audited."""
+    if not asyncio.run(_reset_2fa(email)):
+        typer.echo(f"error: no account with email {email.strip().lower()}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"two-factor reset for {email.strip().lower()}; sign in and enrol again")

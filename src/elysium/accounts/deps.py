@@ -24,14 +24,18 @@ class Auth:
 
 
 def bearer_token(request: Request, settings: Settings) -> str | None:
-    """The token from `Authorization: Bearer` or, failing that, the session cookie."""
+    """The token from `Authorization: Bearer` or, failing that, a session cookie.
+
+    The back office's cookie (path /admin, so only ever sent there) comes before the shop's.
+    """
     header = request.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
         return None
-    return request.cookies.get(settings.session_cookie_name) or None
+    cookies = request.cookies
+    return cookies.get(settings.staff_cookie_name) or cookies.get(settings.session_cookie_name)
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
@@ -44,6 +48,19 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
         secure=settings.cookie_secure,
         samesite="lax",
         path="/",
+    )
+
+
+def set_staff_cookie(response: Response, settings: Settings, token: str) -> None:
+    """The back office's session cookie: httpOnly, SameSite=Strict, sent only under /admin."""
+    response.set_cookie(
+        settings.staff_cookie_name,
+        token,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+        path="/admin",
     )
 
 
@@ -73,14 +90,31 @@ async def optional_user(auth: Annotated[Auth | None, Depends(optional_auth)]) ->
     return None if auth is None else auth.user
 
 
-async def require_staff(
-    user: Annotated[User, Depends(require_user)], settings: SettingsDep
-) -> User:
-    """403 unless staff or admin (with two-factor enabled when the settings demand it)."""
+class TwoFactorRequiredError(ForbiddenError):
+    """Staff without two-factor while STAFF_REQUIRE_2FA is on: enrol first."""
+
+    type_slug = "two-factor-required"
+
+    def __init__(self) -> None:
+        super().__init__("Enable two-factor authentication to use staff tools.")
+
+
+def check_staff(user: User, settings: Settings) -> None:
+    """THE staff rule, for the API and every /admin page and action alike.
+
+    403 unless staff or admin, with two-factor enabled when STAFF_REQUIRE_2FA is on.
+    """
     if not user.is_staff:
         raise ForbiddenError("This action is for staff only.")
     if settings.staff_require_2fa and user.totp_enabled_at is None:
-        raise ForbiddenError("Enable two-factor authentication to use staff tools.")
+        raise TwoFactorRequiredError()
+
+
+async def require_staff(
+    user: Annotated[User, Depends(require_user)], settings: SettingsDep
+) -> User:
+    """401 when signed out; 403 unless `check_staff` passes. `/admin` uses this very dependency."""
+    check_staff(user, settings)
     return user
 
 

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
-from elysium.accounts import profile, service
+from elysium.accounts import profile, service, two_factor
 from elysium.accounts.deps import (
     AdminUser,
     AnonymousWriteLimit,
@@ -20,10 +20,13 @@ from elysium.accounts.schemas import (
     LoginRequest,
     LoginResponse,
     PasswordChange,
+    PasswordConfirm,
     ProfileRead,
     ProfileUpdate,
+    RecoveryCodes,
     RegisterRequest,
     RoleChange,
+    SecondFactorConfirm,
     SessionRead,
     TotpCode,
     TotpSetup,
@@ -109,16 +112,43 @@ async def change_password(body: PasswordChange, auth: AuthDep, session: SessionD
 
 
 @router.post("/api/auth/2fa/setup")
-async def totp_setup(user: CurrentUser, session: SessionDep) -> TotpSetup:
-    """Start two-factor set-up: a secret and an otpauth:// URI for an authenticator app."""
-    secret, uri = await service.start_totp_enrolment(session, user)
+async def totp_setup(body: PasswordConfirm, user: CurrentUser, session: SessionDep) -> TotpSetup:
+    """Start two-factor set-up (password required): a secret and an otpauth:// URI to scan."""
+    secret, uri = await two_factor.start_enrolment(session, user, body.password)
     return TotpSetup(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/api/auth/2fa/enable", status_code=status.HTTP_204_NO_CONTENT)
-async def totp_enable(body: TotpCode, user: CurrentUser, session: SessionDep) -> None:
-    """Confirm a code from the authenticator app; sign-ins then need a code."""
-    await service.confirm_totp_enrolment(session, user, body.code)
+@router.post("/api/auth/2fa/enable")
+async def totp_enable(body: TotpCode, auth: AuthDep, session: SessionDep) -> RecoveryCodes:
+    """Confirm a code from the app; sign-ins then need a code. Returns ten recovery codes, once.
+
+    Every other session is signed out.
+    """
+    codes = await two_factor.confirm_enrolment(session, auth.user, auth.session, body.code)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.post("/api/auth/2fa/recovery-codes")
+async def totp_recovery_codes(
+    body: SecondFactorConfirm, auth: AuthDep, session: SessionDep
+) -> RecoveryCodes:
+    """Ten new recovery codes (the old ones stop working); needs the password and a code."""
+    codes = await two_factor.regenerate_recovery_codes(
+        session, auth.user, auth.session, body.password, body.code
+    )
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.post("/api/auth/2fa/disable", status_code=status.HTTP_204_NO_CONTENT)
+async def totp_disable(body: SecondFactorConfirm, auth: AuthDep, session: SessionDep) -> None:
+    """Turn two-factor off with the password and a code; other sessions are signed out."""
+    await two_factor.disable(session, auth.user, auth.session, body.password, body.code)
+
+
+@router.post("/api/admin/users/{user_id}/reset-2fa", status_code=status.HTTP_204_NO_CONTENT)
+async def totp_reset(user_id: uuid.UUID, admin: AdminUser, session: SessionDep) -> None:
+    """Admin reset of a user's two-factor (a lost device); their sessions end. Audited."""
+    await two_factor.reset_for(session, admin, user_id)
 
 
 @router.put("/api/admin/users/{user_id}/role")

@@ -42,7 +42,10 @@ class RegisterRequest(Strict):
 class LoginRequest(Strict):
     email: Annotated[str, Field(min_length=1, max_length=320)]
     password: Password
-    totp_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+    # A six-digit code from the app, or one of the ten recovery codes (e.g. `k7m2p-x9qr4`).
+    totp_code: Annotated[str, Field(pattern=r"^(\d{6}|[A-Za-z0-9]{5}-?[A-Za-z0-9]{5})$")] | None = (
+        None
+    )
 
 
 class LoginResponse(BaseModel):
@@ -70,6 +73,25 @@ class TotpSetup(BaseModel):
 
 class TotpCode(Strict):
     code: Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class PasswordConfirm(Strict):
+    """The account's password, asked again before a security change."""
+
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class SecondFactorConfirm(Strict):
+    """The password and a current two-factor code (or an unused recovery code)."""
+
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    code: Annotated[str, Field(min_length=6, max_length=40)]
+
+
+class RecoveryCodes(BaseModel):
+    """Ten one-time recovery codes, shown this once: each signs in once in place of a code."""
+
+    recovery_codes: list[str]
 
 
 class RoleChange(Strict):

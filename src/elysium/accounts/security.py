@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import hmac
 import secrets
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 
@@ -67,6 +69,17 @@ def totp_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="ELYSIUM")
 
 
-def verify_totp(secret: str, code: str) -> bool:
-    """Accept the current code and one step either side for clock drift."""
-    return bool(pyotp.TOTP(secret).verify(code, valid_window=1))
+def totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step whose code `code` is (the current one or one either side, for clock drift).
+
+    The caller refuses a step already used, so that a code is accepted once (RFC 6238 5.2).
+    """
+    code = code.strip()
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None

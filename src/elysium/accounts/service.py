@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.accounts import security
 from elysium.accounts.schemas import RegisterRequest
+from elysium.accounts.second_factor import accept_second_factor
 from elysium.audit.service import record_event
 from elysium.config import Settings
 from elysium.db import rows_affected
 from elysium.errors import (
     ConflictError,
+    ForbiddenError,
     NotFoundError,
     RateLimitedError,
     UnauthorizedError,
@@ -42,6 +44,13 @@ class InvalidCredentialsError(UnauthorizedError):
         self, detail: str = "The email or password is incorrect.", **kwargs: object
     ) -> None:
         super().__init__(detail, **kwargs)
+
+
+class AccountSuspendedError(ForbiddenError):
+    """A suspended account cannot sign in (told only after the right password)."""
+
+    def __init__(self) -> None:
+        super().__init__("This account is suspended. Please contact the house.")
 
 
 @dataclass(frozen=True)
@@ -189,8 +198,10 @@ async def sign_in(
     if user.totp_enabled_at is not None and user.totp_secret:
         if totp_code is None:
             raise await _fail_sign_in(session, limiter, settings, email, user.id, "totp_missing")
-        if not security.verify_totp(user.totp_secret, totp_code):
+        if not await accept_second_factor(session, user, totp_code):
             raise await _fail_sign_in(session, limiter, settings, email, user.id, "totp_wrong")
+    if not user.is_active:
+        raise AccountSuspendedError()
     await limiter.clear(_throttle_keys(email)[0])
     if security.needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
@@ -228,6 +239,7 @@ _LIVE_SESSION = (
         AuthSession.revoked_at.is_(None),
         AuthSession.expires_at > bindparam("now"),
         User.deleted_at.is_(None),
+        User.is_active.is_(True),
     )
 )
 
@@ -278,34 +290,38 @@ async def change_password(
     )
 
 
-async def start_totp_enrolment(session: AsyncSession, user: User) -> tuple[str, str]:
-    """A new secret to scan; two-factor is enabled only once a code from it is confirmed."""
-    if user.totp_enabled_at is not None:
-        raise ConflictError("Two-factor authentication is already enabled.")
-    user.totp_secret = security.new_totp_secret()
-    await session.flush()
-    return user.totp_secret, security.totp_uri(user.totp_secret, user.email)
+async def _ensure_an_admin_remains(session: AsyncSession, user: User) -> None:
+    """409 when `user` is the last active admin: nobody may remove the last one.
 
-
-async def confirm_totp_enrolment(session: AsyncSession, user: User, code: str) -> None:
-    """Enable two-factor once the user proves their app shows the right codes."""
-    if user.totp_secret is None or user.totp_enabled_at is not None:
-        raise ConflictError("Start two-factor set-up first.")
-    if not security.verify_totp(user.totp_secret, code):
-        raise ValidationFailedError(
-            "The code is not valid.", errors=[{"field": "code", "message": "invalid code"}]
-        )
-    user.totp_enabled_at = utcnow()
-    await record_event(
-        session, "user.totp_enabled", actor_id=user.id, target_type="user", target_id=user.id
+    The admins' rows are locked in id order, so two concurrent demotions cannot both pass.
+    """
+    stmt = (
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.deleted_at.is_(None))
+        .order_by(User.id)
+        .with_for_update()
     )
+    admins = set((await session.execute(stmt)).scalars())
+    if admins <= {user.id}:
+        raise ConflictError("The last administrator cannot be removed.")
+
+
+async def _account_for_staff_change(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None or user.deleted_at is not None:
+        raise NotFoundError("No such user.")
+    return user
 
 
 async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, role: Role) -> User:
-    """An admin changes a user's role; audited, and the user's sessions are revoked."""
-    user = await session.get(User, user_id)
-    if user is None or user.deleted_at is not None:
-        raise NotFoundError("No such user.")
+    """An admin changes a user's role; audited, and the user's sessions are revoked.
+
+    Only admins grant or remove staff and admin (the route requires an admin); the last
+    active admin cannot be demoted.
+    """
+    user = await _account_for_staff_change(session, user_id)
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        await _ensure_an_admin_remains(session, user)
     previous, user.role = user.role, role
     await revoke_all_sessions(session, user.id)
     await record_event(
@@ -315,6 +331,35 @@ async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, ro
         target_type="user",
         target_id=user.id,
         details={"from": previous, "to": role},
+    )
+    return user
+
+
+async def set_active(session: AsyncSession, actor: User, user_id: uuid.UUID, active: bool) -> User:
+    """Suspend or reactivate an account; a suspended one's sessions end at once. Audited.
+
+    Staff may suspend customers; only an admin suspends staff or admins; nobody suspends
+    themselves, and the last active admin cannot be suspended.
+    """
+    user = await _account_for_staff_change(session, user_id)
+    if user.is_staff and actor.role != Role.ADMIN:
+        raise ForbiddenError("Only an administrator can suspend or reactivate staff.")
+    if user.id == actor.id and not active:
+        raise ConflictError("You cannot suspend your own account.")
+    if user.is_active == active:
+        return user
+    if not active and user.role == Role.ADMIN:
+        await _ensure_an_admin_remains(session, user)
+    user.is_active = active
+    user.suspended_at = None if active else utcnow()
+    if not active:
+        await revoke_all_sessions(session, user.id)
+    await record_event(
+        session,
+        "user.reactivated" if active else "user.suspended",
+        actor_id=actor.id,
+        target_type="user",
+        target_id=user.id,
     )
     return user
 

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from elysium.accounts import service as accounts
-from elysium.accounts.deps import Auth, optional_auth, set_session_cookie
+from elysium.accounts.deps import Auth, StaffUser, optional_auth, set_staff_cookie
 from elysium.admin import service
 from elysium.db import SessionDep
-from elysium.errors import ElysiumError
+from elysium.errors import ElysiumError, UnauthorizedError
 from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import User
 from elysium.models.order import OrderStatus
@@ -26,17 +26,22 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
-async def staff_page_user(auth: Annotated[Auth | None, Depends(optional_auth)]) -> User | None:
-    """The staff member behind the cookie, or None (the page then redirects to sign-in)."""
-    return auth.user if auth is not None and auth.user.is_staff else None
+def error_page(request: Request, exc: ElysiumError) -> Response | None:
+    """How `/admin` shows the errors the API answers as problem+json (None elsewhere).
 
-
-StaffPage = Annotated[User | None, Depends(staff_page_user)]
-
-
-def _page(request: Request, name: str, staff: User | None, **context: Any) -> Response:
-    if staff is None:
+    Pages use the API's own `StaffUser`/`AdminUser` dependencies, so the rules are one: signed
+    out goes to the sign-in page, any other refusal is shown as a page with the same status.
+    """
+    path = request.url.path
+    if path != "/admin" and not path.startswith("/admin/"):
+        return None
+    if isinstance(exc, UnauthorizedError):
         return RedirectResponse("/admin/login", status_code=303)
+    context = {"staff": None, "title": exc.title, "detail": exc.detail, "slug": exc.type_slug}
+    return templates.TemplateResponse(request, "error.html", context, status_code=exc.status)
+
+
+def _page(request: Request, name: str, staff: User, **context: Any) -> Response:
     return templates.TemplateResponse(request, name, {"staff": staff, **context})
 
 
@@ -73,7 +78,7 @@ async def login(
             request, "login.html", {"staff": None, "error": "Staff only."}, status_code=403
         )
     response = RedirectResponse("/admin", status_code=303)
-    set_session_cookie(response, settings, result.token)
+    set_staff_cookie(response, settings, result.token)
     return response
 
 
@@ -84,14 +89,12 @@ async def logout(
     if auth is not None:
         await accounts.sign_out(session, auth.session)
     response = RedirectResponse("/admin/login", status_code=303)
-    response.delete_cookie(settings.session_cookie_name, path="/")
+    response.delete_cookie(settings.staff_cookie_name, path="/admin")
     return response
 
 
 @router.get("")
-async def dashboard(request: Request, staff: StaffPage, session: SessionDep) -> Response:
-    if staff is None:
-        return _page(request, "dashboard.html", staff)
+async def dashboard(request: Request, staff: StaffUser, session: SessionDep) -> Response:
     counts = await service.dashboard_counts(session)
     latest = await list_all_orders(session, None, 10, None)
     return _page(request, "dashboard.html", staff, counts=counts, orders=latest.items)
@@ -100,13 +103,11 @@ async def dashboard(request: Request, staff: StaffPage, session: SessionDep) -> 
 @router.get("/orders")
 async def orders(
     request: Request,
-    staff: StaffPage,
+    staff: StaffUser,
     session: SessionDep,
     status: Annotated[str | None, Query(max_length=20)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
-    if staff is None:
-        return _page(request, "orders.html", staff)
     wanted = OrderStatus(status) if status in ALLOWED else None
     page = await list_all_orders(session, wanted, 50, cursor)
     return _page(
@@ -122,10 +123,8 @@ async def orders(
 
 @router.get("/orders/{order_id}")
 async def order(
-    request: Request, order_id: uuid.UUID, staff: StaffPage, session: SessionDep
+    request: Request, order_id: uuid.UUID, staff: StaffUser, session: SessionDep
 ) -> Response:
-    if staff is None:
-        return _page(request, "order.html", staff)
     return _page(request, "order.html", staff, order=await get_order(session, staff, order_id))
 
 
@@ -167,12 +166,10 @@ LISTS = {
 
 @router.get("/{section}")
 async def listing(
-    request: Request, section: str, staff: StaffPage, session: SessionDep
+    request: Request, section: str, staff: StaffUser, session: SessionDep
 ) -> Response:
     if section not in LISTS:
         return HTMLResponse("Not found", status_code=404)
-    if staff is None:
-        return _page(request, "list.html", staff)
     heading, rows_of, columns = LISTS[section]
     rows = await rows_of(session)
     return _page(request, "list.html", staff, heading=heading, rows=rows, columns=columns)

@@ -13,7 +13,7 @@ from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderStatusCh
 from elysium.models.payment import Payment, PaymentEvent, Refund
 from elysium.models.promotions import Coupon, CouponRedemption
 from elysium.models.review import Review
-from elysium.models.user import Address, AuthSession, RateEvent, User
+from elysium.models.user import Address, AuthSession, RateEvent, RecoveryCode, User
 
 __all__ = [
     "Address",
@@ -37,6 +37,7 @@ __all__ = [
     "Product",
     "ProductView",
     "RateEvent",
+    "RecoveryCode",
     "Refund",
     "Review",
     "SavedConfiguration",

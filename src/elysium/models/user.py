@@ -45,12 +45,30 @@ class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     marketing_opt_in: Mapped[bool] = mapped_column(default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
+    # The last TOTP time step accepted: a code of that step or an earlier one is refused
+    # (RFC 6238 section 5.2: a one-time password is accepted once).
+    totp_last_step: Mapped[int | None]
     password_changed_at: Mapped[datetime | None]
+    # Staff suspend an account by clearing this; it then cannot sign in and its sessions stop.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    suspended_at: Mapped[datetime | None]
 
     @property
     def is_staff(self) -> bool:
         """Staff or admin: may use the staff tools."""
         return self.role in STAFF_ROLES
+
+
+class RecoveryCode(UUIDPrimaryKey, Base):
+    """A one-time two-factor recovery code, stored only as its SHA-256 hash."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user_id", "user_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(TIMESTAMP(timezone=True))
 
 
 class AuthSession(UUIDPrimaryKey, Base):
