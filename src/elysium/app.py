@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from elysium.accounts.routes import router as accounts_router
+from elysium.admin.routes import STATIC_DIR as ADMIN_STATIC_DIR
 from elysium.admin.routes import error_page as admin_error_page
 from elysium.admin.routes import router as admin_router
+from elysium.admin.security import AdminSecurityMiddleware
 from elysium.analytics.routes import router as analytics_router
 from elysium.background.routes import router as jobs_admin_router
 from elysium.bespoke.routes import router as bespoke_router
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         consultations_router,
     ):
         app.include_router(router)
+    app.mount("/admin/static", StaticFiles(directory=ADMIN_STATIC_DIR), name="admin-static")
+    app.add_middleware(AdminSecurityMiddleware, settings=settings)
     app.add_middleware(
         RequestContextMiddleware,
         max_body=settings.max_request_bytes,

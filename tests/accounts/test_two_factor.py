@@ -18,10 +18,11 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 
+from admin_helpers import admin_sign_in
 from elysium.app import create_app
 from elysium.config import Settings
 from elysium.models import AuditEvent, RecoveryCode
-from factories import DEFAULT_PASSWORD, Account, make_account
+from factories import Account, make_account
 
 
 @dataclass
@@ -231,11 +232,7 @@ async def test_admin_pages_apply_the_api_staff_rule(strict_app: FastAPI) -> None
         staff = await make_account(strict_app, "staff")
         api = await http.get("/api/bespoke", headers=staff.headers)
         assert api.status_code == 403
-        signed_in = await http.post(
-            "/admin/login",
-            content=f"email={staff.email}&password={DEFAULT_PASSWORD}".encode(),
-            headers={"content-type": "application/x-www-form-urlencoded"},
-        )
+        signed_in = await admin_sign_in(http, staff.email)
         assert signed_in.status_code == 303
         cookie = signed_in.headers["set-cookie"].lower()
         assert "path=/admin" in cookie

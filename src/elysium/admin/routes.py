@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from elysium.accounts import service as accounts
 from elysium.accounts.deps import Auth, StaffUser, optional_auth, set_staff_cookie
 from elysium.admin import service
+from elysium.admin.security import csrf_field, csrf_protect, read_form
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError, UnauthorizedError
 from elysium.kit.deps import RateLimiterDep, SettingsDep
@@ -22,8 +22,11 @@ from elysium.models.order import OrderStatus
 from elysium.orders.read import get_order, list_all_orders
 from elysium.orders.state import ALLOWED
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+# Every /admin POST is checked for this browser's CSRF token before anything else runs.
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["csrf_field"] = csrf_field
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def error_page(request: Request, exc: ElysiumError) -> Response | None:
@@ -54,7 +57,7 @@ async def login_form(request: Request) -> HTMLResponse:
 async def login(
     request: Request, session: SessionDep, limiter: RateLimiterDep, settings: SettingsDep
 ) -> Response:
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
+    form = await read_form(request)
     try:
         result = await accounts.sign_in(
             session,

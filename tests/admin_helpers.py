@@ -1,0 +1,39 @@
+"""Driving the /admin forms over HTTP: the CSRF token every POST needs."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from httpx import AsyncClient, Response
+
+from factories import DEFAULT_PASSWORD
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(client: AsyncClient, page: str = "/admin/login") -> str:
+    """The token the forms of `page` carry (the page also sets this browser's CSRF cookie)."""
+    found = _TOKEN.search((await client.get(page)).text)
+    assert found is not None, f"no CSRF token on {page}"
+    return found.group(1)
+
+
+async def post_form(
+    client: AsyncClient, path: str, fields: dict[str, str], *, token: str | None = None
+) -> Response:
+    """POST an /admin form as the browser would, with this client's CSRF token."""
+    body = dict(fields, csrf_token=token if token is not None else await csrf_token(client))
+    return await client.post(
+        path,
+        content=urlencode(body).encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+
+async def admin_sign_in(
+    client: AsyncClient, email: str, password: str = DEFAULT_PASSWORD, totp_code: str = ""
+) -> Response:
+    return await post_form(
+        client, "/admin/login", {"email": email, "password": password, "totp_code": totp_code}
+    )
