@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlencode
 
 from httpx import AsyncClient, Response
+from playwright.async_api import Page
 
 from factories import DEFAULT_PASSWORD
 
@@ -37,3 +38,13 @@ async def admin_sign_in(
     return await post_form(
         client, "/admin/login", {"email": email, "password": password, "totp_code": totp_code}
     )
+
+
+async def sign_in(page: Page, email: str, password: str, totp_code: str | None = None) -> None:
+    """Sign in through `/admin/login` as a person would."""
+    await page.goto("/admin/login")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", password)
+    if totp_code is not None:
+        await page.fill("input[name=totp_code]", totp_code)
+    await page.click("button[type=submit], form[action='/admin/login'] button")

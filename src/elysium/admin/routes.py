@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from elysium.accounts import service as accounts
 from elysium.accounts.deps import Auth, StaffUser, optional_auth, set_staff_cookie
 from elysium.admin import service
+from elysium.admin.format import FILTERS
 from elysium.admin.security import csrf_field, csrf_protect, read_form
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError, UnauthorizedError
@@ -26,6 +27,7 @@ from elysium.orders.state import ALLOWED
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["csrf_field"] = csrf_field
+templates.env.filters.update(FILTERS)
 STATIC_DIR = Path(__file__).parent / "static"
 
 
