@@ -95,6 +95,13 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "EMAIL_OUTBOX_DIR": str(outbox),
         "SANITY_WEBHOOK_SECRET": SANITY_WEBHOOK_SECRET,
         "REDIS_URL": "",
+        # Tests send many enquiries, reviews, registrations and coupon codes from one address;
+        # the limits themselves are tested with apps built with the production defaults.
+        "ENQUIRIES_PER_HOUR": "10000",
+        "ACCOUNT_REQUESTS_PER_HOUR": "10000",
+        "COUPON_ATTEMPTS_PER_HOUR": "10000",
+        "COUPON_ATTEMPTS_PER_CART": "10000",
+        "ACKNOWLEDGEMENTS_PER_ADDRESS_PER_DAY": "10000",
     }
     os.environ.update(values)
     get_settings.cache_clear()

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = 50
     login_failure_window_seconds: int = 15 * 60
     anonymous_writes_per_minute: int = 120
+    account_writes_per_minute: int = 120
+    coupon_attempts_per_hour: int = 30
+    coupon_attempts_per_cart: int = 10
+    enquiries_per_hour: int = 10
+    account_requests_per_hour: int = 20
+    acknowledgements_per_address_per_day: int = 3
 
     payment_provider: Literal["bank_transfer", "stripe"] = "bank_transfer"
     stripe_secret_key: SecretStr | None = None

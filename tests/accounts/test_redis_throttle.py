@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 
@@ -32,13 +33,24 @@ async def test_redis_limiter_counts_and_clears() -> None:
     limiter = RedisRateLimiter(REDIS_URL)
     key = f"test:{uuid.uuid4().hex}"
     for _ in range(3):
-        assert await limiter.retry_after(key, 3, 60) is None
-        await limiter.record(key, 60)
-    wait = await limiter.retry_after(key, 3, 60)
-    assert wait is not None
-    assert 0 < wait <= 61
+        assert (await limiter.reserve([(key, 3)], 60)).granted
+    refused = await limiter.reserve([(key, 3)], 60)
+    assert not refused.granted
+    assert 0 < refused.retry_after <= 61
     await limiter.clear(key)
-    assert await limiter.retry_after(key, 3, 60) is None
+    assert (await limiter.reserve([(key, 3)], 60)).granted
+
+
+async def test_redis_limiter_is_atomic_under_concurrency() -> None:
+    limiter = RedisRateLimiter(REDIS_URL)
+    key, other = f"test:{uuid.uuid4().hex}", f"test:{uuid.uuid4().hex}"
+    results = await asyncio.gather(
+        *(limiter.reserve([(key, 5), (other, 100)], 60) for _ in range(40))
+    )
+    assert sum(r.granted for r in results) == 5
+    granted = next(r for r in results if r.granted)
+    await limiter.release(granted, key)
+    assert (await limiter.reserve([(key, 5)], 60)).granted
 
 
 async def test_lockout_is_shared_by_two_instances_through_redis(settings: Settings) -> None:

@@ -208,7 +208,7 @@ async def test_bad_updates_are_refused(
 
 
 async def test_anonymous_enquiries_are_rate_limited(settings: Settings) -> None:
-    strict = create_app(settings.model_copy(update={"anonymous_writes_per_minute": 1}))
+    strict = create_app(settings.model_copy(update={"enquiries_per_hour": 1}))
     async with LifespanManager(strict):
         transport = ASGITransport(app=strict, client=("192.0.2.45", 1234))
         async with AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
@@ -13,6 +15,7 @@ from elysium.db import SessionDep
 from elysium.errors import ForbiddenError, RateLimitedError, UnauthorizedError
 from elysium.kit.context import current_client_ip
 from elysium.kit.deps import RateLimiterDep, SettingsDep
+from elysium.kit.tokens import hash_token
 from elysium.models import AuthSession, User
 from elysium.models.user import Role
 
@@ -132,19 +135,73 @@ StaffUser = Annotated[User, Depends(require_staff)]
 AdminUser = Annotated[User, Depends(require_admin)]
 
 
-async def limit_anonymous_writes(
-    auth: Annotated[Auth | None, Depends(optional_auth)],
-    limiter: RateLimiterDep,
-    settings: SettingsDep,
-) -> None:
-    """429 when one client IP sends too many anonymous writes in a minute."""
+class WriteBucket(StrEnum):
+    """Kinds of write that share a limit; each route names its bucket once."""
+
+    GENERAL = "general"  # cart lines, saved configurations, wishlist, product views
+    COUPON = "coupon"  # coupon attempts: also limited per cart
+    ENQUIRY = "enquiry"  # bespoke enquiries and reviews: text that staff read and that emails
+    ACCOUNT = "account"  # registration, password reset, email verification
+
+
+@dataclass(frozen=True)
+class _Rule:
+    per_ip: Callable[[Settings], int]
+    per_account: Callable[[Settings], int]
+    window: int
+
+
+_RULES = {
+    WriteBucket.GENERAL: _Rule(
+        lambda s: s.anonymous_writes_per_minute, lambda s: s.account_writes_per_minute, 60
+    ),
+    WriteBucket.COUPON: _Rule(
+        lambda s: s.coupon_attempts_per_hour, lambda s: s.coupon_attempts_per_hour, 3600
+    ),
+    WriteBucket.ENQUIRY: _Rule(
+        lambda s: s.enquiries_per_hour, lambda s: s.enquiries_per_hour, 3600
+    ),
+    WriteBucket.ACCOUNT: _Rule(
+        lambda s: s.account_requests_per_hour, lambda s: s.account_requests_per_hour, 3600
+    ),
+}
+
+
+def _limit_keys(
+    bucket: WriteBucket, request: Request, auth: Auth | None, settings: Settings
+) -> list[tuple[str, int]]:
+    rule = _RULES[bucket]
+    keys = [(f"w:{bucket}:ip:{current_client_ip() or 'unknown'}", rule.per_ip(settings))]
     if auth is not None:
-        return
-    key = f"anon-write:{current_client_ip() or 'unknown'}"
-    wait = await limiter.retry_after(key, settings.anonymous_writes_per_minute, 60)
-    if wait is not None:
-        raise RateLimitedError("Too many requests from this address; slow down.", retry_after=wait)
-    await limiter.record(key, 60)
+        keys.append((f"w:{bucket}:user:{auth.user.id}", rule.per_account(settings)))
+    if bucket is WriteBucket.COUPON:
+        cart_token = request.headers.get("x-cart-token", "")[:200]
+        cart = str(auth.user.id) if auth is not None else hash_token(cart_token)[:32]
+        keys.append((f"w:coupon:cart:{cart}", settings.coupon_attempts_per_cart))
+    return keys
 
 
-AnonymousWriteLimit = Depends(limit_anonymous_writes)
+def limit_writes(bucket: WriteBucket) -> Any:
+    """A route dependency: 429 once this client (its address, and its account when signed in)
+    has used up the bucket's writes in the window. Counted atomically before the write runs."""
+
+    async def check(
+        request: Request,
+        auth: Annotated[Auth | None, Depends(optional_auth)],
+        limiter: RateLimiterDep,
+        settings: SettingsDep,
+    ) -> None:
+        limits = _limit_keys(bucket, request, auth, settings)
+        reservation = await limiter.reserve(limits, _RULES[bucket].window)
+        if not reservation.granted:
+            raise RateLimitedError(
+                "Too many requests; please slow down.", retry_after=reservation.retry_after
+            )
+
+    return Depends(check)
+
+
+AnonymousWriteLimit = limit_writes(WriteBucket.GENERAL)
+CouponAttemptLimit = limit_writes(WriteBucket.COUPON)
+EnquiryLimit = limit_writes(WriteBucket.ENQUIRY)
+AccountRequestLimit = limit_writes(WriteBucket.ACCOUNT)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request, Response, status
 
 from elysium.accounts import profile, service, two_factor
 from elysium.accounts.deps import (
+    AccountRequestLimit,
     AdminUser,
-    AnonymousWriteLimit,
     AuthDep,
     CurrentUser,
     set_session_cookie,
@@ -42,7 +42,7 @@ router = APIRouter(tags=["auth and account"])
 @router.post(
     "/api/auth/register",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[AnonymousWriteLimit],
+    dependencies=[AccountRequestLimit],
 )
 async def register(
     body: RegisterRequest, session: SessionDep, settings: SettingsDep

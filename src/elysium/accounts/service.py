@@ -28,7 +28,7 @@ from elysium.errors import (
 )
 from elysium.kit.clock import utcnow
 from elysium.kit.context import current_client_ip
-from elysium.kit.ratelimit import RateLimiter
+from elysium.kit.ratelimit import RateLimiter, Reservation
 from elysium.kit.tokens import hash_token, new_token
 from elysium.models import AuthSession, User
 from elysium.models.user import Role
@@ -127,29 +127,33 @@ def _throttle_keys(email: str) -> tuple[str, str]:
     return f"login:account:{normalize_email(email)}", f"login:ip:{current_client_ip() or 'unknown'}"
 
 
-async def _check_throttle(limiter: RateLimiter, settings: Settings, email: str) -> None:
+async def _reserve_attempt(limiter: RateLimiter, settings: Settings, email: str) -> Reservation:
+    """Count this sign-in attempt against the account and the address BEFORE checking it.
+
+    Reserved first and atomically, so concurrent guesses cannot slip past the limit; a
+    successful sign-in gives its reservation back (see `sign_in`).
+    """
     account_key, ip_key = _throttle_keys(email)
-    window = settings.login_failure_window_seconds
-    for key, limit in (
-        (account_key, settings.login_max_failures_per_account),
-        (ip_key, settings.login_max_failures_per_ip),
-    ):
-        wait = await limiter.retry_after(key, limit, window)
-        if wait is not None:
-            raise RateLimitedError("Too many failed sign-ins; try again later.", retry_after=wait)
+    reservation = await limiter.reserve(
+        [
+            (account_key, settings.login_max_failures_per_account),
+            (ip_key, settings.login_max_failures_per_ip),
+        ],
+        settings.login_failure_window_seconds,
+    )
+    if not reservation.granted:
+        raise RateLimitedError(
+            "Too many failed sign-ins; try again later.", retry_after=reservation.retry_after
+        )
+    return reservation
 
 
 async def _fail_sign_in(
     session: AsyncSession,
-    limiter: RateLimiter,
-    settings: Settings,
     email: str,
     user_id: uuid.UUID | None,
     reason: str,
 ) -> InvalidCredentialsError:
-    window = settings.login_failure_window_seconds
-    for key in _throttle_keys(email):
-        await limiter.record(key, window)
     await record_event(
         session,
         "auth.sign_in_failed",
@@ -191,18 +195,20 @@ async def sign_in(
     user_agent: str | None,
 ) -> SignIn:
     """Check credentials (and the TOTP code when enabled) and open a session."""
-    await _check_throttle(limiter, settings, email)
+    attempts = await _reserve_attempt(limiter, settings, email)
     user_id, user = await _check_password(session, email, password)
     if user is None:
-        raise await _fail_sign_in(session, limiter, settings, email, user_id, "bad_credentials")
+        raise await _fail_sign_in(session, email, user_id, "bad_credentials")
     if user.totp_enabled_at is not None and user.totp_secret:
         if totp_code is None:
-            raise await _fail_sign_in(session, limiter, settings, email, user.id, "totp_missing")
+            raise await _fail_sign_in(session, email, user.id, "totp_missing")
         if not await accept_second_factor(session, user, totp_code):
-            raise await _fail_sign_in(session, limiter, settings, email, user.id, "totp_wrong")
+            raise await _fail_sign_in(session, email, user.id, "totp_wrong")
     if not user.is_active:
         raise AccountSuspendedError()
-    await limiter.clear(_throttle_keys(email)[0])
+    account_key, ip_key = _throttle_keys(email)
+    await limiter.clear(account_key)  # the account's failures are forgiven
+    await limiter.release(attempts, ip_key)  # and this success does not count against the address
     if security.needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
     return await open_session(session, settings, user, user_agent)

@@ -6,28 +6,29 @@ import uuid
 
 from fastapi import APIRouter, Query, status
 
-from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser, StaffUser
+from elysium.accounts.deps import EnquiryLimit, OptionalUser, StaffUser
 from elysium.bespoke import service
 from elysium.bespoke.schemas import BespokeCreate, BespokeRead, BespokeStatus, BespokeUpdate
 from elysium.db import SessionDep
-from elysium.kit.deps import SettingsDep
+from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(tags=["bespoke"])
 
 
-@router.post(
-    "/api/bespoke", status_code=status.HTTP_201_CREATED, dependencies=[AnonymousWriteLimit]
-)
+@router.post("/api/bespoke", status_code=status.HTTP_201_CREATED, dependencies=[EnquiryLimit])
 async def create_enquiry(
-    body: BespokeCreate, user: OptionalUser, session: SessionDep, settings: SettingsDep
+    body: BespokeCreate,
+    user: OptionalUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
 ) -> BespokeRead:
     """Send the atelier an idea for a bespoke piece; anyone may.
 
     The client receives an acknowledgement by email and the atelier a notice, both queued.
     """
-    user_id = None if user is None else user.id
-    return await service.create_enquiry(session, settings, body, user_id)
+    return await service.create_enquiry(session, settings, limiter, body, user)
 
 
 @router.get("/api/bespoke")

@@ -15,6 +15,7 @@ from elysium.errors import IllegalTransitionError, NotFoundError, ValidationFail
 from elysium.kit.keyset import decode_time_cursor, page_of
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page
+from elysium.kit.ratelimit import RateLimiter
 from elysium.models import BespokeEnquiry, User
 from elysium.notifications.emails import notify_staff, send_email
 
@@ -49,9 +50,19 @@ def enquiry_read(enquiry: BespokeEnquiry) -> BespokeRead:
 
 
 async def create_enquiry(
-    session: AsyncSession, settings: Settings, data: BespokeCreate, user_id: uuid.UUID | None
+    session: AsyncSession,
+    settings: Settings,
+    limiter: RateLimiter,
+    data: BespokeCreate,
+    user: User | None,
 ) -> BespokeRead:
-    """Record an enquiry and queue the client's acknowledgement and the atelier's notice."""
+    """Record an enquiry and queue the client's acknowledgement and the atelier's notice.
+
+    The acknowledgement goes freely to the signed-in client's own address; to any other address
+    (which the shop has not verified) at most ACKNOWLEDGEMENTS_PER_ADDRESS_PER_DAY a day, so the
+    form cannot be used to mail someone else over and over.
+    """
+    user_id = None if user is None else user.id
     enquiry = BespokeEnquiry(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -65,12 +76,25 @@ async def create_enquiry(
     )
     session.add(enquiry)
     await session.flush()
-    await _send_enquiry_emails(session, settings, enquiry)
+    acknowledge = await _may_acknowledge(settings, limiter, enquiry.email, user)
+    await _send_enquiry_emails(session, settings, enquiry, acknowledge=acknowledge)
     return enquiry_read(enquiry)
 
 
+async def _may_acknowledge(
+    settings: Settings, limiter: RateLimiter, email: str, user: User | None
+) -> bool:
+    if user is not None and user.email == email.strip().lower():
+        return True
+    key = f"ack:{email.strip().lower()}"
+    reservation = await limiter.reserve(
+        [(key, settings.acknowledgements_per_address_per_day)], 86_400
+    )
+    return reservation.granted
+
+
 async def _send_enquiry_emails(
-    session: AsyncSession, settings: Settings, enquiry: BespokeEnquiry
+    session: AsyncSession, settings: Settings, enquiry: BespokeEnquiry, *, acknowledge: bool
 ) -> None:
     base = settings.public_base_url.rstrip("/")
     common = {
@@ -78,13 +102,14 @@ async def _send_enquiry_emails(
         "customer_name": enquiry.name,
         "piece_type": enquiry.piece_type,
     }
-    await send_email(
-        session,
-        to=enquiry.email,
-        template="bespoke_enquiry_ack",
-        context=common,
-        idempotency_key=f"bespoke-ack:{enquiry.id}",
-    )
+    if acknowledge:
+        await send_email(
+            session,
+            to=enquiry.email,
+            template="bespoke_enquiry_ack",
+            context=common,
+            idempotency_key=f"bespoke-ack:{enquiry.id}",
+        )
     staff_context = common | {
         "customer_email": enquiry.email,
         "phone": enquiry.phone,

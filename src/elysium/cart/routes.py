@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Response, status
 
-from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser
+from elysium.accounts.deps import AnonymousWriteLimit, CouponAttemptLimit, OptionalUser
 from elysium.cart import configurations, service
 from elysium.cart.schemas import (
     CartItemCreate,
@@ -79,7 +79,7 @@ async def add_to_cart(
     return _respond(await service.add_item(session, owner, body), settings, response)
 
 
-@router.put("/api/cart/{item_id}")
+@router.put("/api/cart/{item_id}", dependencies=[AnonymousWriteLimit])
 async def change_quantity(
     item_id: ItemId, body: CartItemUpdate, owner: Owner, session: SessionDep, settings: SettingsDep
 ) -> CartRead:
@@ -88,13 +88,13 @@ async def change_quantity(
     return service.cart_read(state, settings)
 
 
-@router.delete("/api/cart/coupon")
+@router.delete("/api/cart/coupon", dependencies=[AnonymousWriteLimit])
 async def remove_coupon(owner: Owner, session: SessionDep, settings: SettingsDep) -> CartRead:
     """Take the coupon off your cart."""
     return service.cart_read(await service.remove_coupon(session, owner), settings)
 
 
-@router.delete("/api/cart/{item_id}")
+@router.delete("/api/cart/{item_id}", dependencies=[AnonymousWriteLimit])
 async def remove_from_cart(
     item_id: ItemId, owner: Owner, session: SessionDep, settings: SettingsDep
 ) -> CartRead:
@@ -102,13 +102,13 @@ async def remove_from_cart(
     return service.cart_read(await service.remove_item(session, owner, item_id), settings)
 
 
-@router.delete("/api/cart")
+@router.delete("/api/cart", dependencies=[AnonymousWriteLimit])
 async def empty_cart(owner: Owner, session: SessionDep, settings: SettingsDep) -> CartRead:
     """Empty your cart (lines and coupon). Answers with the (empty) cart."""
     return service.cart_read(await service.clear_cart(session, owner), settings)
 
 
-@router.post("/api/cart/coupon")
+@router.post("/api/cart/coupon", dependencies=[CouponAttemptLimit])
 async def apply_coupon(
     body: CouponApply, owner: Owner, session: SessionDep, settings: SettingsDep
 ) -> CartRead:

@@ -1,28 +1,51 @@
 """Sliding-window rate limits shared by every worker process: PostgreSQL, or Redis when set.
 
+A limit is checked and counted in ONE atomic step (`reserve`): of N concurrent attempts on a key
+with room for k, exactly k are let through, whatever the interleaving. Reading the count first
+and recording afterwards let 60 concurrent wrong passwords through a limit of 10.
+
 Counts are written in their own short transaction, so a failed sign-in is remembered even
-though the request that saw it answers an error and rolls back.
+though the request that saw it answers an error and rolls back; a reservation can be given back
+(`release`) when the attempt turns out not to count (a successful sign-in).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+Limit = tuple[str, int]
+"""A key and how many events it may have in the window."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The outcome of `reserve`: every key counted once, or none of them and a wait."""
+
+    event_ids: dict[str, str]  # key -> the event counted for it; empty when refused
+    retry_after: int = 0  # seconds to wait, when refused
+
+    @property
+    def granted(self) -> bool:
+        return bool(self.event_ids)
+
 
 class RateLimiter(Protocol):
     """Counts events per key over a sliding window."""
 
-    async def retry_after(self, key: str, limit: int, window: int) -> int | None:
-        """Seconds to wait when `key` already has `limit` events in `window`, else None."""
+    async def reserve(self, limits: Sequence[Limit], window: int) -> Reservation:
+        """Atomically: count one event for each key, unless any key is already at its limit
+        in `window` (then count nothing and say how long to wait)."""
         ...
 
-    async def record(self, key: str, window: int) -> None:
-        """Count one event for `key`."""
+    async def release(self, reservation: Reservation, key: str) -> None:
+        """Give back the event `reservation` counted for `key` (it did not count after all)."""
         ...
 
     async def clear(self, key: str) -> None:
@@ -30,34 +53,84 @@ class RateLimiter(Protocol):
         ...
 
 
+def _wait(window: int, oldest: float, now: float) -> int:
+    return max(1, int(window - (now - oldest)) + 1)
+
+
 class PostgresRateLimiter:
-    """Events as rows of `rate_events`, each write in its own autocommit statement."""
+    """Events as rows of `rate_events`. One short transaction per check: transaction-scoped
+    advisory locks on the keys (in a fixed order) serialise the check-and-count of those keys
+    only; then the counts are read (a fresh snapshot, after the locks) and the events inserted.
+    Three statements whatever the number of keys."""
+
+    _LOCK = text(
+        "SELECT count(pg_advisory_xact_lock(h)) FROM "
+        "(SELECT DISTINCT hashtextextended(k, 7351) AS h FROM unnest(CAST(:keys AS text[])) k "
+        "ORDER BY 1) locks"
+    )
+    _COUNT = text(
+        "SELECT key, count(*) AS n, min(occurred_at) AS oldest FROM rate_events "
+        "WHERE key = ANY(CAST(:keys AS text[])) "
+        "AND occurred_at > now() - make_interval(secs => :window) GROUP BY key"
+    )
+    _INSERT = text(
+        "INSERT INTO rate_events (key, occurred_at) "
+        "SELECT k, clock_timestamp() FROM unnest(CAST(:keys AS text[])) k RETURNING id, key"
+    )
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def retry_after(self, key: str, limit: int, window: int) -> int | None:
-        sql = text(
-            "SELECT count(*) AS n, min(occurred_at) AS oldest FROM rate_events "
-            "WHERE key = :key AND occurred_at > now() - make_interval(secs => :window)"
-        )
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(sql, {"key": key, "window": window})).one()
-        if row.n < limit:
-            return None
-        waited = time.time() - row.oldest.timestamp()
-        return max(1, int(window - waited) + 1)
+    async def reserve(self, limits: Sequence[Limit], window: int) -> Reservation:
+        keys = [key for key, _ in limits]
+        async with self.engine.begin() as conn:
+            await conn.execute(self._LOCK, {"keys": keys})
+            counts = {
+                row.key: row
+                for row in await conn.execute(self._COUNT, {"keys": keys, "window": window})
+            }
+            full = [counts[k] for k, limit in limits if k in counts and counts[k].n >= limit]
+            if full:
+                oldest = max(row.oldest.timestamp() for row in full)
+                return Reservation({}, _wait(window, oldest, time.time()))
+            inserted = await conn.execute(self._INSERT, {"keys": keys})
+            return Reservation({row.key: str(row.id) for row in inserted})
 
-    async def record(self, key: str, window: int) -> None:
+    async def release(self, reservation: Reservation, key: str) -> None:
+        event_id = reservation.event_ids.get(key)
+        if event_id is None:
+            return
         async with self.engine.begin() as conn:
             await conn.execute(
-                text("INSERT INTO rate_events (key, occurred_at) VALUES (:key, now())"),
-                {"key": key},
+                text("DELETE FROM rate_events WHERE id = :id"), {"id": int(event_id)}
             )
 
     async def clear(self, key: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(text("DELETE FROM rate_events WHERE key = :key"), {"key": key})
+
+
+# Trim each window; if any key is full answer its oldest event's time, else add one event to
+# every key. One script, so atomic in Redis.
+_RESERVE_SCRIPT = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local member = ARGV[3]
+local oldest_full = nil
+for i, name in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', name, 0, now - window)
+  if redis.call('ZCARD', name) >= tonumber(ARGV[3 + i]) then
+    local oldest = tonumber(redis.call('ZRANGE', name, 0, 0, 'WITHSCORES')[2])
+    if oldest_full == nil or oldest > oldest_full then oldest_full = oldest end
+  end
+end
+if oldest_full ~= nil then return tostring(oldest_full) end
+for _, name in ipairs(KEYS) do
+  redis.call('ZADD', name, now, member)
+  redis.call('EXPIRE', name, window)
+end
+return false
+"""
 
 
 class RedisRateLimiter:
@@ -67,23 +140,21 @@ class RedisRateLimiter:
         from redis.asyncio import Redis
 
         self.redis = Redis.from_url(url)
+        self._reserve = self.redis.register_script(_RESERVE_SCRIPT)
 
-    async def retry_after(self, key: str, limit: int, window: int) -> int | None:
-        now = time.time()
-        name = f"elysium:rl:{key}"
-        await self.redis.zremrangebyscore(name, 0, now - window)
-        entries = await self.redis.zrange(name, 0, 0, withscores=True)
-        if await self.redis.zcard(name) < limit or not entries:
-            return None
-        oldest = float(entries[0][1])
-        return max(1, int(window - (now - oldest)) + 1)
+    async def reserve(self, limits: Sequence[Limit], window: int) -> Reservation:
+        now, member = time.time(), uuid.uuid4().hex
+        names = [f"elysium:rl:{key}" for key, _ in limits]
+        args: list[str | int | float] = [now, window, member, *(limit for _, limit in limits)]
+        oldest = await self._reserve(keys=names, args=args)
+        if oldest is None:
+            return Reservation({key: member for key, _ in limits})
+        return Reservation({}, _wait(window, float(oldest), now))
 
-    async def record(self, key: str, window: int) -> None:
-        name = f"elysium:rl:{key}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(name, {uuid.uuid4().hex: time.time()})
-            pipe.expire(name, window)
-            await pipe.execute()
+    async def release(self, reservation: Reservation, key: str) -> None:
+        member = reservation.event_ids.get(key)
+        if member is not None:
+            await self.redis.zrem(f"elysium:rl:{key}", member)
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(f"elysium:rl:{key}")

@@ -48,6 +48,11 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
+# One answer for a code that does not exist, has ended, was switched off or has not started, so
+# that guessing cannot tell a real code from an invented one.
+NOT_RECOGNISED = "This code is not recognised or not applicable."
+
+
 def _invalid_code(message: str) -> ValidationFailedError:
     return ValidationFailedError(message, errors=[{"field": "code", "message": message}])
 
@@ -87,9 +92,9 @@ async def _usage_problem(
 
 def _validity_problem(coupon: Coupon, now: datetime) -> str | None:
     if not coupon.active or (coupon.ends_at is not None and now >= coupon.ends_at):
-        return "This code has expired."
+        return NOT_RECOGNISED
     if coupon.starts_at is not None and now < coupon.starts_at:
-        return "This code is not valid yet."
+        return NOT_RECOGNISED
     return None
 
 
@@ -113,7 +118,7 @@ async def evaluate_coupon(
     """The discount `code` gives on `lines`; 422 (field `code`) when it cannot be used."""
     coupon = await find_coupon(session, code)
     if coupon is None:
-        raise _invalid_code("This code is not recognised.")
+        raise _invalid_code(NOT_RECOGNISED)
     eligible = eligible_subtotal(lines, coupon.collection_slugs)
     problem = (
         _validity_problem(coupon, utcnow())

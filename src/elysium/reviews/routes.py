@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Query, status
 
-from elysium.accounts.deps import CurrentUser, StaffUser
+from elysium.accounts.deps import CurrentUser, EnquiryLimit, StaffUser
 from elysium.catalog.schemas import ProductSlug
 from elysium.db import SessionDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
@@ -34,7 +34,11 @@ async def list_product_reviews(
     return await service.list_product_reviews(session, slug, limit, cursor)
 
 
-@router.post("/api/products/{slug}/reviews", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/api/products/{slug}/reviews",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[EnquiryLimit],
+)
 async def create_review(
     slug: ProductSlug, body: ReviewCreate, user: CurrentUser, session: SessionDep
 ) -> ReviewRead:
