@@ -157,9 +157,13 @@ async def _empty_tables(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    """An HTTP client speaking to the app in-process."""
+    """An HTTP client speaking to the app in-process, as the shop's own pages would: it sends
+    the shop's `Origin`, which cookie-signed writes need (tests/ops/test_cross_site.py)."""
     transport = ASGITransport(app=app, client=("203.0.113.10", 50000))
-    async with AsyncClient(transport=transport, base_url="http://testserver") as http:
+    origin = {"Origin": app.state.settings.public_base_url}
+    async with AsyncClient(
+        transport=transport, base_url="http://testserver", headers=origin
+    ) as http:
         yield http
 
 

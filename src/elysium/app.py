@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from elysium.accounts.routes import router as accounts_router
@@ -14,6 +15,7 @@ from elysium.admin.routes import error_page as admin_error_page
 from elysium.admin.routes import router as admin_router
 from elysium.admin.security import AdminSecurityMiddleware
 from elysium.analytics.routes import router as analytics_router
+from elysium.apidocs import install_api_docs
 from elysium.background.routes import router as jobs_admin_router
 from elysium.bespoke.routes import router as bespoke_router
 from elysium.cart.routes import router as cart_router
@@ -27,6 +29,7 @@ from elysium.engagement.routes import router as wishlist_router
 from elysium.errors import install_error_handlers
 from elysium.health.routes import router as health_router
 from elysium.inventory.routes import router as inventory_router
+from elysium.kit.crossorigin import CrossSiteWriteGuard
 from elysium.kit.logging import configure_logging
 from elysium.kit.middleware import RequestContextMiddleware
 from elysium.kit.ratelimit import PostgresRateLimiter, RateLimiter, RedisRateLimiter
@@ -72,12 +75,15 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
+        docs_url=None,  # served by elysium.apidocs, offline and under a strict CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database_url = database_url or resolve_database_url(settings)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     install_error_handlers(app, page=admin_error_page)
+    install_api_docs(app)
     install_catalog_cache(app)
     for router in (
         health_router,
@@ -101,6 +107,19 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         app.include_router(router)
     app.mount("/admin/static", StaticFiles(directory=ADMIN_STATIC_DIR), name="admin-static")
     app.add_middleware(AdminSecurityMiddleware, settings=settings)
+    app.add_middleware(
+        CrossSiteWriteGuard,
+        allowed=[*settings.cors_origins, settings.public_base_url],
+        cookie_names=[settings.session_cookie_name],
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Token"],
+        expose_headers=["X-Cart-Token", "Retry-After", "X-Request-Id"],
+    )
     app.add_middleware(
         RequestContextMiddleware,
         max_body=settings.max_request_bytes,

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     max_request_bytes: int = 1_048_576
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The storefront's origins: CORS allows them (with credentials), and cookie-signed-in writes
+    # must come from one of them or from PUBLIC_BASE_URL.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cookie_secure: bool = True
     session_cookie_name: str = "elysium_session"
     # The back office's own cookie: scoped to /admin, SameSite=Strict.
@@ -116,7 +119,7 @@ class Settings(BaseSettings):
     consultation_max_upcoming: int = Field(default=3, ge=1, le=50)
     trending_cache_seconds: float = Field(default=30.0, ge=0, le=60)
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):

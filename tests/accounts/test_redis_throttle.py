@@ -58,8 +58,13 @@ async def test_lockout_is_shared_by_two_instances_through_redis(settings: Settin
     first, second = create_app(with_redis), create_app(with_redis)
     async with LifespanManager(first), LifespanManager(second):
         peer = (f"198.18.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}", 1)
-        a = AsyncClient(transport=ASGITransport(app=first, client=peer), base_url="http://a")
-        b = AsyncClient(transport=ASGITransport(app=second, client=peer), base_url="http://b")
+        shop = {"Origin": settings.public_base_url}  # as the shop's pages send it
+        a = AsyncClient(
+            transport=ASGITransport(app=first, client=peer), base_url="http://a", headers=shop
+        )
+        b = AsyncClient(
+            transport=ASGITransport(app=second, client=peer), base_url="http://b", headers=shop
+        )
         account = await register_customer(a)
         limiter = RedisRateLimiter(REDIS_URL)
         await limiter.clear(f"login:account:{account.email}")

@@ -34,3 +34,8 @@ def resolve_client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequ
         if not _is_trusted(hop, trusted_t):
             break
     return current
+
+
+def trusted_peer(peer: str | None, trusted: Sequence[str]) -> bool:
+    """Whether the direct peer is one of the trusted proxies (whose X-Forwarded-* we believe)."""
+    return peer is not None and _is_trusted(peer, tuple(trusted))

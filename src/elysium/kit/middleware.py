@@ -12,7 +12,7 @@ import structlog
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from elysium.kit.client_ip import resolve_client_ip
+from elysium.kit.client_ip import resolve_client_ip, trusted_peer
 from elysium.kit.context import client_ip_var, request_id_var
 from elysium.kit.metrics import LATENCY, REQUESTS
 
@@ -22,8 +22,10 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(self)"),
 ]
+# Only over HTTPS (directly, or as a trusted proxy says): browsers ignore it on plain HTTP.
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
 class BodyTooLarge(HTTPException):
@@ -61,11 +63,14 @@ class RequestContextMiddleware:
             return
         status_holder = [500]
         started = time.perf_counter()
+        https = scope.get("scheme") == "https" or (
+            headers.get(b"x-forwarded-proto") == b"https" and trusted_peer(peer, self.trusted)
+        )
         try:
             await self.app(
                 scope,
                 self._capped(receive),
-                self._decorated(send, request_id, status_holder),
+                self._decorated(send, request_id, status_holder, https),
             )
         except BodyTooLarge:
             await _send_too_large(send, request_id, self.max_body)
@@ -90,12 +95,19 @@ class RequestContextMiddleware:
 
         return capped_receive
 
-    def _decorated(self, send: Send, request_id: str, status_holder: list[int]) -> Send:
+    def _decorated(
+        self, send: Send, request_id: str, status_holder: list[int], https: bool
+    ) -> Send:
         async def decorated_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
-                extra = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
-                message["headers"] = [*message.get("headers", []), *extra]
+                own = list(message.get("headers", []))
+                present = {name.lower() for name, _ in own}
+                extra = [(b"x-request-id", request_id.encode())]
+                extra += [h for h in SECURITY_HEADERS if h[0] not in present]
+                if https:
+                    extra.append(HSTS)
+                message["headers"] = [*own, *extra]
             await send(message)
 
         return decorated_send
