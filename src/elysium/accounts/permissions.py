@@ -1,0 +1,143 @@
+"""Who may call what: the one permission table for the JSON API and the back office.
+
+Every operation the app serves is listed here once, with its access level. The route's own
+dependencies enforce it (`StaffUser`, `AdminUser`, `CurrentUser`...); tests/security checks
+that each route's dependencies match this table, and walks every operation as anonymous, two
+customers, staff and admin to check the answers. A new route fails those tests until it is
+listed here, which is a one-line change. The OpenAPI document's security requirements and
+401/403 answers are derived from this table too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Access(StrEnum):
+    ANYONE = "anyone"  # no sign-in needed (a signed-in caller's own cart, views... when present)
+    SIGNED_IN = "signed_in"  # any account, on its own data only (another's is 404)
+    STAFF = "staff"  # staff or admin, with two-factor when STAFF_REQUIRE_2FA is on
+    ADMIN = "admin"  # admin only
+    PROVIDER = "provider"  # webhooks: authenticated by the provider's signature, not a user
+    OPERATIONS = "operations"  # health, metrics and the API's own documentation
+
+
+A, S, ST, AD, P, O = (
+    Access.ANYONE,
+    Access.SIGNED_IN,
+    Access.STAFF,
+    Access.ADMIN,
+    Access.PROVIDER,
+    Access.OPERATIONS,
+)
+
+PERMISSIONS: dict[str, Access] = {
+    # operations
+    "GET /health/live": O,
+    "GET /health/ready": O,
+    "GET /metrics": O,
+    "GET /docs": O,
+    "GET /redoc": O,
+    "GET /docs/own/swagger-init.js": O,
+    "GET /docs/own/redoc-init.js": O,
+    # accounts
+    "POST /api/auth/register": A,
+    "POST /api/auth/login": A,
+    "GET /api/auth/session": S,
+    "POST /api/auth/logout": S,
+    "PUT /api/auth/password": S,
+    "POST /api/auth/2fa/setup": S,
+    "POST /api/auth/2fa/enable": S,
+    "POST /api/auth/2fa/recovery-codes": S,
+    "POST /api/auth/2fa/disable": S,
+    "POST /api/admin/users/{user_id}/reset-2fa": AD,
+    "PUT /api/admin/users/{user_id}/role": AD,
+    "GET /api/user/profile": S,
+    "PUT /api/user/profile": S,
+    "GET /api/user/addresses": S,
+    "POST /api/user/addresses": S,
+    "PUT /api/user/addresses/{address_id}": S,
+    "DELETE /api/user/addresses/{address_id}": S,
+    "GET /api/user/export": S,
+    "DELETE /api/user": S,
+    # catalogue
+    "GET /api/products": A,
+    "GET /api/products/{slug}": A,
+    "POST /api/products/{slug}/price": A,
+    "GET /api/collections": A,
+    "POST /api/webhooks/sanity": P,
+    # inventory
+    "GET /api/inventory/low-stock": ST,
+    "POST /api/inventory/reserve": ST,
+    "POST /api/inventory/release": ST,
+    "GET /api/inventory/{product_slug}": A,
+    "GET /api/inventory/{product_slug}/movements": ST,
+    "PUT /api/inventory/{product_slug}/{variant_key:path}": ST,
+    # notifications and jobs
+    "GET /api/notifications": S,
+    "POST /api/notifications/read-all": S,
+    "POST /api/notifications/{notification_id}/read": S,
+    "GET /api/admin/jobs": ST,
+    "POST /api/admin/jobs/{job_id}/retry": ST,
+    # cart, saved configurations, wishlist, coupons
+    "GET /api/cart": A,
+    "POST /api/cart": A,
+    "PUT /api/cart/{item_id}": A,
+    "DELETE /api/cart/coupon": A,
+    "DELETE /api/cart/{item_id}": A,
+    "DELETE /api/cart": A,
+    "POST /api/cart/coupon": A,
+    "POST /api/cart/save-configuration": A,
+    "GET /api/configurations/{code}": A,
+    "GET /api/wishlist": S,
+    "POST /api/wishlist": S,
+    "DELETE /api/wishlist": S,
+    "POST /api/admin/coupons": ST,
+    "GET /api/admin/coupons": ST,
+    "POST /api/admin/coupons/{coupon_id}/deactivate": ST,
+    # checkout, orders, payments
+    "POST /api/checkout": S,
+    "GET /api/orders": S,
+    "GET /api/orders/{order_id}": S,
+    "POST /api/orders/{order_id}/pay": S,
+    "POST /api/orders/{order_id}/cancel": S,
+    "PUT /api/orders/{order_id}/status": ST,
+    "POST /api/orders/{order_id}/refund": AD,
+    "POST /api/webhooks/stripe": P,
+    # analytics
+    "POST /api/analytics/track-view": A,
+    "GET /api/analytics/recently-viewed": A,
+    "GET /api/analytics/trending": A,
+    # bespoke, reviews, consultations
+    "POST /api/bespoke": A,
+    "GET /api/bespoke": ST,
+    "GET /api/bespoke/{enquiry_id}": ST,
+    "PATCH /api/bespoke/{enquiry_id}": ST,
+    "GET /api/products/{slug}/reviews": A,
+    "POST /api/products/{slug}/reviews": S,
+    "GET /api/admin/reviews": ST,
+    "PATCH /api/admin/reviews/{review_id}": ST,
+    "GET /api/consultations/slots": A,
+    "GET /api/consultations": S,
+    "POST /api/consultations": S,
+    "DELETE /api/consultations/{consultation_id}": S,
+    "GET /api/admin/consultations": ST,
+    # the back office (HTML): sign-in pages for anyone, every other page for staff
+    "GET /admin/login": A,
+    "POST /admin/login": A,
+    "POST /admin/logout": A,
+    "GET /admin": ST,
+    "GET /admin/orders": ST,
+    "GET /admin/orders/{order_id}": ST,
+    "GET /admin/{section}": ST,
+}
+
+
+def operation(method: str, path: str) -> str:
+    """The table's key for one operation: `GET /api/orders/{order_id}`."""
+    return f"{method.upper()} {path}"
+
+
+def access_of(method: str, path: str) -> Access | None:
+    """The access level of an operation, or None when it is not in the table."""
+    return PERMISSIONS.get(operation(method, path))
