@@ -22,7 +22,7 @@ class Access(StrEnum):
     OPERATIONS = "operations"  # health, metrics and the API's own documentation
 
 
-A, S, ST, AD, P, O = (
+A, S, ST, AD, P, OPS = (
     Access.ANYONE,
     Access.SIGNED_IN,
     Access.STAFF,
@@ -33,13 +33,13 @@ A, S, ST, AD, P, O = (
 
 PERMISSIONS: dict[str, Access] = {
     # operations
-    "GET /health/live": O,
-    "GET /health/ready": O,
-    "GET /metrics": O,
-    "GET /docs": O,
-    "GET /redoc": O,
-    "GET /docs/own/swagger-init.js": O,
-    "GET /docs/own/redoc-init.js": O,
+    "GET /health/live": OPS,
+    "GET /health/ready": OPS,
+    "GET /metrics": OPS,
+    "GET /docs": OPS,
+    "GET /redoc": OPS,
+    "GET /docs/own/swagger-init.js": OPS,
+    "GET /docs/own/redoc-init.js": OPS,
     # accounts
     "POST /api/auth/register": A,
     "POST /api/auth/login": A,
