@@ -10,6 +10,7 @@ listed here, which is a one-line change. The OpenAPI document's security require
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -138,6 +139,12 @@ def operation(method: str, path: str) -> str:
     return f"{method.upper()} {path}"
 
 
+# The same table keyed as the OpenAPI document writes paths (`{variant_key}`, not
+# `{variant_key:path}`).
+_AS_DOCUMENTED = {re.sub(r":\w+}", "}", key): access for key, access in PERMISSIONS.items()}
+
+
 def access_of(method: str, path: str) -> Access | None:
-    """The access level of an operation, or None when it is not in the table."""
-    return PERMISSIONS.get(operation(method, path))
+    """The access level of an operation (route or document path), or None when not listed."""
+    key = operation(method, path)
+    return PERMISSIONS.get(key) or _AS_DOCUMENTED.get(key)
