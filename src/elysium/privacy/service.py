@@ -23,6 +23,7 @@ from elysium.models import (
     AuditEvent,
     AuthSession,
     BespokeEnquiry,
+    BillingCustomer,
     Cart,
     Consultation,
     IdempotencyKey,
@@ -31,7 +32,9 @@ from elysium.models import (
     OrderItem,
     ProductView,
     Review,
+    SavedCard,
     SentEmail,
+    Subscription,
     User,
     WishlistItem,
 )
@@ -109,6 +112,9 @@ EXPORTERS: dict[str, Exporter] = {
     "notifications": _by_user(Notification),
     "emails": _export_emails,
     "audit_events": _export_audit,
+    "billing_customer": _by_user(BillingCustomer),
+    "saved_cards": _by_user(SavedCard),
+    "care_plan_subscriptions": _by_user(Subscription),
 }
 
 
@@ -157,6 +163,10 @@ ERASERS: list[Eraser] = [
     _deleting(Consultation),
     _deleting(Notification),
     _deleting(IdempotencyKey),
+    # saved cards and the provider's customer reference go; care plan subscriptions stay
+    # for accounting (ids, dates and statuses only, nothing personal)
+    _deleting(SavedCard),
+    _deleting(BillingCustomer),
     _erase_bespoke,
     _erase_emails,
     _anonymise_orders,
