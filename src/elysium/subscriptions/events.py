@@ -94,7 +94,7 @@ async def _apply(
     elif event.invoice is not None and fetched.subscription is not None:
         row = await _locked_subscription(session, fetched.subscription)
         if row is not None:
-            apply_snapshot(row, fetched.subscription, fetched.at)
+            apply_snapshot(row, fetched.subscription, fetched.at, fresh=True)
             await _invoice(session, settings, row, event, event.invoice)
 
 

@@ -40,10 +40,13 @@ def _when(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
-def apply_snapshot(row: Subscription, snapshot: ProviderSubscription, at: int) -> bool:
-    """Copy the provider's view onto the row unless the row already holds a newer one
-    (`at` is when the view was taken, Unix seconds); True when applied."""
-    if at <= row.provider_synced_at:
+def apply_snapshot(
+    row: Subscription, snapshot: ProviderSubscription, at: int, *, fresh: bool = False
+) -> bool:
+    """Copy the provider's view onto the row; True when applied. `at` is when the view was
+    taken (Unix seconds): an event's view older than (or as old as) the one the row holds is
+    ignored, a `fresh` one (just read from the provider) always wins."""
+    if not fresh and at <= row.provider_synced_at:
         return False
     row.provider_subscription_id = snapshot.subscription_id
     row.status = snapshot.status
@@ -52,7 +55,7 @@ def apply_snapshot(row: Subscription, snapshot: ProviderSubscription, at: int) -
     row.trial_end = _when(snapshot.trial_end)
     if snapshot.status == SubscriptionStatus.CANCELLED and row.cancelled_at is None:
         row.cancelled_at = utcnow()
-    row.provider_synced_at = at
+    row.provider_synced_at = max(row.provider_synced_at, at)
     return True
 
 
@@ -131,7 +134,7 @@ async def subscribe(
         raise
     await wallet.mark_default_by_reference(session, user.id, charge.payment_method_id)
     await _lock(session, row.id)
-    apply_snapshot(row, snapshot, int(time.time()))
+    apply_snapshot(row, snapshot, int(time.time()), fresh=True)
     await session.flush()
     return _read(row, plan.name)
 
@@ -172,7 +175,7 @@ async def _change(
     session: AsyncSession, row: Subscription, snapshot: ProviderSubscription
 ) -> SubscriptionRead:
     locked = await _lock(session, row.id)
-    apply_snapshot(locked, snapshot, max(int(time.time()), locked.provider_synced_at + 1))
+    apply_snapshot(locked, snapshot, int(time.time()), fresh=True)
     await session.flush()
     plan = await plans.get_plan(session, locked.plan_id)
     return _read(locked, plan.name)
