@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 
-from elysium.models import BillingCustomer, CarePlan, PaymentEvent, SentEmail
+from elysium.models import BillingCustomer, CarePlan, PaymentEvent, SavedCard, SentEmail
 from elysium.payments.gateway import PaymentGateway
 from factories import Account, checkout, make_account, queued_emails, shopper, stocked_piece
 from job_helpers import run_jobs
@@ -110,6 +111,33 @@ async def _subscribe(
 ) -> Response:
     body = {"plan_id": plan["id"], "payment_method_id": card["id"]}
     return await client.post("/api/subscriptions", json=body, headers=who.headers)
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """A client subscribed to a fresh plan with a fresh saved card."""
+
+    who: Account
+    card: dict[str, Any]
+    subscription: dict[str, Any]
+    stripe_id: str
+
+
+async def _subscribed(
+    app: FastAPI,
+    client: AsyncClient,
+    peer: LocalStripe,
+    admin: Account,
+    staff: Account,
+    **plan_fields: Any,
+) -> Subscribed:
+    who = await make_account(app)
+    plan = await _create_plan(client, admin, **plan_fields)
+    card = await _save_card(app, client, peer, who)
+    created = await _subscribe(client, who, plan, card)
+    assert created.status_code == 201, created.text
+    [row] = await _staff_view(client, staff, user_id=who.id)
+    return Subscribed(who, card, created.json(), row["provider_subscription_id"])
 
 
 async def _mine(client: AsyncClient, who: Account) -> dict[str, Any]:
@@ -343,13 +371,9 @@ async def test_a_trial_starts_trialing_from_the_signed_update(
     admin: Account,
     staff: Account,
 ) -> None:
-    who = await make_account(app)
-    plan = await _create_plan(client, admin, trial_days=30)
-    card = await _save_card(app, client, peer, who)
-    created = await _subscribe(client, who, plan, card)
-    assert created.status_code == 201, created.text
-    [row] = await _staff_view(client, staff, user_id=who.id)
-    sub = peer.get(f"/v1/subscriptions/{row['provider_subscription_id']}")
+    subscribed = await _subscribed(app, client, peer, admin, staff, trial_days=30)
+    who = subscribed.who
+    sub = peer.get(f"/v1/subscriptions/{subscribed.stripe_id}")
     trial_end = int(time.time()) + 30 * 86_400
     trialing = sub | {"status": "trialing", "trial_end": trial_end}
     await _post_event(client, "customer.subscription.updated", trialing)
@@ -368,13 +392,9 @@ async def test_replayed_and_concurrent_billing_webhooks_are_applied_once(
     admin: Account,
     staff: Account,
 ) -> None:
-    who = await make_account(app)
-    plan = await _create_plan(client, admin)
-    card = await _save_card(app, client, peer, who)
-    assert (await _subscribe(client, who, plan, card)).status_code == 201
-    [row] = await _staff_view(client, staff, user_id=who.id)
-    sub_id = row["provider_subscription_id"]
-    renewal = peer.bill_next_period(sub_id, await _customer_id(app, who))
+    subscribed = await _subscribed(app, client, peer, admin, staff)
+    who = subscribed.who
+    renewal = peer.bill_next_period(subscribed.stripe_id, await _customer_id(app, who))
     delivery = await receiver.await_for(
         lambda d: (
             d.json()["type"] == "invoice.payment_succeeded"
@@ -455,3 +475,29 @@ async def test_without_card_payments_saved_cards_answer_409(
     assert response.status_code == 409
     assert response.json()["type"].endswith("billing-unavailable")
     assert (await client.get("/api/subscriptions", headers=customer.headers)).json() == []
+
+
+async def test_erasure_ends_care_plans_at_stripe_and_forgets_cards(
+    app: FastAPI,
+    client: AsyncClient,
+    gateway: PaymentGateway,
+    peer: LocalStripe,
+    admin: Account,
+    staff: Account,
+) -> None:
+    subscribed = await _subscribed(app, client, peer, admin, staff)
+    who = subscribed.who
+    export = (await client.get("/api/user/export", headers=who.headers)).json()
+    assert [c["last4"] for c in export["saved_cards"]] == ["4242"]
+    assert [s["status"] for s in export["care_plan_subscriptions"]] == ["active"]
+    assert export["billing_customer"][0]["provider_customer_id"].startswith("cus_")
+
+    assert (await client.delete("/api/user", headers=who.headers)).status_code == 204
+    await run_jobs()
+    assert await _count(app, SavedCard) == 0
+    assert await _count(app, BillingCustomer) == 0
+    [kept] = await _staff_view(client, staff, user_id=who.id)  # kept for the accounts
+    assert kept["status"] == "cancelled"
+    assert kept["user_email"].endswith("@erased.invalid")
+    ended = peer.get(f"/v1/subscriptions/{subscribed.stripe_id}")
+    assert ended["status"] == "canceled"

@@ -177,6 +177,10 @@ class BillingGateway(Protocol):
         self, subscription_id: str
     ) -> ProviderSubscription: ...
 
+    async def cancel_subscription_now(self, subscription_id: str) -> ProviderSubscription:
+        """End the subscription at once (no further charges); one already ended is kept."""
+        ...
+
     async def charge_saved_card(
         self,
         order_id: UUID,

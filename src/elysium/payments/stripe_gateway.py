@@ -310,6 +310,15 @@ class StripeGateway:
     async def cancel_subscription_at_period_end(self, subscription_id: str) -> ProviderSubscription:
         return await self._update_subscription(subscription_id, {"cancel_at_period_end": True})
 
+    async def cancel_subscription_now(self, subscription_id: str) -> ProviderSubscription:
+        """Cancel at once; one already cancelled is returned as it is."""
+        current = await self.retrieve_subscription(subscription_id)
+        if current.status == SubscriptionStatus.CANCELLED:
+            return current
+        with _translate_errors():
+            ended = await self._client.v1.subscriptions.cancel_async(subscription_id)
+        return provider_subscription(ended.to_dict())
+
     async def _update_subscription(
         self, subscription_id: str, params: SubscriptionUpdateParams
     ) -> ProviderSubscription:

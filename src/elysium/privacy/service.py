@@ -38,6 +38,7 @@ from elysium.models import (
     User,
     WishlistItem,
 )
+from elysium.subscriptions import service as subscriptions
 
 Exporter = Callable[[AsyncSession, User], Awaitable[Any]]
 Eraser = Callable[[AsyncSession, User], Awaitable[None]]
@@ -137,6 +138,10 @@ async def _erase_emails(session: AsyncSession, user: User) -> None:
     )
 
 
+async def _end_care_plans(session: AsyncSession, user: User) -> None:
+    await subscriptions.end_subscriptions_of(session, user.id)
+
+
 async def _anonymise_orders(session: AsyncSession, user: User) -> None:
     """Orders stay for accounting; the addresses keep only the country (VAT evidence)."""
 
@@ -165,6 +170,7 @@ ERASERS: list[Eraser] = [
     _deleting(IdempotencyKey),
     # saved cards and the provider's customer reference go; care plan subscriptions stay
     # for accounting (ids, dates and statuses only, nothing personal)
+    _end_care_plans,
     _deleting(SavedCard),
     _deleting(BillingCustomer),
     _erase_bespoke,

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.errors import ConflictError, ElysiumError, NotFoundError
+from elysium.jobs import enqueue
 from elysium.kit.clock import utcnow
 from elysium.models import CarePlan, Order, OrderItem, Subscription, User
 from elysium.models.order import OrderPaymentStatus
@@ -251,6 +252,39 @@ async def staff_list(
         )
         for row, name, email in rows.tuples()
     ]
+
+
+END_SUBSCRIPTION = "end_subscription"
+
+
+async def end_subscriptions_of(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """The client is being erased: every live subscription ends at once, at the provider by a
+    job queued here (so no card is charged again), and is kept, without personal data."""
+    rows = await session.scalars(
+        select(Subscription)
+        .where(
+            Subscription.user_id == user_id,
+            Subscription.status != SubscriptionStatus.CANCELLED,
+        )
+        .with_for_update()
+    )
+    for row in rows:
+        if row.provider_subscription_id is None:
+            row.status, row.cancelled_at = SubscriptionStatus.CANCELLED, utcnow()
+            continue
+        await enqueue(session, END_SUBSCRIPTION, queue="payments", subscription_id=str(row.id))
+
+
+async def end_subscription(
+    session: AsyncSession, gateway: BillingGateway, subscription_id: uuid.UUID
+) -> None:
+    """Cancel one subscription at once at the provider, then here (the job's body)."""
+    row = await session.get(Subscription, subscription_id)
+    if row is None or row.provider_subscription_id is None:
+        return
+    snapshot = await gateway.cancel_subscription_now(row.provider_subscription_id)
+    locked = await _lock(session, row.id)
+    apply_snapshot(locked, snapshot, int(time.time()), fresh=True)
 
 
 async def has_active_care_plan(
