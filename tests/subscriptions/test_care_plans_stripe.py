@@ -9,14 +9,24 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 
-from elysium.models import BillingCustomer, CarePlan, PaymentEvent, SavedCard, SentEmail
+from elysium.kit.clock import utcnow
+from elysium.models import (
+    BillingCustomer,
+    CarePlan,
+    PaymentEvent,
+    SavedCard,
+    SentEmail,
+    Subscription,
+)
 from elysium.payments.gateway import PaymentGateway
+from elysium.subscriptions.service import STALE_HOLD
 from factories import Account, checkout, make_account, queued_emails, shopper, stocked_piece
 from job_helpers import run_jobs
 from peers.localstripe_peer import LocalStripe, WebhookReceiver, signed_event
@@ -403,7 +413,12 @@ async def test_replayed_and_concurrent_billing_webhooks_are_applied_once(
         within=10,
     )
     signature = delivery.headers["stripe-signature"]
-    answers = await asyncio.gather(*(_deliver(client, delivery.body, signature) for _ in range(5)))
+    paid = delivery.json() | {"id": f"evt_test_{uuid.uuid4().hex[:16]}", "type": "invoice.paid"}
+    answers = await asyncio.gather(
+        *(_deliver(client, delivery.body, signature) for _ in range(5)),
+        _deliver(client, *signed_event(paid)),  # Stripe sends both for one invoice
+    )
+    assert answers.pop().json()["duplicate"] is False
     assert [a.status_code for a in answers] == [200] * 5
     assert sorted(a.json()["duplicate"] for a in answers) == [False, True, True, True, True]
     await run_jobs(workers=2)
@@ -435,6 +450,31 @@ async def test_two_subscribe_requests_at_once_make_one_subscription(
     customer_id = await _customer_id(app, who)
     at_stripe = peer.get(f"/v1/subscriptions?customer={customer_id}")["data"]
     assert len(at_stripe) == 1
+
+
+async def test_a_place_held_by_a_subscribe_that_never_reached_stripe_is_released(
+    app: FastAPI,
+    client: AsyncClient,
+    gateway: PaymentGateway,
+    peer: LocalStripe,
+    admin: Account,
+) -> None:
+    who = await make_account(app)
+    plan = await _create_plan(client, admin)
+    card = await _save_card(app, client, peer, who)
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(
+            Subscription(
+                id=uuid.uuid4(),
+                user_id=uuid.UUID(who.id),
+                plan_id=uuid.UUID(plan["id"]),
+                created_at=utcnow() - STALE_HOLD - timedelta(seconds=1),
+            )
+        )
+    created = await _subscribe(client, who, plan, card)
+    assert created.status_code == 201, created.text
+    listed = (await client.get("/api/subscriptions", headers=who.headers)).json()
+    assert sorted(s["status"] for s in listed) == ["active", "cancelled"]
 
 
 async def test_checkout_pays_with_a_saved_card_at_once(

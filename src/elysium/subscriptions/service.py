@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,8 @@ from elysium.subscriptions.schemas import (
 
 ACTIVE_PLAN_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 """A plan covers its services (booked without charge) only while active or trialing."""
+
+STALE_HOLD = timedelta(minutes=10)
 
 _KEPT_PIECES = (OrderPaymentStatus.PAID, OrderPaymentStatus.PARTIALLY_REFUNDED)
 
@@ -89,9 +91,29 @@ async def _check_piece(session: AsyncSession, user: User, order_item_id: uuid.UU
         raise NotFoundError("No such piece among your paid orders.")
 
 
+async def _release_stale_hold(
+    session: AsyncSession, user: User, plan: CarePlan, order_item_id: uuid.UUID | None
+) -> None:
+    """A place held by a subscribe call that never reached the provider (the process died in
+    between: no provider id, and no webhook naming it since) is given up after a while."""
+    await session.execute(
+        update(Subscription)
+        .where(
+            Subscription.user_id == user.id,
+            Subscription.plan_id == plan.id,
+            Subscription.order_item_id.is_not_distinct_from(order_item_id),
+            Subscription.status == SubscriptionStatus.INCOMPLETE,
+            Subscription.provider_subscription_id.is_(None),
+            Subscription.created_at < utcnow() - STALE_HOLD,
+        )
+        .values(status=SubscriptionStatus.CANCELLED, cancelled_at=utcnow())
+    )
+
+
 async def _hold_place(
     session: AsyncSession, user: User, plan: CarePlan, order_item_id: uuid.UUID | None
 ) -> Subscription:
+    await _release_stale_hold(session, user, plan, order_item_id)
     row = Subscription(
         id=uuid.uuid4(), user_id=user.id, plan_id=plan.id, order_item_id=order_item_id
     )
