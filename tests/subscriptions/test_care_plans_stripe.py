@@ -477,12 +477,13 @@ async def test_a_place_held_by_a_subscribe_that_never_reached_stripe_is_released
     assert sorted(s["status"] for s in listed) == ["active", "cancelled"]
 
 
-async def test_checkout_pays_with_a_saved_card_at_once(
+async def test_checkout_pays_with_a_saved_card_at_once_and_the_piece_gets_a_plan(
     app: FastAPI,
     client: AsyncClient,
     gateway: PaymentGateway,
     peer: LocalStripe,
     receiver: WebhookReceiver,
+    admin: Account,
 ) -> None:
     product = await stocked_piece(app, level=2)
     who = await shopper(app, client, product)
@@ -506,6 +507,17 @@ async def test_checkout_pays_with_a_saved_card_at_once(
         await client.get(f"/api/orders/{placed.json()['order']['id']}", headers=who.headers)
     ).json()
     assert (order["status"], order["payment_status"]) == ("PAID", "paid")
+
+    plan = await _create_plan(client, admin)  # a care plan for the piece just bought
+    piece = order["items"][0]["id"]
+    body = {"plan_id": plan["id"], "payment_method_id": card["id"], "order_item_id": piece}
+    covered = await client.post("/api/subscriptions", json=body, headers=who.headers)
+    assert covered.status_code == 201, covered.text
+    assert covered.json()["order_item_id"] == piece
+    not_theirs = await client.post(
+        "/api/subscriptions", json=body | {"order_item_id": str(uuid.uuid4())}, headers=who.headers
+    )
+    assert not_theirs.status_code == 404
 
 
 async def test_without_card_payments_saved_cards_answer_409(

@@ -18,6 +18,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class OrderItemRead(BaseModel):
+    id: uuid.UUID = Field(description="The line; a care plan may name it (`order_item_id`).")
     product_slug: str
     title: str
     configuration: dict[str, Any]
