@@ -171,7 +171,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
             "subscriptions_url": "https://elysium.example/account/care-plans",
             "update_card_url": "https://elysium.example/account/payment-methods",
         }
-        for name in ("care_plan_started", "care_plan_renewed", "care_plan_payment_failed")
+        for name in (
+            "care_plan_started",
+            "care_plan_renewed",
+            "care_plan_payment_failed",
+            "care_plan_renewal_reminder",
+        )
     },
 }
 

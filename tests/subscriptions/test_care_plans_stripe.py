@@ -553,3 +553,33 @@ async def test_erasure_ends_care_plans_at_stripe_and_forgets_cards(
     assert kept["user_email"].endswith("@erased.invalid")
     ended = peer.get(f"/v1/subscriptions/{subscribed.stripe_id}")
     assert ended["status"] == "canceled"
+
+
+async def test_a_renewal_ahead_is_announced_once_and_not_after_cancelling(
+    app: FastAPI,
+    client: AsyncClient,
+    gateway: PaymentGateway,
+    peer: LocalStripe,
+    admin: Account,
+    staff: Account,
+) -> None:
+    renewing = await _subscribed(app, client, peer, admin, staff)
+    leaving = await _subscribed(app, client, peer, admin, staff)
+    mine = leaving.subscription["id"]
+    cancel = await client.post(f"/api/subscriptions/{mine}/cancel", headers=leaving.who.headers)
+    assert cancel.status_code == 200
+    for subscribed in (renewing, leaving):
+        upcoming = {  # Stripe's upcoming invoice has no id yet
+            "object": "invoice",
+            "customer": await _customer_id(app, subscribed.who),
+            "subscription": subscribed.stripe_id,
+            "amount_due": 24_000,
+            "currency": "gbp",
+        }
+        await _post_event(client, "invoice.upcoming", upcoming)
+        await _post_event(client, "invoice.upcoming", upcoming)  # Stripe may send it again
+    await run_jobs()
+    [reminder] = await queued_emails(app, "care_plan_renewal_reminder")
+    assert reminder.to == renewing.who.email  # the cancelled plan will not renew: no email
+    assert reminder.context is not None
+    assert reminder.context["amount"] == 24_000

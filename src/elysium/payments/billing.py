@@ -26,6 +26,7 @@ class BillingEventType(StrEnum):
     SUBSCRIPTION_CHANGED = "subscription.changed"
     INVOICE_PAID = "invoice.paid"
     INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
+    INVOICE_UPCOMING = "invoice.upcoming"
 
 
 BILLING_EVENT_TYPES = frozenset(BillingEventType)
@@ -82,7 +83,7 @@ class ProviderSubscription:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceDetails:
-    """A subscription invoice, paid or failed."""
+    """A subscription invoice, paid or failed; an upcoming one has no id yet (empty)."""
 
     invoice_id: str
     subscription_id: str | None

@@ -76,6 +76,7 @@ BILLING_EVENT_TYPES = {
     "invoice.paid": BillingEventType.INVOICE_PAID,
     "invoice.payment_succeeded": BillingEventType.INVOICE_PAID,  # sent as well as (or instead of)
     "invoice.payment_failed": BillingEventType.INVOICE_PAYMENT_FAILED,
+    "invoice.upcoming": BillingEventType.INVOICE_UPCOMING,
 }
 
 SUBSCRIPTION_STATUSES = {
@@ -441,7 +442,7 @@ def invoice_details(invoice: Mapping[str, Any]) -> InvoiceDetails:
         subscription = subscription.get("id")
     amount = invoice.get("amount_paid") or invoice.get("amount_due") or 0
     return InvoiceDetails(
-        invoice_id=invoice["id"],
+        invoice_id=str(invoice.get("id") or ""),
         subscription_id=subscription,
         customer_id=invoice.get("customer"),
         amount_pence=int(amount),

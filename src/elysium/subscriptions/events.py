@@ -31,7 +31,7 @@ from elysium.payments.billing import (
     ProviderSubscription,
 )
 from elysium.subscriptions import wallet
-from elysium.subscriptions.service import apply_snapshot
+from elysium.subscriptions.service import ACTIVE_PLAN_STATUSES, apply_snapshot
 
 log = structlog.get_logger(__name__)
 
@@ -132,7 +132,15 @@ async def _invoice(
     invoice: InvoiceDetails,
 ) -> None:
     """A paid invoice (`invoice.paid` and `invoice.payment_succeeded` both come: the first one
-    counts) or a failed one: remembered on the row, and the client told once per invoice."""
+    counts), a failed one, or a renewal ahead: remembered on the row where it changes it, and
+    the client told once per invoice (per period, for a renewal ahead)."""
+    if event.type == BillingEventType.INVOICE_UPCOMING:
+        if row.status not in ACTIVE_PLAN_STATUSES or row.cancel_at_period_end:
+            return  # nothing will renew
+        period = int(row.current_period_end.timestamp()) if row.current_period_end else 0
+        key = f"care-plan-renewal-reminder:{row.id}:{period}"
+        await _email(session, settings, row, invoice, "care_plan_renewal_reminder", key)
+        return
     if event.type == BillingEventType.INVOICE_PAID:
         if row.last_paid_invoice_id == invoice.invoice_id:
             return
@@ -144,7 +152,8 @@ async def _invoice(
             return
         row.last_failed_invoice_id = invoice.invoice_id
         template = "care_plan_payment_failed"
-    await _email(session, settings, row, invoice, template)
+    key = f"{template.replace('_', '-')}:{invoice.invoice_id}"
+    await _email(session, settings, row, invoice, template, key)
 
 
 async def _email(
@@ -153,6 +162,7 @@ async def _email(
     row: Subscription,
     invoice: InvoiceDetails,
     template: str,
+    idempotency_key: str,
 ) -> None:
     user = await session.get(User, row.user_id)
     plan = await session.get(CarePlan, row.plan_id)
@@ -173,7 +183,7 @@ async def _email(
         to=user.email,
         template=template,
         context=context,
-        idempotency_key=f"{template.replace('_', '-')}:{invoice.invoice_id}",
+        idempotency_key=idempotency_key,
     )
 
 

@@ -50,6 +50,7 @@ TEMPLATE_NAMES: Final = (
     "care_plan_started",
     "care_plan_renewed",
     "care_plan_payment_failed",
+    "care_plan_renewal_reminder",
 )
 
 _CURRENCY_SYMBOLS: Final = {"GBP": "£"}
