@@ -32,6 +32,7 @@ from job_helpers import run_jobs
 from peers.localstripe_peer import LocalStripe, WebhookReceiver, signed_event
 
 NEEDS_AUTHENTICATION = "4000002760003184"  # every off-session charge asks for 3-D Secure
+DECLINES_ON_CHARGE = "4000000000000341"  # attaches fine, every charge is declined
 
 
 async def _deliver(client: AsyncClient, body: bytes, signature: str) -> Response:
@@ -583,3 +584,20 @@ async def test_a_renewal_ahead_is_announced_once_and_not_after_cancelling(
     assert reminder.to == renewing.who.email  # the cancelled plan will not renew: no email
     assert reminder.context is not None
     assert reminder.context["amount"] == 24_000
+
+
+async def test_a_first_payment_declined_leaves_the_plan_incomplete_and_covering_nothing(
+    app: FastAPI,
+    client: AsyncClient,
+    gateway: PaymentGateway,
+    peer: LocalStripe,
+    admin: Account,
+) -> None:
+    who = await make_account(app)
+    plan = await _create_plan(client, admin)
+    card = await _save_card(app, client, peer, who, DECLINES_ON_CHARGE)
+    created = await _subscribe(client, who, plan, card)
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "incomplete"  # Stripe waits for another card
+    booking = await _book_care_service(client, who, created.json()["id"])
+    assert booking.status_code == 409

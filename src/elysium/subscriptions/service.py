@@ -24,6 +24,7 @@ from elysium.models import CarePlan, Order, OrderItem, Subscription, User
 from elysium.models.order import OrderPaymentStatus
 from elysium.models.subscription import SubscriptionStatus
 from elysium.payments.billing import BillingGateway, ProviderSubscription
+from elysium.payments.gateway import PaymentProviderError
 from elysium.subscriptions import plans, wallet
 from elysium.subscriptions.schemas import (
     SubscriptionAdminRead,
@@ -151,15 +152,23 @@ async def subscribe(
             {"subscription_id": str(row.id), "user_id": str(user.id)},
             idempotency_key=f"subscription-{row.id}",
         )
-    except ElysiumError:
-        row.status, row.cancelled_at = SubscriptionStatus.CANCELLED, utcnow()
-        await session.commit()  # the place is free again; the error is the answer
+    except ElysiumError as exc:
+        # An outage leaves the outcome unknown: the place stays held, a webhook fills the row
+        # in if Stripe made the subscription, else the stale hold is released later. A refusal
+        # (e.g. a declined card) made nothing: the place is given up.
+        if not (isinstance(exc, PaymentProviderError) and exc.retryable):
+            await _give_up_place(session, row)
         raise
     await wallet.mark_default_by_reference(session, user.id, charge.payment_method_id)
     await _lock(session, row.id)
     apply_snapshot(row, snapshot, int(time.time()), fresh=True)
     await session.flush()
     return _read(row, plan.name)
+
+
+async def _give_up_place(session: AsyncSession, row: Subscription) -> None:
+    row.status, row.cancelled_at = SubscriptionStatus.CANCELLED, utcnow()
+    await session.commit()  # the place is free again; the error is the answer
 
 
 async def _lock(session: AsyncSession, subscription_id: uuid.UUID) -> Subscription:
