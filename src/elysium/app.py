@@ -38,6 +38,7 @@ from elysium.orders.routes import router as orders_router
 from elysium.privacy.routes import router as privacy_router
 from elysium.promotions.routes import router as coupons_router
 from elysium.reviews.routes import router as reviews_router
+from elysium.subscriptions.routes import router as subscriptions_router
 
 DESCRIPTION = """The backend of ELYSIUM, a London jewellery house: accounts, catalogue synced
 from Sanity, server-side pricing, inventory, cart, checkout and payments.
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         bespoke_router,
         reviews_router,
         consultations_router,
+        subscriptions_router,
     ):
         app.include_router(router)
     app.mount("/admin/static", StaticFiles(directory=ADMIN_STATIC_DIR), name="admin-static")

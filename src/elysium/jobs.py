@@ -49,6 +49,7 @@ TASK_MODULES: list[str] = [
     "elysium.notifications.tasks",
     "elysium.orders.tasks",
     "elysium.privacy.tasks",
+    "elysium.subscriptions.tasks",
 ]
 """Modules whose import registers tasks on `job_app`: add yours here."""
 

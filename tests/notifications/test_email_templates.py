@@ -161,6 +161,23 @@ CONTEXTS: dict[str, dict[str, Any]] = {
             },
         ],
     },
+    **{
+        name: {
+            "customer_name": "Ada Lovelace",
+            "plan_name": "Annual Care",
+            "amount": 24_000,
+            "currency": "GBP",
+            "next_renewal": datetime(2027, 1, 15, 9, 0, tzinfo=UTC),
+            "subscriptions_url": "https://elysium.example/account/care-plans",
+            "update_card_url": "https://elysium.example/account/payment-methods",
+        }
+        for name in (
+            "care_plan_started",
+            "care_plan_renewed",
+            "care_plan_payment_failed",
+            "care_plan_renewal_reminder",
+        )
+    },
 }
 
 

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
+from stripe_fixtures import gateway, peer, receiver
 
-from peers.localstripe_peer import LocalStripe
-
-
-@pytest.fixture
-def peer() -> LocalStripe:
-    """The process-wide localstripe, emptied for this test."""
-    server = LocalStripe.shared()
-    server.reset()
-    return server
+__all__ = ["gateway", "peer", "receiver"]

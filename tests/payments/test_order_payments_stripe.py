@@ -5,63 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from elysium.config import Settings
 from elysium.models import PaymentEvent, Refund, StockItem, StockMovement
 from elysium.orders.refund import retry_requested_refunds
 from elysium.payments.gateway import PaymentGateway, PaymentIntentResult, PaymentProviderError
-from elysium.payments.service import get_gateway
 from factories import Account, Shopper, shopper, stocked_piece
 from job_helpers import http_peer, run_jobs, settings_env
 from peers.localstripe_peer import (
-    SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET,
     LocalStripe,
     WebhookReceiver,
     signed_event,
 )
-
-
-@pytest.fixture
-def receiver(peer: LocalStripe) -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as server:
-        peer.register_webhook(server.url, STRIPE_WEBHOOK_SECRET)
-        yield server
-
-
-@pytest.fixture
-async def gateway(
-    app: FastAPI, settings: Settings, peer: LocalStripe
-) -> AsyncIterator[PaymentGateway]:
-    """The app switched to PAYMENT_PROVIDER=stripe, pointed at localstripe."""
-    stripe_settings = settings.model_copy(
-        update={
-            "payment_provider": "stripe",
-            "stripe_secret_key": SecretStr(SECRET_KEY),
-            "stripe_webhook_secret": SecretStr(STRIPE_WEBHOOK_SECRET),
-            "stripe_api_base": peer.api_base,
-        }
-    )
-    built = get_gateway(stripe_settings)
-    app.state.payment_gateway = built
-    with settings_env(  # job bodies (webhook events, refund pay-outs) build their own gateway
-        PAYMENT_PROVIDER="stripe",
-        STRIPE_SECRET_KEY=SECRET_KEY,
-        STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
-        STRIPE_API_BASE=peer.api_base,
-    ):
-        yield built
-    app.state.payment_gateway = None
-    await built.aclose()
 
 
 async def _checkout(

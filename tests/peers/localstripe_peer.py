@@ -62,6 +62,21 @@ def _no_persistence(store: Any) -> None:
 localstripe.resources.Store.dump_to_disk = _no_persistence
 localstripe.resources.Store.try_load_from_disk = _no_persistence
 
+_UNSET = object()
+_update_subscription = localstripe.resources.Subscription._update
+
+
+def _update_with_pause(self: Any, pause_collection: Any = _UNSET, **data: Any) -> None:
+    """localstripe knows no `pause_collection`: keep it as Stripe does (set, or cleared by
+    an empty value) so the real pause and resume requests work unchanged."""
+    if data:
+        _update_subscription(self, **data)
+    if pause_collection is not _UNSET:
+        self.pause_collection = pause_collection or None
+
+
+localstripe.resources.Subscription._update = _update_with_pause
+
 _loop_lock = threading.RLock()
 _server_loop: asyncio.AbstractEventLoop | None = None
 
@@ -185,6 +200,60 @@ class LocalStripe:
             return self.retrieve_intent(intent_id)
         confirmed.raise_for_status()
         return dict(confirmed.json())
+
+    def new_card(self, number: str = "4242424242424242") -> str:
+        """A fresh card PaymentMethod (as Stripe.js creates); its id."""
+        form = {
+            "type": "card",
+            "card[number]": number,
+            "card[exp_month]": "12",
+            "card[exp_year]": "2034",
+            "card[cvc]": "123",
+        }
+        return str(self._post("/v1/payment_methods", form)["id"])
+
+    def confirm_card_setup(self, setup_intent_id: str, customer_id: str, card: str) -> None:
+        """What Stripe.js does with a SetupIntent, plus what localstripe leaves out and Stripe
+        does on success: the card is attached to the SetupIntent's customer."""
+        self._post(f"/v1/setup_intents/{setup_intent_id}/confirm", {"payment_method": card})
+        self._post(f"/v1/payment_methods/{card}/attach", {"customer": customer_id})
+
+    def set_default_card(self, customer_id: str, card: str) -> None:
+        """The customer's card for invoices (as a dashboard change would make it)."""
+        form = {"invoice_settings[default_payment_method]": card}
+        self._post(f"/v1/customers/{customer_id}", form)
+
+    def bill_next_period(self, subscription_id: str, customer_id: str) -> dict[str, Any]:
+        """What Stripe's billing cycle does at a renewal: invoice the subscription and charge
+        the customer's default card; returns the invoice (paid, or open when declined)."""
+        invoice = self._post(
+            "/v1/invoices", {"customer": customer_id, "subscription": subscription_id}
+        )
+        return self.pay_invoice(str(invoice["id"]))
+
+    def fail_authentication(self, invoice_id: str) -> dict[str, Any]:
+        """The bank asked to authenticate an off-session invoice payment and the client did
+        not: the payment fails (`invoice.payment_failed`, subscription `past_due`)."""
+        intent = self.get(f"/v1/invoices/{invoice_id}")["payment_intent"]
+        secret = self.retrieve_intent(intent)["client_secret"]
+        form = {"client_secret": secret, "success": "false"}
+        self._post(f"/v1/payment_intents/{intent}/_authenticate", form)
+        return self.get(f"/v1/invoices/{invoice_id}")
+
+    def pay_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """Charge an open invoice again (Stripe's automatic retry)."""
+        self._post(f"/v1/invoices/{invoice_id}/pay", {})
+        return self.get(f"/v1/invoices/{invoice_id}")
+
+    def get(self, path: str) -> dict[str, Any]:
+        response = self._client().get(path)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def _post(self, path: str, form: dict[str, str]) -> dict[str, Any]:
+        response = self._client().post(path, data=form)
+        response.raise_for_status()
+        return dict(response.json())
 
     def retrieve_intent(self, intent_id: str) -> dict[str, Any]:
         """The PaymentIntent as localstripe has it."""

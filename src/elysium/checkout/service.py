@@ -19,6 +19,7 @@ from elysium.models import User
 from elysium.orders import pay, place
 from elysium.orders.schemas import CheckoutRequest
 from elysium.payments.gateway import PaymentGateway
+from elysium.subscriptions import wallet
 
 
 async def checkout(
@@ -29,11 +30,15 @@ async def checkout(
     request: CheckoutRequest,
     idempotency_key: str,
 ) -> CheckoutResponse:
-    """Place the order from the user's cart, then start its payment."""
+    """Place the order from the user's cart, then start its payment (with a saved card when
+    one is named: 404 for one that is not the user's, checked before anything is written)."""
+    saved_card = None
+    if request.payment_method_id is not None:
+        saved_card = await wallet.charge_for(session, user, request.payment_method_id)
     placed = await place.place_order(
         session, settings, user, request, idempotency_key, provider=gateway.provider
     )
     if gateway.calls_provider:
         await session.commit()  # the order exists before any payment provider is called
-    payment = await pay.start_order_payment(session, gateway, placed, user.email)
+    payment = await pay.start_order_payment(session, gateway, placed, user.email, saved_card)
     return CheckoutResponse(order=placed.view, payment=payment)

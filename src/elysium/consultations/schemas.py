@@ -33,6 +33,10 @@ class ConsultationCreate(Strict):
     starts_at: AwareDatetime = Field(description="The start of a free slot, with its offset.")
     topic: Topic
     notes: Notes | None = None
+    care_plan_subscription_id: uuid.UUID | None = Field(
+        default=None,
+        description="Book a care-plan service, without charge while that plan is active.",
+    )
 
 
 ConsultationStatus = Literal["booked", "cancelled"]
@@ -51,6 +55,7 @@ class ConsultationRead(BaseModel):
     status: ConsultationStatus
     cancelled_at: datetime | None
     created_at: datetime
+    care_plan_subscription_id: uuid.UUID | None = None
 
 
 class ConsultationAdminRead(ConsultationRead):

@@ -27,6 +27,7 @@ from elysium.models import Consultation, User
 from elysium.notifications.email.templates import format_london_datetime
 from elysium.notifications.emails import send_email
 from elysium.notifications.service import notify_user
+from elysium.subscriptions import service as subscriptions
 
 Ts = TypeVarTuple("Ts")
 
@@ -79,6 +80,16 @@ async def _ensure_room_for_another(
         )
 
 
+async def _ensure_care_plan(
+    session: AsyncSession, user: User, subscription_id: uuid.UUID | None
+) -> None:
+    """A care-plan service is booked without charge only while the client's plan is active."""
+    if subscription_id is None:
+        return
+    if not await subscriptions.has_active_care_plan(session, user.id, subscription_id):
+        raise ConflictError("That care plan is not active; its services cannot be booked.")
+
+
 async def book_consultation(
     session: AsyncSession, settings: Settings, user: User, data: ConsultationCreate
 ) -> ConsultationRead:
@@ -88,6 +99,7 @@ async def book_consultation(
     if problem is not None:
         raise ValidationFailedError(problem, errors=[{"field": "starts_at", "message": problem}])
     await _ensure_room_for_another(session, settings, user, now)
+    await _ensure_care_plan(session, user, data.care_plan_subscription_id)
     booking = Consultation(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -95,6 +107,7 @@ async def book_consultation(
         ends_at=data.starts_at + hours.slot,
         topic=data.topic,
         notes=data.notes or None,
+        care_plan_subscription_id=data.care_plan_subscription_id,
     )
     session.add(booking)
     try:

@@ -13,6 +13,7 @@ from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderStatusCh
 from elysium.models.payment import Payment, PaymentEvent, Refund
 from elysium.models.promotions import Coupon, CouponRedemption
 from elysium.models.review import Review
+from elysium.models.subscription import BillingCustomer, CarePlan, SavedCard, Subscription
 from elysium.models.user import Address, AuthSession, RateEvent, RecoveryCode, User
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "BespokeEnquiry",
+    "BillingCustomer",
+    "CarePlan",
     "Cart",
     "CartItem",
     "Collection",
@@ -40,11 +43,13 @@ __all__ = [
     "RecoveryCode",
     "Refund",
     "Review",
+    "SavedCard",
     "SavedConfiguration",
     "SentEmail",
     "StockItem",
     "StockMovement",
     "StockReservation",
+    "Subscription",
     "User",
     "WishlistItem",
 ]

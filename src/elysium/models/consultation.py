@@ -34,6 +34,10 @@ class Consultation(UUIDPrimaryKey, Timestamps, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    # a care-plan service: booked without charge while this subscription is active
+    care_plan_subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL")
+    )
 
     @property
     def status(self) -> str:

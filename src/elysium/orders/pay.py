@@ -37,7 +37,11 @@ class Payable(Protocol):
 
 
 async def start_order_payment(
-    session: AsyncSession, gateway: PaymentGateway, order: Payable, customer_email: str
+    session: AsyncSession,
+    gateway: PaymentGateway,
+    order: Payable,
+    customer_email: str,
+    saved_card: payments.SavedCardCharge | None = None,
 ) -> PaymentRead:
     """The payment of an unpaid order, started or looked up again; a paid or closed order
     answers with its payment status. With a provider that is called, only after the order
@@ -50,6 +54,7 @@ async def start_order_payment(
         amount_pence=order.total_pence,
         currency=order.currency,
         customer_email=customer_email,
+        saved_card=saved_card,
     )
     return await payments.start_payment(
         session, gateway, request, retry_url=f"/api/orders/{order.id}/pay"

@@ -23,6 +23,7 @@ from elysium.orders.refund import record_provider_refund
 from elysium.orders.settle import settle_payment
 from elysium.payments import webhooks
 from elysium.payments.gateway import GatewayEvent, GatewayEventType, PaymentGateway
+from elysium.subscriptions import events as billing_events
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +45,15 @@ async def receive_payment_webhook(
     stored = await webhooks.store_once(session, gateway, payload, signature)
     if stored.row_id is None:
         return WebhookReceipt(duplicate=True)
+    if billing_events.is_billing_event(stored.event.type):  # saved cards, care plans
+        await enqueue(
+            session,
+            billing_events.APPLY_BILLING_EVENT,
+            queue="payments",
+            event_row_id=str(stored.row_id),
+            provider=gateway.provider,
+        )
+        return WebhookReceipt(duplicate=False)
     await enqueue(
         session,
         APPLY_PAYMENT_EVENT,

@@ -36,6 +36,7 @@ async def visible_order(session: AsyncSession, viewer: User, order_id: uuid.UUID
 
 def _item_read(item: OrderItem, currency: str) -> OrderItemRead:
     return OrderItemRead(
+        id=item.id,
         product_slug=item.product_slug,
         title=item.title,
         configuration=item.configuration,

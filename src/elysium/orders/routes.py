@@ -119,7 +119,9 @@ async def stripe_webhook(
 
     Each event is stored once and applied once, by a background job queued with it: a repeat
     answers 200 and changes nothing. A payment that succeeds for an order that was cancelled
-    or expired is refunded automatically.
+    or expired is refunded automatically. Saved-card and care plan events (`setup_intent.*`,
+    `payment_method.*`, `customer.subscription.*`, `invoice.*`) are applied by the care plan
+    domain's own job.
     """
     receipt = await payment_events.receive_payment_webhook(
         session, gateway, await request.body(), stripe_signature

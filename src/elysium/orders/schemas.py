@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from elysium.kit.money import Money
 from elysium.kit.schemas import Strict
@@ -18,6 +18,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class OrderItemRead(BaseModel):
+    id: uuid.UUID = Field(description="The line; a care plan may name it (`order_item_id`).")
     product_slug: str
     title: str
     configuration: dict[str, Any]
@@ -83,6 +84,10 @@ class CheckoutRequest(Strict):
     shipping_address_id: uuid.UUID
     billing_address_id: uuid.UUID
     shipping_method: ShippingMethod | None = None
+    payment_method_id: uuid.UUID | None = Field(
+        default=None,
+        description="Pay with a saved card (`GET /api/user/payment-methods`), confirmed at once.",
+    )
 
 
 class StatusChange(Strict):

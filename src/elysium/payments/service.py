@@ -20,6 +20,7 @@ from elysium.config import Settings
 from elysium.db import table_of
 from elysium.models import Payment
 from elysium.models.payment import PaymentState
+from elysium.payments.billing import billing_gateway
 from elysium.payments.gateway import (
     BankTransferGateway,
     PaymentGateway,
@@ -74,6 +75,15 @@ class PaymentRequest:
     amount_pence: int
     currency: str
     customer_email: str
+    saved_card: SavedCardCharge | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCardCharge:
+    """Pay with a card the client saved: the provider's customer and payment method ids."""
+
+    customer_id: str
+    payment_method_id: str
 
 
 def bank_reference(order_number: str) -> str:
@@ -121,6 +131,16 @@ async def _ask_gateway(
 async def _create(
     gateway: PaymentGateway, request: PaymentRequest, idempotency_key: str
 ) -> PaymentIntentResult:
+    if request.saved_card is not None:
+        return await billing_gateway(gateway).charge_saved_card(
+            request.order_id,
+            request.order_number,
+            request.amount_pence,
+            request.currency,
+            request.saved_card.customer_id,
+            request.saved_card.payment_method_id,
+            idempotency_key=idempotency_key,
+        )
     return await gateway.create_payment(
         request.order_id,
         request.order_number,

@@ -73,3 +73,8 @@ def event_args(event: GatewayEvent) -> dict[str, Any]:
 
 def event_from_args(args: dict[str, Any]) -> GatewayEvent:
     return GatewayEvent(**args)
+
+
+async def stored_payload(session: AsyncSession, row_id: uuid.UUID) -> dict[str, Any] | None:
+    """The event as it was received (read without a lock)."""
+    return await session.scalar(select(PaymentEvent.payload).where(PaymentEvent.id == row_id))

@@ -23,6 +23,7 @@ from elysium.models import (
     AuditEvent,
     AuthSession,
     BespokeEnquiry,
+    BillingCustomer,
     Cart,
     Consultation,
     IdempotencyKey,
@@ -31,10 +32,13 @@ from elysium.models import (
     OrderItem,
     ProductView,
     Review,
+    SavedCard,
     SentEmail,
+    Subscription,
     User,
     WishlistItem,
 )
+from elysium.subscriptions import service as subscriptions
 
 Exporter = Callable[[AsyncSession, User], Awaitable[Any]]
 Eraser = Callable[[AsyncSession, User], Awaitable[None]]
@@ -109,6 +113,9 @@ EXPORTERS: dict[str, Exporter] = {
     "notifications": _by_user(Notification),
     "emails": _export_emails,
     "audit_events": _export_audit,
+    "billing_customer": _by_user(BillingCustomer),
+    "saved_cards": _by_user(SavedCard),
+    "care_plan_subscriptions": _by_user(Subscription),
 }
 
 
@@ -129,6 +136,10 @@ async def _erase_emails(session: AsyncSession, user: User) -> None:
         .where(SentEmail.to == user.email)
         .values(to="erased@erased.invalid", context=None)
     )
+
+
+async def _end_care_plans(session: AsyncSession, user: User) -> None:
+    await subscriptions.end_subscriptions_of(session, user.id)
 
 
 async def _anonymise_orders(session: AsyncSession, user: User) -> None:
@@ -157,6 +168,11 @@ ERASERS: list[Eraser] = [
     _deleting(Consultation),
     _deleting(Notification),
     _deleting(IdempotencyKey),
+    # saved cards and the provider's customer reference go; care plan subscriptions stay
+    # for accounting (ids, dates and statuses only, nothing personal)
+    _end_care_plans,
+    _deleting(SavedCard),
+    _deleting(BillingCustomer),
     _erase_bespoke,
     _erase_emails,
     _anonymise_orders,

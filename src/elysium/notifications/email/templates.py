@@ -47,6 +47,10 @@ TEMPLATE_NAMES: Final = (
     "consultation_confirmed",
     "consultation_cancelled",
     "low_stock_digest",
+    "care_plan_started",
+    "care_plan_renewed",
+    "care_plan_payment_failed",
+    "care_plan_renewal_reminder",
 )
 
 _CURRENCY_SYMBOLS: Final = {"GBP": "£"}
