@@ -3,6 +3,7 @@ delivered by the `deliver_email` job with the row's idempotency key (never twice
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from elysium.jobs import PermanentJobError, enqueue, job_session
 from elysium.kit.clock import utcnow
 from elysium.models import SentEmail, User
 from elysium.notifications.email import (
+    Attachment,
     EmailBackend,
     EmailMessage,
     PermanentEmailError,
@@ -62,6 +64,25 @@ def decode_context(value: Any) -> Any:
     return value
 
 
+def encode_attachments(attachments: tuple[Attachment, ...]) -> list[dict[str, Any]] | None:
+    """Attachments as the email row keeps them (base64 content); None when there are none."""
+    return [
+        {
+            "filename": a.filename,
+            "content_type": a.content_type,
+            "content_b64": base64.b64encode(a.content).decode("ascii"),
+        }
+        for a in attachments
+    ] or None
+
+
+def decode_attachments(rows: list[dict[str, Any]] | None) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(row["filename"], row["content_type"], base64.b64decode(row["content_b64"]))
+        for row in rows or []
+    )
+
+
 def _message(settings: Settings, email: SentEmail, context: Mapping[str, Any]) -> EmailMessage:
     return render_message(
         email.template,
@@ -69,6 +90,7 @@ def _message(settings: Settings, email: SentEmail, context: Mapping[str, Any]) -
         to=email.to,
         from_addr=settings.email_from,
         idempotency_key=email.idempotency_key,
+        attachments=decode_attachments(email.attachments),
     )
 
 
@@ -87,8 +109,10 @@ async def send_email(
     template: str,
     context: Mapping[str, Any],
     idempotency_key: str,
+    attachments: tuple[Attachment, ...] = (),
 ) -> None:
     """Log and queue one email in the caller's transaction; a repeated key is a no-op.
+    Attachments (an invoice PDF, say) are kept with the row until the email is sent.
 
     The template and context are checked now (the job renders), so an unknown template, a
     missing context key or a bad address fails the caller (UnknownTemplateError,
@@ -101,6 +125,7 @@ async def send_email(
         "template": template,
         "context": encode_context(context),
         "idempotency_key": idempotency_key,
+        "attachments": encode_attachments(attachments),
     }
     email_id = (await session.execute(_LOG_EMAIL, row)).scalar_one_or_none()
     if email_id is None:
@@ -210,6 +235,6 @@ async def forget_email_contexts(session: AsyncSession, before: datetime) -> int:
             SentEmail.context.is_not(None),
             SentEmail.created_at < before,
         )
-        .values(context=None)
+        .values(context=None, attachments=None)
     )
     return rows_affected(result)

@@ -25,7 +25,7 @@ from elysium.kit.money import Money
 from elysium.models import Order, Payment, Refund, User
 from elysium.models.order import OrderPaymentStatus
 from elysium.models.payment import RefundState
-from elysium.orders import events
+from elysium.orders import credit_notes, events
 from elysium.orders.history import (
     PROVIDER,
     SYSTEM,
@@ -186,6 +186,7 @@ async def _record_payout(
     status follows and the customer is told."""
     refunds.record_outcome(refund, result)
     await sync_payment_status(session, order, payment, by=by, actor_id=refund.created_by)
+    await credit_notes.issue_credit_notes(session, order)
     customer = await order_customer(session, order)
     await events.refund_issued(
         session, settings, customer, order, refund.amount_pence, refund.reason, str(refund.id)
@@ -290,6 +291,7 @@ async def record_provider_refund(
     order = await lock_order(session, payment.order_id)
     await refunds.record_external_refund(session, payment, refunded_total_pence, event_id)
     await sync_payment_status(session, order, payment, by=PROVIDER, actor_id=None)
+    await credit_notes.issue_credit_notes(session, order)
 
 
 async def retry_requested_refunds(

@@ -4,15 +4,16 @@ call to the orders domain and holds no commit of its own."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from elysium.accounts.deps import AdminUser, CurrentUser, StaffUser
 from elysium.db import SessionDep
 from elysium.idempotency import IdempotencyKeyHeader
 from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
-from elysium.orders import cancel, pay, payment_events, read, refund
+from elysium.orders import cancel, credit_notes, invoice, pay, payment_events, read, refund
 from elysium.orders import status as order_status
 from elysium.orders.schemas import (
     CancelRequest,
@@ -43,6 +44,39 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, session: SessionDep)
     Visible to its owner and to staff; another customer's order is 404.
     """
     return await read.get_order(session, user, order_id)
+
+
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "A PDF document"}}
+
+
+@router.get("/api/orders/{order_id}/invoice", response_class=Response, responses=PDF_RESPONSE)
+async def get_invoice(
+    order_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The order's VAT invoice as `application/pdf` (owner or staff): seller and VAT number,
+    invoice number, date and tax point, customer and addresses, each line's net, VAT rate,
+    VAT and gross, the totals, and "Zero-rated export" where it applies. 404 before payment.
+    """
+    content = await invoice.invoice_pdf(session, settings, user, order_id)
+    return Response(content, media_type=invoice.PDF)
+
+
+@router.get(
+    "/api/orders/{order_id}/credit-notes/{number}",
+    response_class=Response,
+    responses=PDF_RESPONSE,
+)
+async def get_credit_note(
+    order_id: uuid.UUID,
+    number: Annotated[str, Path(max_length=20, pattern=r"^CRN-\d{4}-\d{6}$")],
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """One of the order's VAT credit notes (one per refund, referring to the invoice) as
+    `application/pdf` (owner or staff); 404 for a number the order does not have."""
+    content = await credit_notes.credit_note_pdf(session, settings, user, order_id, number)
+    return Response(content, media_type=invoice.PDF)
 
 
 @router.post("/api/orders/{order_id}/pay")

@@ -21,7 +21,7 @@ from elysium.kit.clock import utcnow
 from elysium.models import Order, Payment
 from elysium.models.inventory import ReservationOwner
 from elysium.models.order import OrderPaymentStatus
-from elysium.orders import events, refund
+from elysium.orders import events, invoice, refund
 from elysium.orders.cancel import Closing, close_order
 from elysium.orders.history import PROVIDER, lock_order, move_order, order_customer, order_items
 from elysium.orders.state import PAID, UNPAID
@@ -82,6 +82,7 @@ async def settle_payment(
         )
     order.payment_status = OrderPaymentStatus.PAID
     order.paid_at = utcnow()
+    await invoice.issue_invoice(session, order)
     await move_order(session, order, PAID, by=by, actor_id=actor_id, note=note)
     customer = await order_customer(session, order)
     await events.order_paid(

@@ -26,7 +26,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from elysium.notifications.email.message import EmailMessage
+from elysium.notifications.email.message import Attachment, EmailMessage
 
 LONDON: Final = ZoneInfo("Europe/London")
 
@@ -210,6 +210,7 @@ def render_message(
     from_addr: str,
     idempotency_key: str,
     reply_to: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> EmailMessage:
     """Render a template into a ready-to-send message, tagged with the template name."""
     rendered = render_email(template, context)
@@ -222,4 +223,5 @@ def render_message(
         idempotency_key=idempotency_key,
         reply_to=reply_to,
         tags={"template": template},
+        attachments=attachments,
     )
