@@ -491,5 +491,5 @@ async def test_every_backend_carries_attachments(tmp_path: Path, resend_server: 
     ("filename", "content_type"), [("../etc/passwd", "application/pdf"), ("a.pdf", "pdf")]
 )
 def test_attachments_refuse_unsafe_names_and_types(filename: str, content_type: str) -> None:
-    with pytest.raises(ValueError, match="attachment filename|content type"):
+    with pytest.raises(ValueError, match=r"attachment filename|content type"):
         Attachment(filename, content_type, b"x")

@@ -156,21 +156,26 @@ async def test_a_refund_gets_a_credit_note_referring_to_the_invoice(
     assert (await client.get(missing, headers=who.headers)).status_code == 404
 
 
+def _outbox_attachments(settings: Settings, to: str) -> list[tuple[str | None, str, Any]]:
+    attached = []
+    for path in sorted(Path(settings.email_outbox_dir).glob("*.eml")):
+        parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(parsed, MimeMessage)
+        if parsed["To"] != to:
+            continue
+        for part in parsed.iter_attachments():
+            assert isinstance(part, MimeMessage)
+            attached.append((part.get_filename(), part.get_content_type(), part.get_content()))
+    return attached
+
+
 async def test_the_confirmation_email_carries_the_invoice(
     app: FastAPI, client: AsyncClient, staff: Account, settings: Settings
 ) -> None:
     who, order = await _order(app, client)
     number = (await _paid(client, staff, order["id"]))["invoice_number"]
     await run_jobs()
-    attached = []
-    for path in sorted(Path(settings.email_outbox_dir).glob("*.eml")):
-        parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
-        assert isinstance(parsed, MimeMessage)
-        if parsed["To"] != who.account.email:
-            continue
-        for part in parsed.iter_attachments():
-            assert isinstance(part, MimeMessage)
-            attached.append((part.get_filename(), part.get_content_type(), part.get_content()))
+    attached = _outbox_attachments(settings, who.account.email)
     [(filename, content_type, content)] = attached
     assert (filename, content_type) == (f"{number}.pdf", "application/pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)

@@ -6,9 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fastapi import FastAPI
+from httpx import AsyncClient
 from hypothesis import given
 from hypothesis import strategies as st
-from httpx import AsyncClient
 
 from elysium.kit.vat import VatTreatment, charged, net_of_vat, treatment_for
 from elysium.orders.totals import order_totals

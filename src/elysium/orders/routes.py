@@ -13,7 +13,16 @@ from elysium.db import SessionDep
 from elysium.idempotency import IdempotencyKeyHeader
 from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
-from elysium.orders import cancel, credit_notes, invoice, pay, payment_events, read, refund
+from elysium.orders import (
+    cancel,
+    credit_notes,
+    invoice,
+    pay,
+    payment_events,
+    read,
+    refund,
+    returns,
+)
 from elysium.orders import status as order_status
 from elysium.orders.schemas import (
     CancelRequest,
@@ -21,6 +30,9 @@ from elysium.orders.schemas import (
     OrderSummary,
     RefundRead,
     RefundRequest,
+    ReturnCreate,
+    ReturnRead,
+    ReturnUpdate,
     StatusChange,
 )
 from elysium.payments.deps import GatewayDep
@@ -46,7 +58,9 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, session: SessionDep)
     return await read.get_order(session, user, order_id)
 
 
-PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "A PDF document"}}
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "A PDF document"}
+}
 
 
 @router.get("/api/orders/{order_id}/invoice", response_class=Response, responses=PDF_RESPONSE)
@@ -159,3 +173,45 @@ async def stripe_webhook(
         session, gateway, await request.body(), stripe_signature
     )
     return {"received": True, "duplicate": receipt.duplicate}
+
+
+@router.post(
+    "/api/orders/{order_id}/returns", status_code=status.HTTP_201_CREATED, tags=["returns"]
+)
+async def request_return(
+    order_id: uuid.UUID,
+    body: ReturnCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ReturnRead:
+    """Ask to return delivered lines (`order_item_id` is a line's `id` on the order) within 14
+    days of delivery. 409 when the order is not delivered or the window has passed; 422
+    naming the line (`lines.<n>.order_item_id`) when it is personalised (engraved or made to
+    order, which the law exempts), not on the order, or already returned."""
+    return await returns.request_return(session, settings, user, order_id, body)
+
+
+@router.get("/api/orders/{order_id}/returns", tags=["returns"])
+async def list_returns(
+    order_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> list[ReturnRead]:
+    """The order's returns, oldest first (owner or staff)."""
+    return await returns.list_returns(session, user, order_id)
+
+
+@router.put("/api/returns/{return_id}", tags=["returns"])
+async def update_return(
+    return_id: uuid.UUID,
+    body: ReturnUpdate,
+    staff: StaffUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ReturnRead:
+    """Move a return (staff; audited; the customer is emailed): `requested -> authorised ->
+    received -> refunded`, or `rejected` with a `note`. On `received` the units go back to
+    stock (ledger reason `return`) unless `restock` is false. `refunded` refunds the lines'
+    price less their share of any discount (everything left, shipping too, once every unit
+    has come back) through the refund path; the order becomes REFUNDED when all it was paid
+    has been refunded. 409 for a move the workflow does not allow."""
+    return await returns.update_return(session, settings, staff, return_id, body)

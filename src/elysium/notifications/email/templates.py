@@ -41,6 +41,8 @@ TEMPLATE_NAMES: Final = (
     "order_shipped",
     "order_cancelled",
     "refund_issued",
+    "return_update",
+    "bespoke_quote",
     "reservation_expired",
     "bespoke_enquiry_ack",
     "bespoke_enquiry_staff",
