@@ -127,6 +127,22 @@ async def order_paid(
     await track_purchase(session, settings, order.id, order.total_pence, order.currency)
 
 
+async def instalment_received(
+    session: AsyncSession, settings: Settings, user: User, order: Order, amount_pence: int
+) -> None:
+    """A deposit received: the piece goes into production; the balance is due before delivery."""
+    await _tell(
+        session,
+        settings,
+        user,
+        order,
+        "payment_received",
+        {"amount": amount_pence},
+        title="Your deposit is received",
+        key=f"instalment:{amount_pence}",
+    )
+
+
 async def payment_failed(
     session: AsyncSession,
     settings: Settings,

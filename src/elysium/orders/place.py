@@ -53,6 +53,7 @@ class PlacedOrder:
     payment_provider: str
     total_pence: int
     currency: str
+    deposit_pence: int | None
     view: OrderRead
     replayed: bool
 
@@ -66,6 +67,7 @@ class PlacedOrder:
             payment_provider=order.payment_provider,
             total_pence=order.total_pence,
             currency=order.currency,
+            deposit_pence=order.deposit_pence,
             view=view,
             replayed=replayed,
         )

@@ -37,7 +37,6 @@ from elysium.orders.read import order_returns, return_read, visible_order
 from elysium.orders.restock import restock_lines
 from elysium.orders.schemas import ReturnCreate, ReturnRead, ReturnUpdate
 from elysium.orders.state import DELIVERED
-from elysium.payments.service import paid_payment
 
 REQUESTED: Final = ReturnStatus.REQUESTED
 AUTHORISED: Final = ReturnStatus.AUTHORISED
@@ -258,9 +257,7 @@ async def _refund(
 ) -> uuid.UUID:
     """Set aside the return's refund: the lines' value, or all that is left (shipping too)
     when every unit of the order has come back."""
-    payment = await paid_payment(session, order.id)
-    if payment is None:
-        raise ConflictError("This order has no payment to refund.")
+    payment = await refund.refundable_payment(session, order.id)
     everything = await _everything_returned(session, order, items)
     money_back = await refund.set_aside(
         session,

@@ -8,14 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
-from elysium.accounts.deps import AdminUser, CurrentUser, StaffUser
+from elysium.accounts.deps import AdminUser, CurrentUser, OptionalUser, StaffUser
+from elysium.bespoke.schemas import QuoteAccept
 from elysium.db import SessionDep
 from elysium.idempotency import IdempotencyKeyHeader
 from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
 from elysium.orders import (
+    bespoke_order,
     cancel,
     credit_notes,
+    instalments,
     invoice,
     pay,
     payment_events,
@@ -26,6 +29,7 @@ from elysium.orders import (
 from elysium.orders import status as order_status
 from elysium.orders.schemas import (
     CancelRequest,
+    InstalmentCreate,
     OrderRead,
     OrderSummary,
     RefundRead,
@@ -215,3 +219,39 @@ async def update_return(
     has come back) through the refund path; the order becomes REFUNDED when all it was paid
     has been refunded. 409 for a move the workflow does not allow."""
     return await returns.update_return(session, settings, staff, return_id, body)
+
+
+@router.post("/api/orders/{order_id}/payments", status_code=status.HTTP_201_CREATED)
+async def record_instalment(
+    order_id: uuid.UUID,
+    body: InstalmentCreate,
+    staff: StaffUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> OrderRead:
+    """Record a bank transfer received for what the order has due (staff; audited): the
+    total, or the next instalment of a bespoke commission (the deposit, then the balance).
+    `payment_status` goes `unpaid -> deposit_paid -> paid`. 422 when `amount` is not the
+    instalment due, 409 when nothing is due; the same `reference` again changes nothing."""
+    return await instalments.record_instalment(session, settings, staff, order_id, body)
+
+
+@router.post(
+    "/api/bespoke/quotes/{quote_id}/accept",
+    status_code=status.HTTP_201_CREATED,
+    tags=["bespoke"],
+)
+async def accept_quote(
+    quote_id: uuid.UUID,
+    user: OptionalUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: QuoteAccept | None = None,
+) -> OrderRead:
+    """Accept a bespoke quote, signed in as the enquiry's email or with the `token` from the
+    emailed link: a made-to-order order at the quoted price, with the deposit due now
+    (`POST /api/orders/{id}/pay`, or a bank transfer) and the balance before shipping
+    (`payments_due`). 404 without a valid token or the right account; 409 when the quote was
+    superseded, has expired or was accepted already, or the client has no account yet."""
+    token = body.token if body else None
+    return await bespoke_order.accept_quote(session, settings, user, quote_id, token)

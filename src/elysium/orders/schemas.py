@@ -189,3 +189,10 @@ class ReturnUpdate(Strict):
     status: ReturnStatus
     note: Note | None = None
     restock: bool = True
+
+
+class InstalmentCreate(Strict):
+    """A bank transfer received: the amount (the instalment due) and the bank's reference."""
+
+    amount: Money
+    reference: ShortText
