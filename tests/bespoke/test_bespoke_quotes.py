@@ -9,10 +9,15 @@ from urllib.parse import parse_qs, urlparse
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
+from elysium.bespoke.quotes import deposit_of
 from elysium.kit.clock import utcnow
-from elysium.models import BespokeQuote, SentEmail
+from elysium.models import BespokeQuote, Order, SentEmail
+from elysium.models.order import OrderPaymentStatus, OrderStatus
+from elysium.orders.schedule import amount_due
 from factories import Account, make_account, queued_emails
 
 PRICE = {"amount": "12000.00", "currency": "GBP"}
@@ -272,3 +277,24 @@ async def test_quotes_need_staff_and_sensible_values(
     no_account = await _accept(client, quote["id"], json={"token": await _token(app, quote["id"])})
     assert no_account.status_code == 409
     assert "create an account" in no_account.json()["detail"]
+
+
+# --- the schedule's arithmetic --------------------------------------------------------------------
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.integers(min_value=1, max_value=100))
+def test_deposit_and_balance_add_up_and_are_due_in_turn(price: int, percent: int) -> None:
+    deposit = deposit_of(price, percent)
+    assert 0 < deposit <= price
+    assert abs(deposit * 100 - price * percent) <= 50 or deposit == 1  # half up, to the penny
+    order = Order(
+        status=OrderStatus.PENDING,
+        payment_status=OrderPaymentStatus.UNPAID,
+        total_pence=price,
+        deposit_pence=deposit,
+    )
+    assert amount_due(order) == deposit
+    order.status, order.payment_status = OrderStatus.PAID, OrderPaymentStatus.DEPOSIT_PAID
+    assert amount_due(order) + deposit == price
+    order.payment_status = OrderPaymentStatus.PAID
+    assert amount_due(order) == 0

@@ -7,11 +7,25 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from elysium.models import OrderStatusChange, Product, SentEmail, StockItem, StockMovement
+from elysium.errors import IllegalTransitionError
+from elysium.models import (
+    OrderReturn,
+    OrderStatusChange,
+    Product,
+    SentEmail,
+    StockItem,
+    StockMovement,
+)
+from elysium.models.returns import ReturnStatus
+from elysium.orders.returns import MOVES, ensure_move
+from elysium.orders.schemas import ReturnUpdate
 from factories import (
     HALF_CARAT,
     HALF_CARAT_KEY,
@@ -206,3 +220,35 @@ async def test_bad_returns_and_moves_are_refused(
     assert (await _move(client, staff, made["id"], status="authorised")).status_code == 409
     missing = await _move(client, staff, str(uuid.uuid4()), status="authorised")
     assert missing.status_code == 404
+
+
+# --- the workflow as a state machine ------------------------------------------------------------
+
+statuses = st.sampled_from(list(ReturnStatus))
+
+
+@given(statuses, statuses)
+def test_a_move_is_allowed_exactly_when_the_table_says_so(
+    current: ReturnStatus, target: ReturnStatus
+) -> None:
+    row = OrderReturn(status=current)
+    data = ReturnUpdate(status=target, note="A reason")
+    if target in MOVES[current]:
+        ensure_move(row, data)
+    else:
+        with pytest.raises(IllegalTransitionError):
+            ensure_move(row, data)
+
+
+@given(st.lists(statuses, max_size=8))
+def test_every_walk_ends_refunded_or_rejected_and_never_leaves_them(
+    targets: list[ReturnStatus],
+) -> None:
+    current = ReturnStatus.REQUESTED
+    for target in targets:
+        if target in MOVES[current]:
+            current = target
+    finals = {ReturnStatus.REFUNDED, ReturnStatus.REJECTED}
+    assert {s for s, moves in MOVES.items() if not moves} == finals
+    assert all(not MOVES[s] for s in finals)
+    assert ReturnStatus.REFUNDED not in MOVES[ReturnStatus.REQUESTED]  # goods come back first

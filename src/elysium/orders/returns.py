@@ -173,7 +173,8 @@ async def _locked_return(session: AsyncSession, return_id: uuid.UUID) -> tuple[O
     return order, row
 
 
-def _ensure_move(row: OrderReturn, data: ReturnUpdate) -> None:
+def ensure_move(row: OrderReturn, data: ReturnUpdate) -> None:
+    """409 unless `MOVES` allows the move; 422 for a rejection without a reason."""
     if data.status not in MOVES[row.status]:
         allowed = ", ".join(sorted(MOVES[row.status])) or "none"
         raise IllegalTransitionError(
@@ -190,7 +191,7 @@ async def update_return(
 ) -> ReturnRead:
     """Staff move a return along its workflow (409 for a move it does not allow); audited."""
     order, row = await _locked_return(session, return_id)
-    _ensure_move(row, data)
+    ensure_move(row, data)
     lines = list(
         await session.scalars(select(OrderReturnLine).where(OrderReturnLine.return_id == row.id))
     )
