@@ -28,7 +28,7 @@ class SentEmail(UUIDPrimaryKey, Base):
     template: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
-    """`[{filename, content_type, content_b64}]`, forgotten with the context."""
+    """`[{kind, params}]`: what the sending job attaches (built then, e.g. an invoice PDF)."""
     status: Mapped[str] = mapped_column(String(16), default="queued")
     idempotency_key: Mapped[str] = mapped_column(String(256), unique=True)
     provider_id: Mapped[str | None] = mapped_column(String(256))

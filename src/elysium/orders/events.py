@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from elysium.config import Settings
 from elysium.models import Order, OrderItem, User
 from elysium.notifications.analytics import track_purchase
-from elysium.notifications.email import Attachment
-from elysium.notifications.emails import send_email
+from elysium.notifications.emails import AttachmentRef, send_email
 from elysium.notifications.service import notify_user
-from elysium.orders.invoice import invoice_attachment
+from elysium.orders.invoice import INVOICE_ATTACHMENT
 from elysium.payments.service import BANK_TRANSFER, bank_details
 
 
@@ -34,7 +33,7 @@ async def _tell(
     *,
     title: str,
     key: str,
-    attachments: tuple[Attachment, ...] = (),
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> None:
     base = {
         "customer_name": user.name or "Client",
@@ -111,7 +110,9 @@ async def order_paid(
         "delivery_address": order.shipping_address,
     }
     invoice = (
-        () if order.invoice_number is None else (invoice_attachment(settings, order, items, user),)
+        ()
+        if order.invoice_number is None
+        else (AttachmentRef(INVOICE_ATTACHMENT, {"order_id": str(order.id)}),)
     )
     await _tell(
         session,

@@ -9,6 +9,7 @@ and two payments at once take consecutive numbers. A sequence could skip.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
@@ -26,6 +27,7 @@ from elysium.orders.history import order_customer, order_items
 from elysium.orders.read import visible_order
 
 INVOICE_PREFIX: Final = "INV"
+INVOICE_ATTACHMENT: Final = "order_invoice"
 PDF: Final = "application/pdf"
 
 _COUNTER = DocumentCounter.__table__
@@ -104,11 +106,16 @@ def invoice_document(
     )
 
 
-def invoice_attachment(
-    settings: Settings, order: Order, items: list[OrderItem], customer: User
-) -> Attachment:
-    """The invoice as an email attachment."""
-    assert order.invoice_number is not None
+async def invoice_attachment(
+    session: AsyncSession, settings: Settings, params: Mapping[str, str]
+) -> Attachment | None:
+    """The order's invoice as an email attachment, built by the email job when it sends
+    (the PDF is never drawn inside the paying transaction); None when there is none."""
+    order = await session.get(Order, uuid.UUID(params["order_id"]))
+    if order is None or order.invoice_number is None:
+        return None
+    customer = await order_customer(session, order)
+    items = await order_items(session, order.id)
     content = render(invoice_document(settings, order, items, customer))
     return Attachment(f"{order.invoice_number}.pdf", PDF, content)
 
