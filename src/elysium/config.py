@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     bank_transfer_reservation_hours: int = 72
     staff_hold_days: int = Field(default=7, ge=1, le=365)
     shipping_international_pence: int = 9500
+    seller_name: str = "Elysium Jewellery Ltd"
+    seller_address: str = "1 Bond Street, London W1S 1AA, United Kingdom"
+    seller_vat_number: str = "GB123456789"
+    return_window_days: int = Field(default=14, ge=14, le=365)
+    quote_link_base_url: str | None = None
 
     sanity_project_id: str | None = None
     sanity_dataset: str = "production"

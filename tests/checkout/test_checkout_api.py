@@ -96,7 +96,9 @@ async def test_bank_transfer_instructions_are_emailed(app: FastAPI, client: Asyn
     assert "order_confirmation" not in templates  # sent once the money arrives
 
 
-async def test_international_courier_costs_95_pounds(app: FastAPI, client: AsyncClient) -> None:
+async def test_international_courier_is_95_pounds_charged_net_as_an_export(
+    app: FastAPI, client: AsyncClient
+) -> None:
     product = await stocked_piece(app)
     who = await shopper(app, client, product)
     paris = await add_address(client, who.account, country="FR")
@@ -104,8 +106,13 @@ async def test_international_courier_costs_95_pounds(app: FastAPI, client: Async
     order = response.json()["order"]
     assert response.status_code == 201, response.text
     assert order["shipping_method"] == "international_courier"
-    assert (order["shipping"]["amount"], order["total"]["amount"]) == ("95.00", "2495.00")
-    assert order["vat"]["amount"] == "415.83"
+    # £95 and £2,400 are UK prices including VAT: a zero-rated export pays them net.
+    assert (order["shipping"]["amount"], order["total"]["amount"]) == ("79.17", "2079.17")
+    assert (order["vat"]["amount"], order["vat_treatment"], order["vat_rate"]) == (
+        "0.00",
+        "zero_rated_export",
+        0,
+    )
 
 
 async def test_shipping_method_must_suit_the_address(app: FastAPI, client: AsyncClient) -> None:

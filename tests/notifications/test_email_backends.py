@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
 import json
 import re
 import socket
@@ -28,7 +30,7 @@ from elysium.notifications.email.backends import (
     build_backend,
     resend_payload,
 )
-from elysium.notifications.email.message import EmailMessage, message_id, to_mime
+from elysium.notifications.email.message import Attachment, EmailMessage, message_id, to_mime
 from peers.http_server import JSON, QuietHandler, serving
 
 FROM = "ELYSIUM <atelier@elysium.example>"
@@ -437,3 +439,57 @@ def test_build_backend_refuses_resend_without_a_key() -> None:
 def test_build_backend_refuses_an_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown email backend"):
         build_backend("carrier-pigeon")  # type: ignore[arg-type]
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n% an invoice\n%%EOF\n"
+
+
+def _with_invoice() -> EmailMessage:
+    return dataclasses.replace(
+        make_message(key="order-confirmation/ELY-2"),
+        attachments=(Attachment("INV-2026-000001.pdf", "application/pdf", PDF_BYTES),),
+    )
+
+
+def _attached(parsed: MimeMessage) -> list[tuple[str | None, str, bytes]]:
+    found = []
+    for part in parsed.iter_attachments():
+        assert isinstance(part, MimeMessage)
+        content = part.get_content()
+        assert isinstance(content, bytes)
+        found.append((part.get_filename(), part.get_content_type(), content))
+    return found
+
+
+async def test_every_backend_carries_attachments(tmp_path: Path, resend_server: FakeResend) -> None:
+    message = _with_invoice()
+    expected = [("INV-2026-000001.pdf", "application/pdf", PDF_BYTES)]
+    await OutboxBackend(tmp_path).send(message)
+    [written] = outbox_files(tmp_path)
+    outbox = parse(written.read_bytes())
+    assert _attached(outbox) == expected
+    assert "£4,500.00" in body(outbox, "plain")
+    async with smtp_server() as (port, recorder):
+        await smtp_backend(port).send(message)
+    content = recorder.received[0].envelope.content
+    assert isinstance(content, bytes)
+    assert _attached(parse(content)) == expected
+    await ResendBackend(API_KEY, resend_server.base_url).send(message)
+    [request] = resend_server.requests
+    assert request.body["attachments"] == [
+        {
+            "filename": "INV-2026-000001.pdf",
+            "content": base64.b64encode(PDF_BYTES).decode(),
+            "content_type": "application/pdf",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"), [("../etc/passwd", "application/pdf"), ("a.pdf", "pdf")]
+)
+def test_attachments_refuse_unsafe_names_and_types(filename: str, content_type: str) -> None:
+    with pytest.raises(ValueError, match=r"attachment filename|content type"):
+        Attachment(filename, content_type, b"x")

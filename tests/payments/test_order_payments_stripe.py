@@ -14,10 +14,11 @@ from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 
 from elysium.config import Settings
+from elysium.kit.clock import utcnow
 from elysium.models import PaymentEvent, Refund, StockItem, StockMovement
 from elysium.orders.refund import retry_requested_refunds
 from elysium.payments.gateway import PaymentGateway, PaymentIntentResult, PaymentProviderError
-from factories import Account, Shopper, shopper, stocked_piece
+from factories import Account, Shopper, make_account, shopper, stocked_piece
 from job_helpers import http_peer, run_jobs, settings_env
 from peers.localstripe_peer import (
     LocalStripe,
@@ -510,3 +511,53 @@ async def test_an_event_that_cannot_be_applied_is_kept_and_listed_for_staff(
         stored = await session.scalar(select(PaymentEvent))
     assert stored is not None
     assert (stored.external_id, stored.processed_at) == (event["id"], None)
+
+
+async def test_card_instalments_each_settle_by_their_own_webhook(
+    app: FastAPI,
+    client: AsyncClient,
+    peer: LocalStripe,
+    receiver: WebhookReceiver,
+    gateway: PaymentGateway,
+    staff: Account,
+) -> None:
+    """A bespoke order's deposit and balance paid by card: each PaymentIntent is for the
+    instalment due, and each webhook settles that instalment."""
+    who = await make_account(app)
+    enquiry = await client.post(
+        "/api/bespoke",
+        json={"name": "Ada", "email": who.email, "piece_type": "ring", "notes": "Sapphire"},
+    )
+    quote = await client.post(
+        f"/api/bespoke/{enquiry.json()['id']}/quotes",
+        json={
+            "description": "Sapphire ring",
+            "price": {"amount": "1000.00", "currency": "GBP"},
+            "deposit_percent": 25,
+            "valid_until": (utcnow() + timedelta(days=7)).isoformat(),
+        },
+        headers=staff.headers,
+    )
+    accepted = await client.post(
+        f"/api/bespoke/quotes/{quote.json()['id']}/accept", headers=who.headers
+    )
+    assert accepted.status_code == 201, accepted.text
+    order_id = accepted.json()["id"]
+    statuses = []
+    for expected_amount in (25_000, 75_000):
+        started = await client.post(f"/api/orders/{order_id}/pay", headers=who.headers)
+        assert started.status_code == 200, started.text
+        intent_id = started.json()["payment_intent_id"]
+        intent = await _pay(peer, intent_id)
+        assert intent["amount"] == expected_amount
+        delivered = await _deliver(
+            client, *await _relay(client, receiver, intent_id, "payment_intent.succeeded")
+        )
+        assert delivered.status_code == 200
+        await run_jobs()
+        order = (await client.get(f"/api/orders/{order_id}", headers=who.headers)).json()
+        statuses.append(order["payment_status"])
+    assert statuses == ["deposit_paid", "paid"]
+    assert order["invoice_number"].startswith("INV-")
+    nothing = await client.post(f"/api/orders/{order_id}/pay", headers=who.headers)
+    assert nothing.status_code == 409

@@ -8,11 +8,13 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from elysium.models import Address, Order, User
+from elysium.models import Address, Order, OrderReturn, SentEmail, User
 from elysium.privacy.service import EXPORTERS
 from factories import (
     Account,
     add_address,
+    checkout,
+    make_account,
     placed_order,
     shopper,
     stocked_piece,
@@ -80,3 +82,41 @@ async def test_erasure_keeps_orders_without_the_person(app: FastAPI, client: Asy
     assert kept.total_pence > 0
     assert kept.shipping_address == {"country": "GB", "erased": True}
     assert kept.billing_address == {"country": "GB", "erased": True}
+
+
+async def test_export_and_erasure_cover_gift_messages_and_returns(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    staff = await make_account(app, "staff")
+    product = await stocked_piece(app, level=2)
+    who = await shopper(app, client, product)
+    response = await checkout(client, who, gift_message="For Grace, with love")
+    order = response.json()["order"]
+    for target in ("PAID", "FULFILLED", "SHIPPED", "DELIVERED"):
+        await client.put(
+            f"/api/orders/{order['id']}/status", json={"status": target}, headers=staff.headers
+        )
+    line = {"order_item_id": order["items"][0]["id"], "quantity": 1}
+    body = {"lines": [line], "reason": "My partner Grace prefers gold"}
+    made = await client.post(f"/api/orders/{order['id']}/returns", json=body, headers=who.headers)
+    assert made.status_code == 201, made.text
+    export = (await client.get("/api/user/export", headers=who.headers)).json()
+    [exported] = export["orders"]
+    assert exported["gift_message"] == "For Grace, with love"
+    assert exported["invoice_number"].startswith("INV-")
+    assert exported["returns"][0]["reason"] == "My partner Grace prefers gold"
+    assert exported["returns"][0]["lines"][0]["quantity"] == 1
+
+    assert (await client.delete("/api/user", headers=who.headers)).status_code == 204
+    async with app.state.sessionmaker() as session:
+        kept = await session.get(Order, uuid.UUID(order["id"]))
+        reasons = list(await session.scalars(select(OrderReturn.reason)))
+        attachments = list(
+            await session.scalars(
+                select(SentEmail.attachments).where(SentEmail.template == "order_confirmation")
+            )
+        )
+    assert kept is not None
+    assert (kept.gift_message, kept.invoice_number) == (None, exported["invoice_number"])
+    assert reasons == ["[erased]"]
+    assert attachments == [None]

@@ -86,6 +86,12 @@ async def world(app: FastAPI, client: AsyncClient) -> World:
         "job_id": "987654321",
         "code": "NOSUCHCODE",
         "section": "inventory",
+        "number": "CRN-2026-000001",
+        "return_id": str(uuid.uuid4()),
+        "quote_id": str(uuid.uuid4()),
+        "card_id": str(uuid.uuid4()),
+        "plan_id": str(uuid.uuid4()),
+        "subscription_id": str(uuid.uuid4()),
     }
     return World(a.account, b, staff, admin, params)
 
@@ -180,6 +186,8 @@ async def test_every_operation_answers_each_role_as_the_table_says(
 OWNED = {
     # customer A's things, asked for by customer B: 404, never A's data
     "GET /api/orders/{order_id}": None,
+    "GET /api/orders/{order_id}/returns": None,
+    "GET /api/orders/{order_id}/invoice": None,
     "POST /api/orders/{order_id}/pay": None,
     "POST /api/orders/{order_id}/cancel": None,
     "PUT /api/user/addresses/{address_id}": {"type": "shipping"} | LONDON_ADDRESS,

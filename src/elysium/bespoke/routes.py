@@ -7,8 +7,15 @@ import uuid
 from fastapi import APIRouter, Query, status
 
 from elysium.accounts.deps import EnquiryLimit, OptionalUser, StaffUser
-from elysium.bespoke import service
-from elysium.bespoke.schemas import BespokeCreate, BespokeRead, BespokeStatus, BespokeUpdate
+from elysium.bespoke import quotes, service
+from elysium.bespoke.schemas import (
+    BespokeCreate,
+    BespokeRead,
+    BespokeStatus,
+    BespokeUpdate,
+    QuoteCreate,
+    QuoteRead,
+)
 from elysium.db import SessionDep
 from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
@@ -61,3 +68,25 @@ async def update_enquiry(
     enquiry may be re-opened as contacted; anything else is 409.
     """
     return await service.update_enquiry(session, staff, enquiry_id, body)
+
+
+@router.post("/api/bespoke/{enquiry_id}/quotes", status_code=status.HTTP_201_CREATED)
+async def send_quote(
+    enquiry_id: uuid.UUID,
+    body: QuoteCreate,
+    staff: StaffUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> QuoteRead:
+    """Send the client a quote (staff; audited): the price, the deposit due on acceptance (a
+    percentage) and how long it stands. The client is emailed a link to accept it; an earlier
+    open quote is superseded and the enquiry becomes `quoted`."""
+    return await quotes.send_quote(session, settings, staff, enquiry_id, body)
+
+
+@router.get("/api/bespoke/{enquiry_id}/quotes")
+async def list_quotes(
+    enquiry_id: uuid.UUID, staff: StaffUser, session: SessionDep
+) -> list[QuoteRead]:
+    """An enquiry's quotes, oldest first (staff only)."""
+    return await quotes.list_quotes(session, enquiry_id)

@@ -80,3 +80,48 @@ class BespokeRead(BaseModel):
     staff_notes: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class QuoteCreate(Strict):
+    """A price for the commission: the deposit (a percentage of the price) is due on
+    acceptance, the balance before delivery; the quote can be accepted until `valid_until`."""
+
+    description: Notes
+    price: Money
+    deposit_percent: Annotated[int, Field(ge=1, le=100)]
+    valid_until: datetime
+
+    @field_validator("price")
+    @classmethod
+    def _sensible_price(cls, price: Money) -> Money:
+        if price.currency != "GBP" or not 0 < price.to_pence() <= MAX_BUDGET_PENCE:
+            raise ValueError("the price must be in GBP, more than 0.00 and at most 10000000.00")
+        return price
+
+    @field_validator("valid_until")
+    @classmethod
+    def _aware(cls, valid_until: datetime) -> datetime:
+        if valid_until.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2026-12-31T18:00:00Z)")
+        return valid_until
+
+
+class QuoteAccept(Strict):
+    """The token from the quote's link; not needed when signed in as the enquiry's email."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class QuoteRead(BaseModel):
+    id: uuid.UUID
+    enquiry_id: uuid.UUID
+    reference: str
+    description: str
+    price: Money
+    deposit_percent: int
+    deposit: Money
+    balance: Money
+    valid_until: datetime
+    status: Literal["sent", "accepted", "superseded", "expired"]
+    order_id: uuid.UUID | None
+    created_at: datetime

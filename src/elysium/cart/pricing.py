@@ -19,6 +19,7 @@ from elysium.catalog.pricing import PricedConfiguration
 from elysium.catalog.service import price_now
 from elysium.errors import ValidationFailedError
 from elysium.inventory.service import available_quantities
+from elysium.kit.vat import VatTreatment, charged
 from elysium.models import Cart, CartItem, Product
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
 
@@ -34,13 +35,26 @@ class PricedLine:
     priced: PricedConfiguration | None
     available: bool
     problem: str | None
+    treatment: VatTreatment = VatTreatment.STANDARD
 
     @property
     def variant_key(self) -> str:
         return self.item.variant_key if self.priced is None else self.priced.variant_key
 
     @property
+    def unit_price_pence(self) -> int | None:
+        """The unit price charged under the cart's VAT treatment (net for an export)."""
+        return (
+            None if self.priced is None else charged(self.priced.unit_price_pence, self.treatment)
+        )
+
+    @property
     def line_total_pence(self) -> int | None:
+        unit = self.unit_price_pence
+        return None if unit is None else unit * self.item.quantity
+
+    @property
+    def uk_line_total_pence(self) -> int | None:
         return None if self.priced is None else self.priced.unit_price_pence * self.item.quantity
 
 
@@ -53,10 +67,14 @@ class PricedCart:
     subtotal_pence: int
     discount: DiscountResult | None
     coupon_problem: str | None
+    treatment: VatTreatment = VatTreatment.STANDARD
 
     @property
     def discount_pence(self) -> int:
-        return 0 if self.discount is None else self.discount.discount_pence
+        """Never more than the subtotal (a net discount may round a penny above it)."""
+        return (
+            0 if self.discount is None else min(self.discount.discount_pence, self.subtotal_pence)
+        )
 
 
 _LINES = (
@@ -83,7 +101,11 @@ async def _stock(
 
 
 async def price_lines(
-    session: AsyncSession, rows: list[tuple[CartItem, Product]], *, check_stock: bool = True
+    session: AsyncSession,
+    rows: list[tuple[CartItem, Product]],
+    *,
+    check_stock: bool = True,
+    treatment: VatTreatment = VatTreatment.STANDARD,
 ) -> list[PricedLine]:
     """Price every line and (unless told not to) decide whether there is stock for it."""
     outcomes = [price_now(product, item.configuration) for item, product in rows]
@@ -98,37 +120,48 @@ async def price_lines(
     lines = []
     for (item, product), outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome, str):
-            lines.append(PricedLine(item, product, None, False, outcome))
+            lines.append(PricedLine(item, product, None, False, outcome, treatment))
             continue
         ref = (product.id, outcome.variant_key)
         units = stock.get(ref)
         enough = units is None or units >= demand[ref]
         problem = None if enough else f"Only {max(units or 0, 0)} available."
-        lines.append(PricedLine(item, product, outcome, enough, problem))
+        lines.append(PricedLine(item, product, outcome, enough, problem, treatment))
     return lines
 
 
 def discount_lines(lines: list[PricedLine]) -> list[DiscountLine]:
     """The priced lines as a coupon sees them."""
     return [
-        DiscountLine(line.product.collection_slug, total)
+        DiscountLine(line.product.collection_slug, total, line.line_total_pence)
         for line in lines
-        if (total := line.line_total_pence) is not None
+        if (total := line.uk_line_total_pence) is not None
     ]
 
 
 async def price_cart(
-    session: AsyncSession, cart: Cart | None, user_id: uuid.UUID | None
+    session: AsyncSession,
+    cart: Cart | None,
+    user_id: uuid.UUID | None,
+    treatment: VatTreatment = VatTreatment.STANDARD,
 ) -> PricedCart:
-    """The cart priced now; a coupon that no longer applies gives nothing and says why."""
-    lines = [] if cart is None else await price_lines(session, await load_lines(session, cart.id))
+    """The cart priced now under `treatment`; a coupon that no longer applies gives nothing
+    and says why."""
+    lines = []
+    if cart is not None:
+        rows = await load_lines(session, cart.id)
+        lines = await price_lines(session, rows, treatment=treatment)
     subtotal = sum(line.line_total_pence or 0 for line in lines)
     discount, problem = None, None
     if cart is not None and cart.coupon_code:
         try:
             discount = await evaluate_coupon(
-                session, cart.coupon_code, user_id=user_id, lines=discount_lines(lines)
+                session,
+                cart.coupon_code,
+                user_id=user_id,
+                lines=discount_lines(lines),
+                treatment=treatment,
             )
         except ValidationFailedError as exc:
             problem = exc.detail
-    return PricedCart(cart, lines, subtotal, discount, problem)
+    return PricedCart(cart, lines, subtotal, discount, problem, treatment)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
 from elysium.accounts.deps import AnonymousWriteLimit, CouponAttemptLimit, OptionalUser
 from elysium.cart import configurations, service
@@ -52,13 +52,28 @@ def _respond(state: CartState, settings: Settings, response: Response) -> CartRe
     return service.cart_read(state, settings)
 
 
+Country = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z]{2}$",
+        description="Preview delivery to this country (ISO 3166 code): outside the UK VAT "
+        "area (GB, IM) every price is charged net of VAT as a zero-rated export.",
+    ),
+]
+
+
 @router.get("/api/cart")
-async def get_cart(owner: Owner, session: SessionDep, settings: SettingsDep) -> CartRead:
+async def get_cart(
+    owner: Owner, session: SessionDep, settings: SettingsDep, country: Country = None
+) -> CartRead:
     """Your cart, every line priced now by the price engine, with availability.
 
-    `shipping` is the default method (insured UK next-day); an empty cart has `id` null.
+    `shipping` is the default method (insured UK next-day; the international courier with
+    `country` outside the UK); an empty cart has `id` null. With `country`, the prices,
+    discount, shipping and VAT are those that delivery there would be charged (checkout
+    decides by the shipping address).
     """
-    state = await service.view_cart(session, owner)
+    state = await service.view_cart(session, owner, country.upper() if country else None)
     return service.cart_read(state, settings)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from elysium.catalog.schemas import ProductSlug
 from elysium.kit.money import Money
 from elysium.kit.schemas import Strict
+from elysium.kit.vat import VatTreatment
 from elysium.models.cart import MAX_LINE_QUANTITY
 
 Quantity = Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
@@ -67,6 +68,11 @@ class CartRead(BaseModel):
     discount: Money
     shipping: Money
     total: Money
+    vat: Money = Field(description="The VAT included in the total (0 for a zero-rated export).")
+    vat_treatment: VatTreatment = Field(
+        description="`standard` for delivery within the UK VAT area (GB, IM), else "
+        "`zero_rated_export`: every amount charged net of VAT (`?country=` previews it)."
+    )
     coupon_code: str | None
     coupon_problem: str | None = Field(
         None, description="Why the applied coupon gives no discount right now, if it doesn't."

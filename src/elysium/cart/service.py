@@ -34,9 +34,10 @@ from elysium.inventory.service import available_quantity
 from elysium.kit.clock import utcnow
 from elysium.kit.money import Money
 from elysium.kit.tokens import hash_token, new_token
+from elysium.kit.vat import VatTreatment, charged, treatment_for, vat_of
 from elysium.models import Cart, CartItem, Product
 from elysium.models.cart import MAX_LINE_QUANTITY
-from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
+from elysium.promotions.service import DiscountResult, evaluate_coupon
 from elysium.shipping.service import HOME_COUNTRY, default_method, shipping_options
 
 MAX_LINES = 50
@@ -58,6 +59,7 @@ class CartState:
 
     priced: PricedCart
     issued_token: str | None = None
+    country: str | None = None
 
 
 def _usable_token(token: str | None) -> str | None:
@@ -164,10 +166,14 @@ def _variant_demand(items: list[CartItem], product_id: uuid.UUID, variant_key: s
     )
 
 
-async def view_cart(session: AsyncSession, owner: CartOwner) -> CartState:
-    """The caller's cart priced now (an empty one when they have none yet)."""
+async def view_cart(
+    session: AsyncSession, owner: CartOwner, country: str | None = None
+) -> CartState:
+    """The caller's cart priced now (an empty one when they have none yet), under the VAT
+    treatment of delivery to `country` (the UK when none is given)."""
     cart = await _find_cart(session, owner, lock=False)
-    return CartState(await price_cart(session, cart, owner.user_id))
+    treatment = treatment_for(country or HOME_COUNTRY)
+    return CartState(await price_cart(session, cart, owner.user_id, treatment), country=country)
 
 
 async def add_item(session: AsyncSession, owner: CartOwner, data: CartItemCreate) -> CartState:
@@ -325,11 +331,12 @@ class CartSnapshot:
     subtotal_pence: int
     coupon_code: str | None
     discount: DiscountResult | None
+    treatment: VatTreatment
 
 
 def _snapshot_line(index: int, line: PricedLine) -> SnapshotLine:
-    priced, product = line.priced, line.product
-    if priced is None:
+    priced, product, unit = line.priced, line.product, line.unit_price_pence
+    if priced is None or unit is None:
         message = f"{product.title}: {line.problem}"
         raise ValidationFailedError(
             message, errors=[{"field": f"items.{index}", "message": message}]
@@ -342,14 +349,17 @@ def _snapshot_line(index: int, line: PricedLine) -> SnapshotLine:
         configuration=priced.normalized_configuration,
         variant_key=priced.variant_key,
         quantity=line.item.quantity,
-        unit_price_pence=priced.unit_price_pence,
-        line_total_pence=priced.unit_price_pence * line.item.quantity,
+        unit_price_pence=unit,
+        line_total_pence=unit * line.item.quantity,
         made_to_order=product.made_to_order,
     )
 
 
-async def checkout_snapshot(session: AsyncSession, user_id: uuid.UUID) -> CartSnapshot:
-    """The user's cart priced now, locked until the transaction ends (two checkouts queue).
+async def checkout_snapshot(
+    session: AsyncSession, user_id: uuid.UUID, treatment: VatTreatment = VatTreatment.STANDARD
+) -> CartSnapshot:
+    """The user's cart priced now under `treatment` (each unit price charged net for an
+    export), locked until the transaction ends (two checkouts queue).
 
     422 when the cart is empty, when a line can no longer be priced (naming it, field
     `items.<n>`) or when the coupon no longer applies (field `code`). Stock is not checked here:
@@ -359,7 +369,8 @@ async def checkout_snapshot(session: AsyncSession, user_id: uuid.UUID) -> CartSn
     rows = [] if cart is None else await load_lines(session, cart.id)
     if cart is None or not rows:
         raise ValidationFailedError("The cart is empty.")
-    priced = await price_lines(session, rows, check_stock=False)  # reserve() checks, locked
+    # reserve() checks the stock, locked
+    priced = await price_lines(session, rows, check_stock=False, treatment=treatment)
     lines = [_snapshot_line(n, line) for n, line in enumerate(priced)]
     discount = None
     if cart.coupon_code:
@@ -367,10 +378,11 @@ async def checkout_snapshot(session: AsyncSession, user_id: uuid.UUID) -> CartSn
             session,
             cart.coupon_code,
             user_id=user_id,
-            lines=[DiscountLine(line.collection_slug, line.line_total_pence) for line in lines],
+            lines=discount_lines(priced),
+            treatment=treatment,
         )
     subtotal = sum(line.line_total_pence for line in lines)
-    return CartSnapshot(cart.id, lines, subtotal, cart.coupon_code, discount)
+    return CartSnapshot(cart.id, lines, subtotal, cart.coupon_code, discount, treatment)
 
 
 _EMPTY_CART = (
@@ -394,14 +406,18 @@ def cart_read(state: CartState, settings: Settings) -> CartRead:
     priced = state.priced
     shipping = 0
     if priced.lines:
-        shipping = shipping_options(settings)[default_method(HOME_COUNTRY)].price_pence
+        method = default_method((state.country or HOME_COUNTRY).upper())
+        shipping = charged(shipping_options(settings)[method].price_pence, priced.treatment)
+    total = priced.subtotal_pence - priced.discount_pence + shipping
     return CartRead(
         id=None if priced.cart is None else priced.cart.id,
         items=[_item_read(line) for line in priced.lines],
         subtotal=Money.from_pence(priced.subtotal_pence),
         discount=Money.from_pence(priced.discount_pence),
         shipping=Money.from_pence(shipping),
-        total=Money.from_pence(priced.subtotal_pence - priced.discount_pence + shipping),
+        total=Money.from_pence(total),
+        vat=Money.from_pence(vat_of(total, priced.treatment)),
+        vat_treatment=priced.treatment,
         coupon_code=None if priced.cart is None else priced.cart.coupon_code,
         coupon_problem=priced.coupon_problem,
         cart_token=state.issued_token,
@@ -410,7 +426,7 @@ def cart_read(state: CartState, settings: Settings) -> CartRead:
 
 def _item_read(line: PricedLine) -> CartItemRead:
     item, priced = line.item, line.priced
-    unit = None if priced is None else Money.from_pence(priced.unit_price_pence)
+    unit = None if line.unit_price_pence is None else Money.from_pence(line.unit_price_pence)
     total = line.line_total_pence
     return CartItemRead(
         id=item.id,

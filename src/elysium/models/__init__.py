@@ -2,16 +2,18 @@
 
 from elysium.models.analytics import ProductView
 from elysium.models.audit import AuditEvent
-from elysium.models.bespoke import BespokeEnquiry
+from elysium.models.bespoke import BespokeEnquiry, BespokeQuote
 from elysium.models.cart import Cart, CartItem, SavedConfiguration, WishlistItem
 from elysium.models.catalog import Collection, Product
 from elysium.models.consultation import Consultation
+from elysium.models.documents import CreditNote, DocumentCounter
 from elysium.models.inventory import StockItem, StockMovement, StockReservation
 from elysium.models.jobs import JobError
 from elysium.models.notifications import Notification, SentEmail
 from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderStatusChange
 from elysium.models.payment import Payment, PaymentEvent, Refund
 from elysium.models.promotions import Coupon, CouponRedemption
+from elysium.models.returns import OrderReturn, OrderReturnLine
 from elysium.models.review import Review
 from elysium.models.subscription import BillingCustomer, CarePlan, SavedCard, Subscription
 from elysium.models.user import Address, AuthSession, RateEvent, RecoveryCode, User
@@ -21,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "BespokeEnquiry",
+    "BespokeQuote",
     "BillingCustomer",
     "CarePlan",
     "Cart",
@@ -29,11 +32,15 @@ __all__ = [
     "Consultation",
     "Coupon",
     "CouponRedemption",
+    "CreditNote",
+    "DocumentCounter",
     "IdempotencyKey",
     "JobError",
     "Notification",
     "Order",
     "OrderItem",
+    "OrderReturn",
+    "OrderReturnLine",
     "OrderStatusChange",
     "Payment",
     "PaymentEvent",

@@ -27,6 +27,8 @@ class SentEmail(UUIDPrimaryKey, Base):
     to: Mapped[str] = mapped_column(String(320), index=True)
     template: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    """`[{kind, params}]`: what the sending job attaches (built then, e.g. an invoice PDF)."""
     status: Mapped[str] = mapped_column(String(16), default="queued")
     idempotency_key: Mapped[str] = mapped_column(String(256), unique=True)
     provider_id: Mapped[str | None] = mapped_column(String(256))

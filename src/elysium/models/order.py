@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elysium.db import Base, Timestamps, UUIDPrimaryKey
+from elysium.kit.vat import VatTreatment
 from elysium.kit.vocab import StrEnumType, one_of
 
 
@@ -48,6 +49,7 @@ class OrderPaymentStatus(StrEnum):
     """What the order's money is doing, derived from its payments and refunds."""
 
     UNPAID = "unpaid"
+    DEPOSIT_PAID = "deposit_paid"
     PAID = "paid"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
@@ -71,6 +73,11 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint(one_of("status", OrderStatus), name="status_known"),
         CheckConstraint(one_of("payment_status", OrderPaymentStatus), name="payment_status_known"),
         CheckConstraint(one_of("shipping_method", ShippingMethod), name="shipping_method_known"),
+        CheckConstraint(one_of("vat_treatment", VatTreatment), name="vat_treatment_known"),
+        CheckConstraint(
+            "deposit_pence IS NULL OR (deposit_pence > 0 AND deposit_pence <= total_pence)",
+            name="deposit_within_total",
+        ),
         CheckConstraint(
             "subtotal_pence >= 0 AND discount_pence >= 0 AND shipping_pence >= 0 "
             "AND vat_pence >= 0 AND total_pence >= 0",
@@ -109,6 +116,16 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
     tracking_number: Mapped[str | None] = mapped_column(String(100))
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    vat_treatment: Mapped[VatTreatment] = mapped_column(
+        StrEnumType(VatTreatment, 24), default=VatTreatment.STANDARD
+    )
+    vat_rate_percent: Mapped[int] = mapped_column(SmallInteger, default=20)
+    gift_message: Mapped[str | None] = mapped_column(String(300))
+    invoice_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    invoiced_at: Mapped[datetime | None]
+    deposit_pence: Mapped[int | None] = mapped_column(Integer)
+    """Set for an order paid in two instalments (a bespoke commission): the deposit due now,
+    the balance (`total - deposit`) before shipping."""
 
 
 class OrderItem(UUIDPrimaryKey, Base):

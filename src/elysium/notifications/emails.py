@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from elysium.jobs import PermanentJobError, enqueue, job_session
 from elysium.kit.clock import utcnow
 from elysium.models import SentEmail, User
 from elysium.notifications.email import (
+    Attachment,
     EmailBackend,
     EmailMessage,
     PermanentEmailError,
@@ -62,13 +64,60 @@ def decode_context(value: Any) -> Any:
     return value
 
 
-def _message(settings: Settings, email: SentEmail, context: Mapping[str, Any]) -> EmailMessage:
+AttachmentBuilder = Callable[
+    [AsyncSession, Settings, Mapping[str, str]], Awaitable[Attachment | None]
+]
+ATTACHMENT_BUILDERS: dict[str, AttachmentBuilder] = {}
+"""How the email job builds each kind of attachment; registered by the domains' `tasks.py`."""
+
+
+def attachment_builder(kind: str) -> Callable[[AttachmentBuilder], AttachmentBuilder]:
+    """Register the function the email job calls to build attachments of `kind` (say, an
+    order's invoice PDF) from the parameters stored with the email."""
+
+    def register(build: AttachmentBuilder) -> AttachmentBuilder:
+        ATTACHMENT_BUILDERS[kind] = build
+        return build
+
+    return register
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRef:
+    """An attachment the email job builds when it sends (never inside the business
+    transaction): its kind and the plain parameters its builder needs."""
+
+    kind: str
+    params: Mapping[str, str]
+
+
+async def _attachments(
+    session: AsyncSession, settings: Settings, refs: list[dict[str, Any]] | None
+) -> tuple[Attachment, ...]:
+    built = []
+    for ref in refs or []:
+        build = ATTACHMENT_BUILDERS.get(ref["kind"])
+        if build is None:
+            raise PermanentEmailError(f"no builder for attachments of kind {ref['kind']!r}")
+        attachment = await build(session, settings, ref["params"])
+        if attachment is not None:
+            built.append(attachment)
+    return tuple(built)
+
+
+def _message(
+    settings: Settings,
+    email: SentEmail,
+    context: Mapping[str, Any],
+    attachments: tuple[Attachment, ...],
+) -> EmailMessage:
     return render_message(
         email.template,
         context,
         to=email.to,
         from_addr=settings.email_from,
         idempotency_key=email.idempotency_key,
+        attachments=attachments,
     )
 
 
@@ -87,8 +136,10 @@ async def send_email(
     template: str,
     context: Mapping[str, Any],
     idempotency_key: str,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> None:
     """Log and queue one email in the caller's transaction; a repeated key is a no-op.
+    Attachments (an invoice PDF, say) are built by the job that sends the email.
 
     The template and context are checked now (the job renders), so an unknown template, a
     missing context key or a bad address fails the caller (UnknownTemplateError,
@@ -101,6 +152,7 @@ async def send_email(
         "template": template,
         "context": encode_context(context),
         "idempotency_key": idempotency_key,
+        "attachments": [{"kind": a.kind, "params": dict(a.params)} for a in attachments] or None,
     }
     email_id = (await session.execute(_LOG_EMAIL, row)).scalar_one_or_none()
     if email_id is None:
@@ -170,13 +222,22 @@ async def deliver_email(email_id: uuid.UUID) -> None:
     Already sent: nothing to do. A transient failure is recorded and re-raised so the job is
     retried; a permanent one marks the email `failed` and fails the job without retries.
     """
+    settings = get_settings()
     async with job_session() as session:
         email = await session.get(SentEmail, email_id)
-    if email is None or email.status == "sent":
-        log.info("email %s: nothing to send", email_id)
-        return
-    settings = get_settings()
-    message = _message(settings, email, decode_context(email.context or {}))
+        if email is None or email.status == "sent":
+            log.info("email %s: nothing to send", email_id)
+            return
+        try:
+            attachments = await _attachments(session, settings, email.attachments)
+        except PermanentEmailError as exc:
+            attachments_error: PermanentEmailError | None = exc
+        else:
+            attachments_error = None
+    if attachments_error is not None:
+        await _record_attempt(email_id, "failed", error=str(attachments_error))
+        raise PermanentJobError(str(attachments_error)) from attachments_error
+    message = _message(settings, email, decode_context(email.context or {}), attachments)
     try:
         result = await email_backend(settings).send(message)
     except TransientEmailError as exc:
@@ -210,6 +271,6 @@ async def forget_email_contexts(session: AsyncSession, before: datetime) -> int:
             SentEmail.context.is_not(None),
             SentEmail.created_at < before,
         )
-        .values(context=None)
+        .values(context=None, attachments=None)
     )
     return rows_affected(result)

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from elysium.config import Settings
 from elysium.models import Order, OrderItem, User
 from elysium.notifications.analytics import track_purchase
-from elysium.notifications.emails import send_email
+from elysium.notifications.emails import AttachmentRef, send_email
 from elysium.notifications.service import notify_user
+from elysium.orders.invoice import INVOICE_ATTACHMENT
 from elysium.payments.service import BANK_TRANSFER, bank_details
 
 
@@ -32,6 +33,7 @@ async def _tell(
     *,
     title: str,
     key: str,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> None:
     base = {
         "customer_name": user.name or "Client",
@@ -45,6 +47,7 @@ async def _tell(
         template=template,
         context=base | context,
         idempotency_key=f"order:{order.id}:{key}",
+        attachments=attachments,
     )
     await notify_user(
         session,
@@ -93,8 +96,9 @@ def _lines(items: list[OrderItem]) -> list[dict[str, Any]]:
 async def order_paid(
     session: AsyncSession, settings: Settings, user: User, order: Order, items: list[OrderItem]
 ) -> None:
-    """The order confirmation, with every line and the VAT included; the purchase counted in
-    the site's analytics (Plausible, when configured)."""
+    """The order confirmation (the payment received), with every line, the VAT included and
+    the VAT invoice attached; the purchase counted in the site's analytics (Plausible, when
+    configured)."""
     context = {
         "lines": _lines(items),
         "subtotal": order.subtotal_pence,
@@ -105,6 +109,11 @@ async def order_paid(
         "vat": order.vat_pence,
         "delivery_address": order.shipping_address,
     }
+    invoice = (
+        ()
+        if order.invoice_number is None
+        else (AttachmentRef(INVOICE_ATTACHMENT, {"order_id": str(order.id)}),)
+    )
     await _tell(
         session,
         settings,
@@ -114,8 +123,25 @@ async def order_paid(
         context,
         title="Your order is confirmed",
         key="confirmation",
+        attachments=invoice,
     )
     await track_purchase(session, settings, order.id, order.total_pence, order.currency)
+
+
+async def instalment_received(
+    session: AsyncSession, settings: Settings, user: User, order: Order, amount_pence: int
+) -> None:
+    """A deposit received: the piece goes into production; the balance is due before delivery."""
+    await _tell(
+        session,
+        settings,
+        user,
+        order,
+        "payment_received",
+        {"amount": amount_pence},
+        title="Your deposit is received",
+        key=f"instalment:{amount_pence}",
+    )
 
 
 async def payment_failed(

@@ -23,6 +23,7 @@ from elysium.errors import NotFoundError
 from elysium.idempotency import claim_key, request_fingerprint, save_answer
 from elysium.inventory.service import ReservationLine, reserve
 from elysium.kit.clock import utcnow
+from elysium.kit.vat import charged, rate_percent, treatment_for
 from elysium.models import Address, Order, OrderItem, User
 from elysium.models.inventory import ReservationOwner
 from elysium.models.order import OrderPaymentStatus, OrderStatus, order_number_seq
@@ -52,6 +53,7 @@ class PlacedOrder:
     payment_provider: str
     total_pence: int
     currency: str
+    deposit_pence: int | None
     view: OrderRead
     replayed: bool
 
@@ -65,6 +67,7 @@ class PlacedOrder:
             payment_provider=order.payment_provider,
             total_pence=order.total_pence,
             currency=order.currency,
+            deposit_pence=order.deposit_pence,
             view=view,
             replayed=replayed,
         )
@@ -135,17 +138,20 @@ class _Draft:
     shipping: ShippingOption
     shipping_address: Address
     billing_address: Address
+    gift_message: str | None
 
 
 async def _draft(
     session: AsyncSession, settings: Settings, user: User, request: CheckoutRequest
 ) -> _Draft:
-    snapshot = await checkout_snapshot(session, user.id)
     shipping_address, billing_address = await _addresses(session, user, request)
+    treatment = treatment_for(shipping_address.country)
+    snapshot = await checkout_snapshot(session, user.id, treatment)
     option = choose_shipping(settings, request.shipping_method, shipping_address.country)
     discount = snapshot.discount.discount_pence if snapshot.discount else 0
-    totals = order_totals(snapshot.subtotal_pence, discount, option.price_pence)
-    return _Draft(snapshot, totals, option, shipping_address, billing_address)
+    shipping = charged(option.price_pence, treatment)
+    totals = order_totals(snapshot.subtotal_pence, discount, shipping, treatment)
+    return _Draft(snapshot, totals, option, shipping_address, billing_address, request.gift_message)
 
 
 async def _new_order(
@@ -166,6 +172,9 @@ async def _new_order(
         shipping_pence=totals.shipping_pence,
         vat_pence=totals.vat_pence,
         total_pence=totals.total_pence,
+        vat_treatment=snapshot.treatment,
+        vat_rate_percent=rate_percent(snapshot.treatment),
+        gift_message=draft.gift_message,
         coupon_id=snapshot.discount.coupon_id if snapshot.discount else None,
         coupon_code=snapshot.discount.code if snapshot.discount else None,
         shipping_method=draft.shipping.method,

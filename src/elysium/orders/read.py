@@ -12,14 +12,26 @@ from elysium.errors import NotFoundError
 from elysium.kit.keyset import decode_time_cursor, page_of
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page
-from elysium.models import Order, OrderItem, OrderStatusChange, User
-from elysium.models.order import OrderStatus
+from elysium.models import (
+    CreditNote,
+    Order,
+    OrderItem,
+    OrderReturn,
+    OrderReturnLine,
+    OrderStatusChange,
+    User,
+)
+from elysium.models.order import OrderPaymentStatus, OrderStatus
 from elysium.orders.history import order_items
 from elysium.orders.schemas import (
+    CreditNoteRead,
     OrderItemRead,
     OrderRead,
     OrderSummary,
+    PaymentDue,
     PaymentSummary,
+    ReturnLineRead,
+    ReturnRead,
     StatusChangeRead,
 )
 from elysium.payments import refunds
@@ -44,6 +56,7 @@ def _item_read(item: OrderItem, currency: str) -> OrderItemRead:
         quantity=item.quantity,
         unit_price=Money.from_pence(item.unit_price_pence, currency),
         line_total=Money.from_pence(item.line_total_pence, currency),
+        made_to_order=item.made_to_order,
     )
 
 
@@ -69,11 +82,99 @@ async def _payment_summary(session: AsyncSession, order: Order) -> PaymentSummar
     )
 
 
+_FULLY_PAID = frozenset(
+    {
+        OrderPaymentStatus.PAID,
+        OrderPaymentStatus.PARTIALLY_REFUNDED,
+        OrderPaymentStatus.REFUNDED,
+    }
+)
+
+
+def payments_due(order: Order) -> list[PaymentDue]:
+    """The payment schedule and what of it is paid (refunds aside), from the order's status."""
+    currency = order.currency
+    paid_all = order.payment_status in _FULLY_PAID
+
+    def due(kind: str, amount: int, paid: bool, when: str) -> PaymentDue:
+        return PaymentDue.model_validate(
+            {
+                "kind": kind,
+                "amount": Money.from_pence(amount, currency),
+                "paid": Money.from_pence(amount if paid else 0, currency),
+                "due": when,
+            }
+        )
+
+    if order.deposit_pence is None:
+        return [due("full", order.total_pence, paid_all, "now")]
+    deposit_paid = paid_all or order.payment_status == OrderPaymentStatus.DEPOSIT_PAID
+    balance = order.total_pence - order.deposit_pence
+    return [
+        due("deposit", order.deposit_pence, deposit_paid, "now"),
+        due("balance", balance, paid_all, "before_shipping"),
+    ]
+
+
+def credit_note_read(order: Order, note: CreditNote) -> CreditNoteRead:
+    return CreditNoteRead(
+        number=note.number,
+        invoice_number=note.invoice_number,
+        amount=Money.from_pence(note.amount_pence, order.currency),
+        vat=Money.from_pence(note.vat_pence, order.currency),
+        reason=note.reason,
+        issued_at=note.issued_at,
+        url=f"/api/orders/{order.id}/credit-notes/{note.number}",
+    )
+
+
+def return_read(row: OrderReturn, lines: list[OrderReturnLine]) -> ReturnRead:
+    return ReturnRead(
+        id=row.id,
+        order_id=row.order_id,
+        status=row.status,
+        reason=row.reason,
+        note=row.note,
+        restocked=row.restocked,
+        lines=[
+            ReturnLineRead(order_item_id=li.order_item_id, quantity=li.quantity) for li in lines
+        ],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def order_returns(session: AsyncSession, order_id: uuid.UUID) -> list[ReturnRead]:
+    """The order's returns, oldest first, with their lines (one query)."""
+    rows = await session.execute(
+        select(OrderReturn, OrderReturnLine)
+        .join(OrderReturnLine, OrderReturnLine.return_id == OrderReturn.id)
+        .where(OrderReturn.order_id == order_id)
+        .order_by(OrderReturn.created_at, OrderReturn.id, OrderReturnLine.id)
+    )
+    grouped: dict[uuid.UUID, tuple[OrderReturn, list[OrderReturnLine]]] = {}
+    for row, line in rows:
+        grouped.setdefault(row.id, (row, []))[1].append(line)
+    return [return_read(row, lines) for row, lines in grouped.values()]
+
+
+async def _credit_notes(session: AsyncSession, order: Order) -> list[CreditNoteRead]:
+    if order.invoice_number is None:
+        return []
+    rows = await session.scalars(
+        select(CreditNote).where(CreditNote.order_id == order.id).order_by(CreditNote.number)
+    )
+    return [credit_note_read(order, note) for note in rows]
+
+
 def order_read(
     order: Order,
     items: list[OrderItem],
     history: list[StatusChangeRead],
     payment: PaymentSummary | None,
+    *,
+    credit_notes: list[CreditNoteRead] | None = None,
+    returns: list[ReturnRead] | None = None,
 ) -> OrderRead:
     """The full order as the API shows it."""
     currency = order.currency
@@ -98,16 +199,25 @@ def order_read(
         status_history=history,
         created_at=order.created_at,
         payment=payment,
+        vat_treatment=order.vat_treatment,
+        vat_rate=order.vat_rate_percent,
+        gift_message=order.gift_message,
+        payments_due=payments_due(order),
+        invoice_number=order.invoice_number,
+        credit_notes=credit_notes or [],
+        returns=returns or [],
     )
 
 
 async def read_order(session: AsyncSession, order: Order) -> OrderRead:
-    """Load the order's lines, history and payment and render it."""
+    """Load the order's lines, history, payment, credit notes and returns and render it."""
     return order_read(
         order,
         await order_items(session, order.id),
         await _history(session, order.id),
         await _payment_summary(session, order),
+        credit_notes=await _credit_notes(session, order),
+        returns=await order_returns(session, order.id),
     )
 
 

@@ -25,7 +25,7 @@ from elysium.kit.money import Money
 from elysium.models import Order, Payment, Refund, User
 from elysium.models.order import OrderPaymentStatus
 from elysium.models.payment import RefundState
-from elysium.orders import events
+from elysium.orders import credit_notes, events
 from elysium.orders.history import (
     PROVIDER,
     SYSTEM,
@@ -39,7 +39,7 @@ from elysium.orders.state import REFUNDED, can_transition
 from elysium.payments import refunds
 from elysium.payments.gateway import PaymentGateway, PaymentProviderError, RefundResult
 from elysium.payments.refunds import RefundFailedError
-from elysium.payments.service import paid_payment
+from elysium.payments.service import paid_payments
 
 log = structlog.get_logger(__name__)
 
@@ -103,31 +103,46 @@ async def refund_the_rest(
     actor_id: uuid.UUID | None,
     by: str,
 ) -> Refund | None:
-    """Set aside whatever is left of a locked order's payment (None when nothing is)."""
-    payment = await paid_payment(session, order.id)
-    if payment is None or payment.amount_pence <= await refunds.refunded_pence(session, payment.id):
-        return None
-    return await set_aside(
-        session,
-        settings,
-        order,
-        payment,
-        amount_pence=None,
-        reason=reason,
-        idempotency_key=key,
-        actor_id=actor_id,
-        by=by,
-    )
+    """Set aside whatever is left of each of a locked order's payments (several for
+    instalments); the last refund, or None when nothing is left."""
+    last = None
+    for n, (payment, _) in enumerate(await money_left(session, order.id)):
+        last = await set_aside(
+            session,
+            settings,
+            order,
+            payment,
+            amount_pence=None,
+            reason=reason,
+            idempotency_key=key if n == 0 else f"{key}:{n}",
+            actor_id=actor_id,
+            by=by,
+        )
+    return last
+
+
+async def money_left(session: AsyncSession, order_id: uuid.UUID) -> list[tuple[Payment, int]]:
+    """The order's payments that still hold money to refund, with how much, oldest first."""
+    left = []
+    for payment in await paid_payments(session, order_id):
+        rest = payment.amount_pence - await refunds.refunded_pence(session, payment.id)
+        if rest > 0:
+            left.append((payment, rest))
+    return left
 
 
 async def sync_payment_status(
-    session: AsyncSession, order: Order, payment: Payment, *, by: str, actor_id: uuid.UUID | None
+    session: AsyncSession, order: Order, *, by: str, actor_id: uuid.UUID | None
 ) -> None:
-    """Derive the (locked) order's payment status from its refunds; REFUNDED when all is back."""
-    back = await refunds.refunded_pence(session, payment.id, refunds.SETTLED_STATES)
+    """Derive the (locked) order's payment status from its refunds; REFUNDED when everything
+    paid (every instalment) is back."""
+    paid = back = 0
+    for payment in await paid_payments(session, order.id):
+        paid += payment.amount_pence
+        back += await refunds.refunded_pence(session, payment.id, refunds.SETTLED_STATES)
     if back <= 0:
         return
-    if back < payment.amount_pence:
+    if back < paid:
         order.payment_status = OrderPaymentStatus.PARTIALLY_REFUNDED
         return
     order.payment_status = OrderPaymentStatus.REFUNDED
@@ -185,7 +200,8 @@ async def _record_payout(
     """The refund accepted (succeeded, or pending a pay-back by hand): the order's payment
     status follows and the customer is told."""
     refunds.record_outcome(refund, result)
-    await sync_payment_status(session, order, payment, by=by, actor_id=refund.created_by)
+    await sync_payment_status(session, order, by=by, actor_id=refund.created_by)
+    await credit_notes.issue_credit_notes(session, order)
     customer = await order_customer(session, order)
     await events.refund_issued(
         session, settings, customer, order, refund.amount_pence, refund.reason, str(refund.id)
@@ -210,9 +226,7 @@ async def request_refund(
         return uuid.UUID(str(claim.stored.body["refund_id"]))
     assert claim.row_id is not None
     order = await lock_order(session, order_id)
-    payment = await paid_payment(session, order.id)
-    if payment is None:
-        raise ConflictError("This order has not been paid, so there is nothing to refund.")
+    payment = await refundable_payment(session, order.id)
     refund = await set_aside(
         session,
         settings,
@@ -239,6 +253,16 @@ async def request_refund(
     )
     await save_answer(session, claim.row_id, 201, {"refund_id": str(refund.id)})
     return refund.id
+
+
+async def refundable_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment:
+    """The payment a refund comes from: the one with the most left to refund (the latest of
+    equals). 409 when the order has not been paid."""
+    paid = await paid_payments(session, order_id)
+    if not paid:
+        raise ConflictError("This order has not been paid, so there is nothing to refund.")
+    left = await money_left(session, order_id)
+    return max(left, key=lambda pair: pair[1])[0] if left else paid[0]
 
 
 async def refund_order(
@@ -289,7 +313,8 @@ async def record_provider_refund(
         return
     order = await lock_order(session, payment.order_id)
     await refunds.record_external_refund(session, payment, refunded_total_pence, event_id)
-    await sync_payment_status(session, order, payment, by=PROVIDER, actor_id=None)
+    await sync_payment_status(session, order, by=PROVIDER, actor_id=None)
+    await credit_notes.issue_credit_notes(session, order)
 
 
 async def retry_requested_refunds(

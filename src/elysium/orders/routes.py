@@ -4,22 +4,39 @@ call to the orders domain and holds no commit of its own."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 
-from elysium.accounts.deps import AdminUser, CurrentUser, StaffUser
+from elysium.accounts.deps import AdminUser, CurrentUser, OptionalUser, StaffUser
+from elysium.bespoke.schemas import QuoteAccept
 from elysium.db import SessionDep
 from elysium.idempotency import IdempotencyKeyHeader
 from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
-from elysium.orders import cancel, pay, payment_events, read, refund
+from elysium.orders import (
+    bespoke_order,
+    cancel,
+    credit_notes,
+    instalments,
+    invoice,
+    pay,
+    payment_events,
+    read,
+    refund,
+    returns,
+)
 from elysium.orders import status as order_status
 from elysium.orders.schemas import (
     CancelRequest,
+    InstalmentCreate,
     OrderRead,
     OrderSummary,
     RefundRead,
     RefundRequest,
+    ReturnCreate,
+    ReturnRead,
+    ReturnUpdate,
     StatusChange,
 )
 from elysium.payments.deps import GatewayDep
@@ -43,6 +60,41 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, session: SessionDep)
     Visible to its owner and to staff; another customer's order is 404.
     """
     return await read.get_order(session, user, order_id)
+
+
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "A PDF document"}
+}
+
+
+@router.get("/api/orders/{order_id}/invoice", response_class=Response, responses=PDF_RESPONSE)
+async def get_invoice(
+    order_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The order's VAT invoice as `application/pdf` (owner or staff): seller and VAT number,
+    invoice number, date and tax point, customer and addresses, each line's net, VAT rate,
+    VAT and gross, the totals, and "Zero-rated export" where it applies. 404 before payment.
+    """
+    content = await invoice.invoice_pdf(session, settings, user, order_id)
+    return Response(content, media_type=invoice.PDF)
+
+
+@router.get(
+    "/api/orders/{order_id}/credit-notes/{number}",
+    response_class=Response,
+    responses=PDF_RESPONSE,
+)
+async def get_credit_note(
+    order_id: uuid.UUID,
+    number: Annotated[str, Path(max_length=20, pattern=r"^CRN-\d{4}-\d{6}$")],
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """One of the order's VAT credit notes (one per refund, referring to the invoice) as
+    `application/pdf` (owner or staff); 404 for a number the order does not have."""
+    content = await credit_notes.credit_note_pdf(session, settings, user, order_id, number)
+    return Response(content, media_type=invoice.PDF)
 
 
 @router.post("/api/orders/{order_id}/pay")
@@ -127,3 +179,81 @@ async def stripe_webhook(
         session, gateway, await request.body(), stripe_signature
     )
     return {"received": True, "duplicate": receipt.duplicate}
+
+
+@router.post(
+    "/api/orders/{order_id}/returns", status_code=status.HTTP_201_CREATED, tags=["returns"]
+)
+async def request_return(
+    order_id: uuid.UUID,
+    body: ReturnCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ReturnRead:
+    """Ask to return delivered lines (`order_item_id` is a line's `id` on the order) within 14
+    days of delivery. 409 when the order is not delivered or the window has passed; 422
+    naming the line (`lines.<n>.order_item_id`) when it is personalised (engraved or made to
+    order, which the law exempts), not on the order, or already returned."""
+    return await returns.request_return(session, settings, user, order_id, body)
+
+
+@router.get("/api/orders/{order_id}/returns", tags=["returns"])
+async def list_returns(
+    order_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> list[ReturnRead]:
+    """The order's returns, oldest first (owner or staff)."""
+    return await returns.list_returns(session, user, order_id)
+
+
+@router.put("/api/returns/{return_id}", tags=["returns"])
+async def update_return(
+    return_id: uuid.UUID,
+    body: ReturnUpdate,
+    staff: StaffUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ReturnRead:
+    """Move a return (staff; audited; the customer is emailed): `requested -> authorised ->
+    received -> refunded`, or `rejected` with a `note`. On `received` the units go back to
+    stock (ledger reason `return`) unless `restock` is false. `refunded` refunds the lines'
+    price less their share of any discount (everything left, shipping too, once every unit
+    has come back) through the refund path; the order becomes REFUNDED when all it was paid
+    has been refunded. 409 for a move the workflow does not allow."""
+    return await returns.update_return(session, settings, staff, return_id, body)
+
+
+@router.post("/api/orders/{order_id}/payments", status_code=status.HTTP_201_CREATED)
+async def record_instalment(
+    order_id: uuid.UUID,
+    body: InstalmentCreate,
+    staff: StaffUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> OrderRead:
+    """Record a bank transfer received for what the order has due (staff; audited): the
+    total, or the next instalment of a bespoke commission (the deposit, then the balance).
+    `payment_status` goes `unpaid -> deposit_paid -> paid`. 422 when `amount` is not the
+    instalment due, 409 when nothing is due; the same `reference` again changes nothing."""
+    return await instalments.record_instalment(session, settings, staff, order_id, body)
+
+
+@router.post(
+    "/api/bespoke/quotes/{quote_id}/accept",
+    status_code=status.HTTP_201_CREATED,
+    tags=["bespoke"],
+)
+async def accept_quote(
+    quote_id: uuid.UUID,
+    user: OptionalUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: QuoteAccept | None = None,
+) -> OrderRead:
+    """Accept a bespoke quote, signed in as the enquiry's email or with the `token` from the
+    emailed link: a made-to-order order at the quoted price, with the deposit due now
+    (`POST /api/orders/{id}/pay`, or a bank transfer) and the balance before shipping
+    (`payments_due`). 404 without a valid token or the right account; 409 when the quote was
+    superseded, has expired or was accepted already, or the client has no account yet."""
+    token = body.token if body else None
+    return await bespoke_order.accept_quote(session, settings, user, quote_id, token)

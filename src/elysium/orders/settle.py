@@ -4,6 +4,10 @@ a bank transfer). Idempotent: a repeat changes nothing.
 Read top to bottom: lock the order, record the payment, convert the reservation into a sale,
 move the status, tell the customer. Money that cannot be kept (a closed order, a second
 payment, a wrong amount, a reservation that lapsed first) is set aside for a refund.
+
+An order paid in instalments (`orders/schedule.py`) takes its deposit (the order becomes
+PAID, `deposit_paid`, and goes into production) and then its balance (`paid`, invoiced);
+the amount received says which instalment it settles.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from elysium.kit.clock import utcnow
 from elysium.models import Order, Payment
 from elysium.models.inventory import ReservationOwner
 from elysium.models.order import OrderPaymentStatus
-from elysium.orders import events, refund
+from elysium.orders import events, invoice, refund, schedule
 from elysium.orders.cancel import Closing, close_order
 from elysium.orders.history import PROVIDER, lock_order, move_order, order_customer, order_items
-from elysium.orders.state import PAID, UNPAID
+from elysium.orders.state import PAID
 from elysium.payments import service as payments
 
 log = structlog.get_logger(__name__)
@@ -60,11 +64,19 @@ async def settle_payment(
     )
     if received.repeat:
         return Settlement.ALREADY_SETTLED
-    if order.status not in UNPAID:
+    due = schedule.amount_due(order)
+    if due == 0:
         return await _refund_due(
             session, settings, order, received.payment, f"payment for a {order.status} order"
         )
-    if amount_pence != order.total_pence:
+    if order.payment_status == OrderPaymentStatus.DEPOSIT_PAID:
+        if amount_pence != due:
+            return await _refund_due(
+                session, settings, order, received.payment, "amount differs from the balance due"
+            )
+        return await _paid_in_full(session, settings, order)
+    deposit = order.deposit_pence is not None and amount_pence == order.deposit_pence
+    if amount_pence != order.total_pence and not deposit:
         return await _refund_due(
             session, settings, order, received.payment, "amount differs from the order total"
         )
@@ -80,9 +92,21 @@ async def settle_payment(
         return await _refund_due(
             session, settings, order, received.payment, "reservation lapsed before payment"
         )
-    order.payment_status = OrderPaymentStatus.PAID
     order.paid_at = utcnow()
     await move_order(session, order, PAID, by=by, actor_id=actor_id, note=note)
+    if deposit and amount_pence != order.total_pence:
+        order.payment_status = OrderPaymentStatus.DEPOSIT_PAID
+        customer = await order_customer(session, order)
+        await events.instalment_received(session, settings, customer, order, amount_pence)
+        return Settlement.PAID
+    return await _paid_in_full(session, settings, order)
+
+
+async def _paid_in_full(session: AsyncSession, settings: Settings, order: Order) -> Settlement:
+    """Every instalment in: `paid`, the VAT invoice numbered, the confirmation sent with it."""
+    order.payment_status = OrderPaymentStatus.PAID
+    await invoice.issue_invoice(session, order)
+    await session.flush()
     customer = await order_customer(session, order)
     await events.order_paid(
         session, settings, customer, order, await order_items(session, order.id)

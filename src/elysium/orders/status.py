@@ -10,10 +10,12 @@ from elysium.audit.service import record_event
 from elysium.config import Settings
 from elysium.errors import ConflictError
 from elysium.models import Order, User
+from elysium.models.order import OrderPaymentStatus
 from elysium.orders import events
 from elysium.orders.cancel import Closing, close_order
 from elysium.orders.history import actor_label, lock_order, move_order, order_customer
 from elysium.orders.read import read_order
+from elysium.orders.schedule import amount_due
 from elysium.orders.schemas import OrderRead, StatusChange
 from elysium.orders.settle import settle_payment
 from elysium.orders.state import CANCELLED, PAID, REFUNDED, SHIPPED, ensure_transition
@@ -25,13 +27,16 @@ async def change_status(
 ) -> OrderRead:
     """Staff move an order along the state machine (409 when the table forbids it); audited.
 
-    PAID confirms the payment as a provider's webhook would; CANCELLED closes the order as the
-    cancel endpoint does; SHIPPED records the carrier and tracking number and emails the
-    customer. Refunds go through the refund endpoint.
+    PAID confirms the payment as a provider's webhook would (for an order paid in
+    instalments, everything still due: it is then fully paid); CANCELLED closes the order as
+    the cancel endpoint does; SHIPPED records the carrier and tracking number and emails the
+    customer, and needs the order fully paid. Refunds go through the refund endpoint.
     """
     order = await lock_order(session, order_id)
     before = order.status
-    if data.status == PAID:
+    if data.status == PAID and order.payment_status == OrderPaymentStatus.DEPOSIT_PAID:
+        await _confirm_balance(session, settings, staff, order, data.note)
+    elif data.status == PAID:
         await _confirm_payment(session, settings, staff, order, data.note)
     elif data.status == CANCELLED:
         note = data.note or "Cancelled by the atelier"
@@ -72,9 +77,31 @@ async def _confirm_payment(
     )
 
 
+async def _confirm_balance(
+    session: AsyncSession, settings: Settings, staff: User, order: Order, note: str | None
+) -> None:
+    """Staff confirm the balance of an instalment order arrived: it is fully paid."""
+    await settle_payment(
+        session,
+        settings,
+        order_id=order.id,
+        provider=MANUAL,
+        provider_payment_id=f"manual:{order.order_number}:balance",
+        amount_pence=amount_due(order),
+        by=actor_label(staff),
+        actor_id=staff.id,
+        note=note or "Balance confirmed by the atelier",
+    )
+
+
 async def _move(
     session: AsyncSession, settings: Settings, staff: User, order: Order, data: StatusChange
 ) -> None:
+    if data.status == SHIPPED and order.payment_status == OrderPaymentStatus.DEPOSIT_PAID:
+        raise ConflictError(
+            "The balance of this order is not paid yet: it cannot be shipped.",
+            extra={"payment_status": str(order.payment_status)},
+        )
     if data.status == SHIPPED:
         order.carrier = data.carrier or order.carrier
         order.tracking_number = data.tracking_number or order.tracking_number

@@ -15,7 +15,8 @@ from elysium.config import get_settings
 from elysium.inventory import reservations
 from elysium.jobs import RETRY, PermanentJobError, job_app, job_session
 from elysium.models.inventory import ReservationOwner
-from elysium.orders import cancel, payment_events, refund
+from elysium.notifications.emails import attachment_builder
+from elysium.orders import cancel, invoice, payment_events, refund
 from elysium.orders.history import SYSTEM
 from elysium.payments import webhooks
 from elysium.payments.gateway import PaymentGateway
@@ -32,6 +33,9 @@ async def _gateway() -> AsyncIterator[PaymentGateway]:
         yield gateway
     finally:
         await gateway.aclose()
+
+
+attachment_builder(invoice.INVOICE_ATTACHMENT)(invoice.invoice_attachment)
 
 
 @job_app.task(name=payment_events.APPLY_PAYMENT_EVENT, queue="payments", retry=RETRY)

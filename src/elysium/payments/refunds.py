@@ -187,3 +187,13 @@ async def requested_refund_ids(session: AsyncSession, before: datetime) -> list[
         select(Refund.id).where(Refund.status == RefundState.REQUESTED, Refund.created_at < before)
     )
     return list(rows)
+
+
+async def settled_refunds(session: AsyncSession, order_id: uuid.UUID) -> list[Refund]:
+    """An order's refunds given back (or accepted to be paid back by hand), oldest first."""
+    rows = await session.scalars(
+        select(Refund)
+        .where(Refund.order_id == order_id, Refund.status.in_(SETTLED_STATES))
+        .order_by(Refund.created_at, Refund.id)
+    )
+    return list(rows)

@@ -116,10 +116,14 @@ async def _ask_gateway(
     request: PaymentRequest,
     existing: Payment | None,
 ) -> PaymentIntentResult:
-    """The open payment as the provider has it, or a new one (a failed card attempt is
-    cancelled and replaced, so an old client secret can never pay a second time)."""
+    """The open payment as the provider has it, or a new one (a failed card attempt, or one
+    for another amount such as an earlier instalment, is cancelled and replaced, so an old
+    client secret can never pay a second time)."""
     card = existing is not None and existing.provider not in (BANK_TRANSFER, MANUAL)
-    if card and existing is not None and existing.status != PaymentState.FAILED:
+    stale = existing is not None and (
+        existing.status == PaymentState.FAILED or existing.amount_pence != request.amount_pence
+    )
+    if card and existing is not None and not stale:
         return await gateway.retrieve_payment(existing.provider_payment_id)
     if card and existing is not None:
         await gateway.cancel_payment(existing.provider_payment_id)
@@ -309,6 +313,16 @@ async def paid_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment | 
         .order_by(Payment.created_at, Payment.id)
         .limit(1)
     )
+
+
+async def paid_payments(session: AsyncSession, order_id: uuid.UUID) -> list[Payment]:
+    """Every payment that brought the order money (several for instalments), oldest first."""
+    rows = await session.scalars(
+        select(Payment)
+        .where(Payment.order_id == order_id, Payment.status == PaymentState.SUCCEEDED)
+        .order_by(Payment.created_at, Payment.id)
+    )
+    return list(rows)
 
 
 async def latest_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment | None:

@@ -23,13 +23,17 @@ from elysium.models import (
     AuditEvent,
     AuthSession,
     BespokeEnquiry,
+    BespokeQuote,
     BillingCustomer,
     Cart,
     Consultation,
+    CreditNote,
     IdempotencyKey,
     Notification,
     Order,
     OrderItem,
+    OrderReturn,
+    OrderReturnLine,
     ProductView,
     Review,
     SavedCard,
@@ -68,6 +72,12 @@ async def _export_orders(session: AsyncSession, user: User) -> list[dict[str, An
     orders = await _rows(session, Order, Order.user_id == user.id)
     for order in orders:
         order["items"] = await _rows(session, OrderItem, OrderItem.order_id == order["id"])
+        order["credit_notes"] = await _rows(session, CreditNote, CreditNote.order_id == order["id"])
+        order["returns"] = await _rows(session, OrderReturn, OrderReturn.order_id == order["id"])
+        for row in order["returns"]:
+            row["lines"] = await _rows(
+                session, OrderReturnLine, OrderReturnLine.return_id == row["id"]
+            )
     return orders
 
 
@@ -79,7 +89,12 @@ def _by_user(model: Any) -> Exporter:
 
 
 async def _export_bespoke(session: AsyncSession, user: User) -> list[dict[str, Any]]:
-    return await _rows(session, BespokeEnquiry, _bespoke_of(user))
+    enquiries = await _rows(session, BespokeEnquiry, _bespoke_of(user))
+    for enquiry in enquiries:
+        enquiry["quotes"] = await _rows(
+            session, BespokeQuote, BespokeQuote.enquiry_id == enquiry["id"]
+        )
+    return enquiries
 
 
 async def _export_emails(session: AsyncSession, user: User) -> list[dict[str, Any]]:
@@ -134,7 +149,7 @@ async def _erase_emails(session: AsyncSession, user: User) -> None:
     await session.execute(
         update(SentEmail)
         .where(SentEmail.to == user.email)
-        .values(to="erased@erased.invalid", context=None)
+        .values(to="erased@erased.invalid", context=None, attachments=None)
     )
 
 
@@ -143,7 +158,9 @@ async def _end_care_plans(session: AsyncSession, user: User) -> None:
 
 
 async def _anonymise_orders(session: AsyncSession, user: User) -> None:
-    """Orders stay for accounting; the addresses keep only the country (VAT evidence)."""
+    """Orders stay for accounting; the addresses keep only the country (VAT evidence); gift
+    messages go, and returns keep their lines and amounts but not the customer's words.
+    Credit notes are accounting records with no personal data of their own: they stay."""
 
     def keep_country(column: Any) -> Any:
         return func.jsonb_build_object("country", column["country"], "erased", True)
@@ -154,7 +171,12 @@ async def _anonymise_orders(session: AsyncSession, user: User) -> None:
         .values(
             shipping_address=keep_country(Order.shipping_address),
             billing_address=keep_country(Order.billing_address),
+            gift_message=None,
         )
+    )
+    mine = select(Order.id).where(Order.user_id == user.id)
+    await session.execute(
+        update(OrderReturn).where(OrderReturn.order_id.in_(mine)).values(reason="[erased]")
     )
 
 

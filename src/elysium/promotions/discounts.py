@@ -13,6 +13,14 @@ class DiscountLine:
 
     collection_slug: str | None
     line_total_pence: int
+    charged_total_pence: int | None = None
+    """What the line costs under the order's VAT treatment (None: its UK price)."""
+
+    @property
+    def charged_pence(self) -> int:
+        return (
+            self.line_total_pence if self.charged_total_pence is None else self.charged_total_pence
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from elysium.kit.clock import utcnow
 from elysium.kit.keyset import decode_time_cursor
 from elysium.kit.money import Money
 from elysium.kit.pagination import encode_cursor
+from elysium.kit.vat import VatTreatment, charged
 from elysium.models import Coupon, CouponRedemption, User
 from elysium.promotions.discounts import (
     DiscountLine,
@@ -98,12 +99,14 @@ def _validity_problem(coupon: Coupon, now: datetime) -> str | None:
     return None
 
 
-def _cart_problem(coupon: Coupon, lines: Sequence[DiscountLine], eligible: int) -> str | None:
+def _cart_problem(
+    coupon: Coupon, lines: Sequence[DiscountLine], eligible: int, treatment: VatTreatment
+) -> str | None:
     if eligible <= 0:
         return "This code does not apply to anything in your cart."
-    subtotal = sum(line.line_total_pence for line in lines)
-    if subtotal < coupon.min_subtotal_pence:
-        minimum = Money.from_pence(coupon.min_subtotal_pence).amount
+    subtotal = sum(line.charged_pence for line in lines)
+    if subtotal < charged(coupon.min_subtotal_pence, treatment):
+        minimum = Money.from_pence(charged(coupon.min_subtotal_pence, treatment)).amount
         return f"This code needs a subtotal of at least £{minimum}."
     return None
 
@@ -114,8 +117,13 @@ async def evaluate_coupon(
     *,
     user_id: uuid.UUID | None,
     lines: Sequence[DiscountLine],
+    treatment: VatTreatment = VatTreatment.STANDARD,
 ) -> DiscountResult:
-    """The discount `code` gives on `lines`; 422 (field `code`) when it cannot be used."""
+    """The discount `code` gives on `lines`; 422 (field `code`) when it cannot be used.
+
+    Coupon amounts and limits are UK prices including VAT: under a zero-rated export the
+    minimum subtotal is compared with the subtotal charged, and the discount worked out on the
+    UK prices is charged net, each converted as every other amount is (`kit.vat.charged`)."""
     coupon = await find_coupon(session, code)
     if coupon is None:
         raise _invalid_code(NOT_RECOGNISED)
@@ -123,12 +131,12 @@ async def evaluate_coupon(
     problem = (
         _validity_problem(coupon, utcnow())
         or await _usage_problem(session, coupon, user_id)
-        or _cart_problem(coupon, lines, eligible)
+        or _cart_problem(coupon, lines, eligible, treatment)
     )
     if problem is not None:
         raise _invalid_code(problem)
     discount = discount_for(eligible, amount_pence=coupon.amount_pence, percent=coupon.percent)
-    return DiscountResult(coupon.id, coupon.code, discount)
+    return DiscountResult(coupon.id, coupon.code, charged(discount, treatment))
 
 
 async def redeem_coupon(

@@ -11,7 +11,7 @@ from elysium.notifications.email.backends import (
     TransientEmailError,
     build_backend,
 )
-from elysium.notifications.email.message import EmailMessage, check_address
+from elysium.notifications.email.message import Attachment, EmailMessage, check_address
 from elysium.notifications.email.templates import (
     TEMPLATE_NAMES,
     RenderedEmail,
@@ -23,6 +23,7 @@ from elysium.notifications.email.templates import (
 
 __all__ = [
     "TEMPLATE_NAMES",
+    "Attachment",
     "EmailBackend",
     "EmailError",
     "EmailMessage",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import fcntl
 import hashlib
 import os
@@ -245,6 +246,15 @@ def resend_payload(message: EmailMessage) -> dict[str, Any]:
         payload["reply_to"] = message.reply_to
     if message.tags:
         payload["tags"] = [{"name": k, "value": v} for k, v in sorted(message.tags.items())]
+    if message.attachments:
+        payload["attachments"] = [
+            {
+                "filename": a.filename,
+                "content": base64.b64encode(a.content).decode("ascii"),
+                "content_type": a.content_type,
+            }
+            for a in message.attachments
+        ]
     return payload
 
 

@@ -18,6 +18,25 @@ _DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
 _FALLBACK_DOMAIN = "elysium.invalid"
 
 
+_FILENAME = re.compile(r"[A-Za-z0-9._ -]{1,200}")
+_CONTENT_TYPE = re.compile(r"[a-z]+/[a-z0-9.+-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with an email (an invoice PDF, say)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    def __post_init__(self) -> None:
+        if not _FILENAME.fullmatch(self.filename):
+            raise ValueError(f"attachment filename {self.filename!r}: letters, digits, . _ - only")
+        if not _CONTENT_TYPE.fullmatch(self.content_type):
+            raise ValueError(f"not a content type: {self.content_type!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
     """One transactional email, ready for any backend.
@@ -34,6 +53,7 @@ class EmailMessage:
     idempotency_key: str
     reply_to: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("to", "subject", "from_addr", "reply_to"):
@@ -58,7 +78,8 @@ def message_id(message: EmailMessage) -> str:
 
 
 def to_mime(message: EmailMessage, *, sent_at: datetime | None = None) -> MimeMessage:
-    """Build a multipart/alternative (text, then HTML) MIME message."""
+    """Build a multipart/alternative (text, then HTML) MIME message; with attachments, a
+    multipart/mixed holding it and then each file."""
     mime = MimeMessage(policy=policy.SMTP)
     mime["From"] = message.from_addr
     mime["To"] = message.to
@@ -73,6 +94,11 @@ def to_mime(message: EmailMessage, *, sent_at: datetime | None = None) -> MimeMe
     # Quoted-printable keeps both parts 7-bit clean for servers without 8BITMIME.
     mime.set_content(message.text, cte="quoted-printable")
     mime.add_alternative(message.html, subtype="html", cte="quoted-printable")
+    for attachment in message.attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        mime.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return mime
 
 

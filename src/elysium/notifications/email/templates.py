@@ -26,7 +26,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from elysium.notifications.email.message import EmailMessage
+from elysium.notifications.email.message import Attachment, EmailMessage
 
 LONDON: Final = ZoneInfo("Europe/London")
 
@@ -41,6 +41,8 @@ TEMPLATE_NAMES: Final = (
     "order_shipped",
     "order_cancelled",
     "refund_issued",
+    "return_update",
+    "bespoke_quote",
     "reservation_expired",
     "bespoke_enquiry_ack",
     "bespoke_enquiry_staff",
@@ -214,6 +216,7 @@ def render_message(
     from_addr: str,
     idempotency_key: str,
     reply_to: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> EmailMessage:
     """Render a template into a ready-to-send message, tagged with the template name."""
     rendered = render_email(template, context)
@@ -226,4 +229,5 @@ def render_message(
         idempotency_key=idempotency_key,
         reply_to=reply_to,
         tags={"template": template},
+        attachments=attachments,
     )
