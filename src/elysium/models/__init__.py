@@ -9,7 +9,7 @@ from elysium.models.consultation import Consultation
 from elysium.models.inventory import StockItem, StockMovement, StockReservation
 from elysium.models.jobs import JobError
 from elysium.models.notifications import Notification, SentEmail
-from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderStatusChange
+from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderNote, OrderStatusChange
 from elysium.models.payment import Payment, PaymentEvent, Refund
 from elysium.models.promotions import Coupon, CouponRedemption
 from elysium.models.review import Review
@@ -31,6 +31,7 @@ __all__ = [
     "Notification",
     "Order",
     "OrderItem",
+    "OrderNote",
     "OrderStatusChange",
     "Payment",
     "PaymentEvent",
