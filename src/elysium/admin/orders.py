@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from elysium.accounts.deps import AdminUser, StaffUser
@@ -121,8 +121,8 @@ async def orders_export(
     """The filtered list as CSV (every page of it)."""
     filters = _filters(q, status, payment_status, start, end)
     order_by = enum_or_none(OrderSort, sort) or OrderSort.NEWEST
-    return StreamingResponse(
-        orders_csv(session, filters, order_by),
+    return Response(
+        await orders_csv(session, filters, order_by),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -21,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.errors import ValidationFailedError
-from elysium.kit.money import Money, pence_to_str
+from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.models import Order, User
 from elysium.models.order import OrderPaymentStatus, OrderStatus
@@ -190,30 +189,30 @@ def _csv_safe(value: str) -> str:
 
 async def orders_csv(
     session: AsyncSession, filters: OrderFilters, sort: OrderSort = OrderSort.NEWEST
-) -> AsyncIterator[str]:
-    """Every order matching `filters` as CSV text, header first, fetched a batch at a time."""
+) -> str:
+    """Every order matching `filters` as CSV text, header first, read a batch at a time.
+
+    Built whole inside the request's transaction (not streamed after it has ended).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     cursor: str | None = None
     while True:
         page = await search_orders(session, filters, EXPORT_BATCH, cursor, sort)
-        for row in page.items:
-            writer.writerow(
-                [
-                    row.order_number,
-                    row.created_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
-                    row.status,
-                    row.payment_status,
-                    _csv_safe(row.customer_email),
-                    _csv_safe(row.customer_name or ""),
-                    pence_to_str(row.total.to_pence()),
-                    row.total.currency,
-                ]
-            )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        writer.writerows(
+            [
+                row.order_number,
+                row.created_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
+                row.status,
+                row.payment_status,
+                _csv_safe(row.customer_email),
+                _csv_safe(row.customer_name or ""),
+                row.total.amount,
+                row.total.currency,
+            ]
+            for row in page.items
+        )
         if page.next_cursor is None:
-            return
+            return buffer.getvalue()
         cursor = page.next_cursor
