@@ -28,6 +28,7 @@ from elysium.errors import ForbiddenError, NotFoundError
 from elysium.kit.keyset import decode_time_cursor, page_of
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page
+from elysium.kit.search import contains_pattern
 from elysium.models import (
     BespokeEnquiry,
     Consultation,
@@ -59,11 +60,6 @@ def summary(user: User) -> CustomerSummary:
     )
 
 
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _time_key(user: User) -> tuple[datetime, uuid.UUID]:
     return user.created_at, user.id
 
@@ -75,7 +71,7 @@ async def search_customers(
     statement = select(User).where(User.deleted_at.is_(None))
     text = (q or "").strip()
     if text:
-        pattern = _like(text)
+        pattern = contains_pattern(text)
         statement = statement.where(
             or_(User.email.ilike(pattern, escape="\\"), User.name.ilike(pattern, escape="\\"))
         )

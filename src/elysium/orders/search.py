@@ -11,22 +11,22 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.errors import ValidationFailedError
+from elysium.kit.clock import LONDON, london_midnight
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
+from elysium.kit.search import contains_pattern
 from elysium.models import Order, User
 from elysium.models.order import OrderPaymentStatus, OrderStatus
 from elysium.orders.schemas import StaffOrderSummary
 
-LONDON = ZoneInfo("Europe/London")
 EXPORT_BATCH = 500
 CSV_COLUMNS = [
     "order_number",
@@ -72,16 +72,6 @@ class OrderFilters:
         return {k: str(v) for k, v in values.items() if v}
 
 
-def london_midnight(day: date) -> datetime:
-    """The instant a London calendar day starts, in UTC."""
-    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
-
-
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _conditions(filters: OrderFilters) -> list[ColumnElement[bool]]:
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise ValidationFailedError(
@@ -90,7 +80,7 @@ def _conditions(filters: OrderFilters) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     q = (filters.q or "").strip()
     if q:
-        pattern = _like(q)
+        pattern = contains_pattern(q)
         where.append(
             or_(
                 Order.order_number.ilike(pattern, escape="\\"),
