@@ -208,3 +208,24 @@ async def test_a_customer_is_refused_on_every_admin_url(
         assert response.status == 403, url
     order = await order_row(app, gets[3].rsplit("/", 1)[1])
     assert order.status == "PENDING"
+
+
+async def test_pages_do_not_overflow_on_a_tablet(
+    app: FastAPI, client: AsyncClient, page: Page
+) -> None:
+    order = await new_order(app, client)
+    admin = await make_account(app, "admin")
+    await page.set_viewport_size({"width": 820, "height": 1180})
+    await sign_in(page, admin.email, DEFAULT_PASSWORD)
+    for path in (
+        "/admin/orders",
+        f"/admin/orders/{order['id']}",
+        f"/admin/customers/{order['customer'].id}",
+        "/admin/customers",
+        "/admin/two-factor",
+    ):
+        await page.goto(path)
+        widths = await page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], (path, widths)
