@@ -143,3 +143,29 @@ async def test_erased_accounts_are_not_found(app: FastAPI, staff_client: AsyncCl
         await session.execute(update(User).where(User.id == who.id).values(deleted_at=utcnow()))
     assert (await staff_client.get(f"/admin/customers/{who.id}")).status_code == 404
     assert who.email not in (await staff_client.get("/admin/customers")).text
+
+
+async def test_admin_resets_a_lost_two_factor_and_staff_cannot(
+    app: FastAPI, client: AsyncClient, staff_client: AsyncClient, admin_client: AsyncClient
+) -> None:
+    colleague = await make_account(app, "staff")
+    async with app.state.sessionmaker() as session, session.begin():
+        from elysium.kit.clock import utcnow
+
+        await session.execute(
+            update(User)
+            .where(User.id == colleague.id)
+            .values(totp_secret="JBSWY3DPEHPK3PXP", totp_enabled_at=utcnow())
+        )
+    path = f"/admin/customers/{colleague.id}"
+    assert "customer-reset-2fa" not in ids_on_page((await staff_client.get(path)).text)
+    assert (await post_form(staff_client, f"{path}/reset-2fa", {})).status_code == 403
+    page = (await admin_client.get(path)).text
+    assert "customer-reset-2fa" in ids_on_page(page)
+    reset = await post_form(admin_client, f"{path}/reset-2fa", {})
+    assert reset.status_code == 303
+    async with app.state.sessionmaker() as session:
+        row = await session.get(User, colleague.id)
+    assert row is not None
+    assert (row.totp_secret, row.totp_enabled_at) == (None, None)
+    assert (await client.get("/api/auth/session", headers=colleague.headers)).status_code == 401

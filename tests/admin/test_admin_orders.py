@@ -351,3 +351,20 @@ async def test_a_post_without_csrf_token_changes_nothing(
     async with app.state.sessionmaker() as session:
         count = await session.scalar(select(func.count(Refund.id)))
     assert count == 0
+
+
+async def test_csv_cells_are_never_spreadsheet_formulas(
+    app: FastAPI, client: AsyncClient, staff_client: AsyncClient
+) -> None:
+    order = await new_order(app, client)
+    async with app.state.sessionmaker() as session, session.begin():
+        from elysium.models import User
+
+        await session.execute(
+            update(User)
+            .where(User.email == order["customer"].email)
+            .values(name='=HYPERLINK("http://evil.example","x")')
+        )
+    response = await staff_client.get("/admin/orders/export.csv")
+    [row] = list(csv.DictReader(io.StringIO(response.text)))
+    assert row["customer_name"] == '\'=HYPERLINK("http://evil.example","x")'

@@ -30,6 +30,7 @@ ADMIN_POST_URLS: list[str] = [
     "/admin/customers/{customer_id}/suspend",
     "/admin/customers/{customer_id}/reactivate",
     "/admin/customers/{customer_id}/role",
+    "/admin/customers/{customer_id}/reset-2fa",
     "/admin/customers/{customer_id}/export",
     "/admin/two-factor/setup",
     "/admin/two-factor/enable",

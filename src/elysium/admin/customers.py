@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 
+from elysium.accounts import two_factor
 from elysium.accounts.deps import AdminUser, StaffUser
 from elysium.admin.customer_view import (
     customer_detail,
@@ -36,6 +37,7 @@ NOTICES = {
     "suspended": "Account suspended: its sessions have ended and it cannot sign in.",
     "reactivated": "Account reactivated.",
     "role": "Role changed; the account's sessions have ended.",
+    "two-factor-reset": "Two-factor turned off for this account; its sessions have ended.",
 }
 
 
@@ -146,6 +148,18 @@ async def change_role(
         return await _customer_page(request, admin, session, customer_id, problem)
     patch = CustomerPatch(role=role)
     return await _patch(request, admin, session, customer_id, patch, "role")
+
+
+@router.post("/customers/{customer_id}/reset-2fa")
+async def reset_two_factor(
+    request: Request, customer_id: uuid.UUID, admin: AdminUser, session: SessionDep
+) -> Response:
+    """Administrators only: a lost device (POST /api/admin/users/{id}/reset-2fa). Audited."""
+    try:
+        await two_factor.reset_for(session, admin, customer_id)
+    except ElysiumError as exc:
+        return await _customer_page(request, admin, session, customer_id, exc)
+    return done(f"/admin/customers/{customer_id}", "two-factor-reset")
 
 
 @router.post("/customers/{customer_id}/export")
