@@ -14,6 +14,7 @@ from elysium.accounts.permissions import Access
 _LEVELS = (
     ("require_admin", Access.ADMIN),
     ("require_staff", Access.STAFF),
+    ("require_staff_enrolling", Access.STAFF),
     ("require_auth", Access.SIGNED_IN),
 )
 

@@ -10,10 +10,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from elysium.accounts.routes import router as accounts_router
-from elysium.admin.routes import STATIC_DIR as ADMIN_STATIC_DIR
+from elysium.admin.api import router as admin_api_router
+from elysium.admin.customers import router as admin_customers_router
+from elysium.admin.orders import router as admin_orders_router
 from elysium.admin.routes import error_page as admin_error_page
 from elysium.admin.routes import router as admin_router
 from elysium.admin.security import AdminSecurityMiddleware
+from elysium.admin.templating import STATIC_DIR as ADMIN_STATIC_DIR
+from elysium.admin.two_factor import router as admin_two_factor_router
 from elysium.analytics.routes import router as analytics_router
 from elysium.apidocs import install_api_docs
 from elysium.background.routes import router as jobs_admin_router
@@ -90,7 +94,12 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         health_router,
         accounts_router,
         privacy_router,
+        # The back office's own page modules come before `admin_router` and its `/{section}`.
+        admin_orders_router,
+        admin_customers_router,
+        admin_two_factor_router,
         admin_router,
+        admin_api_router,
         catalog_router,
         inventory_router,
         notifications_router,

@@ -92,6 +92,7 @@ async def world(app: FastAPI, client: AsyncClient) -> World:
         "card_id": str(uuid.uuid4()),
         "plan_id": str(uuid.uuid4()),
         "subscription_id": str(uuid.uuid4()),
+        "customer_id": b.id,
     }
     return World(a.account, b, staff, admin, params)
 

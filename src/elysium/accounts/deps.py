@@ -102,14 +102,15 @@ class TwoFactorRequiredError(ForbiddenError):
         super().__init__("Enable two-factor authentication to use staff tools.")
 
 
-def check_staff(user: User, settings: Settings) -> None:
+def check_staff(user: User, settings: Settings, *, enrolling: bool = False) -> None:
     """THE staff rule, for the API and every /admin page and action alike.
 
-    403 unless staff or admin, with two-factor enabled when STAFF_REQUIRE_2FA is on.
+    403 unless staff or admin, with two-factor enabled when STAFF_REQUIRE_2FA is on (except on
+    the two-factor enrolment pages themselves, `enrolling`, which must be reachable to enrol).
     """
     if not user.is_staff:
         raise ForbiddenError("This action is for staff only.")
-    if settings.staff_require_2fa and user.totp_enabled_at is None:
+    if not enrolling and settings.staff_require_2fa and user.totp_enabled_at is None:
         raise TwoFactorRequiredError()
 
 
@@ -119,6 +120,14 @@ async def require_staff(
     """401 when signed out; 403 unless `check_staff` passes. `/admin` uses this very dependency."""
     check_staff(user, settings)
     return user
+
+
+async def require_staff_enrolling(
+    auth: Annotated[Auth, Depends(require_auth)], settings: SettingsDep
+) -> Auth:
+    """The staff rule without the two-factor requirement: for the enrolment pages only."""
+    check_staff(auth.user, settings, enrolling=True)
+    return auth
 
 
 async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
@@ -133,6 +142,7 @@ CurrentUser = Annotated[User, Depends(require_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 StaffUser = Annotated[User, Depends(require_staff)]
 AdminUser = Annotated[User, Depends(require_admin)]
+StaffEnrolling = Annotated[Auth, Depends(require_staff_enrolling)]
 
 
 class WriteBucket(StrEnum):

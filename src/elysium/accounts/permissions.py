@@ -155,6 +155,33 @@ PERMISSIONS: dict[str, Access] = {
     "GET /admin/orders": ST,
     "GET /admin/orders/{order_id}": ST,
     "GET /admin/{section}": ST,
+    "GET /admin/orders/export.csv": ST,
+    "GET /admin/orders/{order_id}/packing-slip": ST,
+    "POST /admin/orders/{order_id}/mark-paid": ST,
+    "POST /admin/orders/{order_id}/fulfil": ST,
+    "POST /admin/orders/{order_id}/ship": ST,
+    "POST /admin/orders/{order_id}/deliver": ST,
+    "POST /admin/orders/{order_id}/cancel": ST,
+    "POST /admin/orders/{order_id}/refund": AD,
+    "POST /admin/orders/{order_id}/notes": ST,
+    "GET /admin/customers": ST,
+    "GET /admin/customers/{customer_id}": ST,
+    "POST /admin/customers/{customer_id}/suspend": ST,
+    "POST /admin/customers/{customer_id}/reactivate": ST,
+    "POST /admin/customers/{customer_id}/role": AD,
+    "POST /admin/customers/{customer_id}/reset-2fa": AD,
+    "POST /admin/customers/{customer_id}/export": ST,
+    # two-factor enrolment: staff, with or without two-factor yet (they come here to enrol)
+    "GET /admin/two-factor": ST,
+    "POST /admin/two-factor/setup": ST,
+    "POST /admin/two-factor/enable": ST,
+    "POST /admin/two-factor/recovery-codes": ST,
+    "POST /admin/two-factor/disable": ST,
+    # the staff JSON API
+    "GET /api/admin/orders": ST,
+    "GET /api/admin/customers": ST,
+    "GET /api/admin/customers/{customer_id}": ST,
+    "PATCH /api/admin/customers/{customer_id}": ST,
 }
 
 

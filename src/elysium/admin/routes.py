@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from elysium.accounts import service as accounts
 from elysium.accounts.deps import Auth, StaffUser, optional_auth, set_staff_cookie
 from elysium.admin import service
-from elysium.admin.format import FILTERS
-from elysium.admin.security import csrf_field, csrf_protect, read_form
+from elysium.admin.security import csrf_protect, read_form
+from elysium.admin.templating import templates
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError, UnauthorizedError
 from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import User
-from elysium.models.order import OrderStatus
-from elysium.orders.read import get_order, list_all_orders
-from elysium.orders.state import ALLOWED
+from elysium.orders.read import list_all_orders
 
 # Every /admin POST is checked for this browser's CSRF token before anything else runs.
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals["csrf_field"] = csrf_field
-templates.env.filters.update(FILTERS)
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def error_page(request: Request, exc: ElysiumError) -> Response | None:
@@ -73,10 +64,13 @@ async def login(
     except ElysiumError as exc:
         if exc.keep_changes:
             await session.commit()
-        page = templates.TemplateResponse(
-            request, "login.html", {"staff": None, "error": exc.detail}, status_code=exc.status
-        )
-        return page
+        context = {
+            "staff": None,
+            "error": exc.detail,
+            "email": form.get("email", ""),
+            "totp_required": bool(exc.extra.get("totp_required")),
+        }
+        return templates.TemplateResponse(request, "login.html", context, status_code=exc.status)
     if not result.user.is_staff:
         await session.rollback()
         return templates.TemplateResponse(
@@ -103,34 +97,6 @@ async def dashboard(request: Request, staff: StaffUser, session: SessionDep) -> 
     counts = await service.dashboard_counts(session)
     latest = await list_all_orders(session, None, 10, None)
     return _page(request, "dashboard.html", staff, counts=counts, orders=latest.items)
-
-
-@router.get("/orders")
-async def orders(
-    request: Request,
-    staff: StaffUser,
-    session: SessionDep,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> Response:
-    wanted = OrderStatus(status) if status in ALLOWED else None
-    page = await list_all_orders(session, wanted, 50, cursor)
-    return _page(
-        request,
-        "orders.html",
-        staff,
-        orders=page.items,
-        next_cursor=page.next_cursor,
-        status=status,
-        statuses=sorted(ALLOWED),
-    )
-
-
-@router.get("/orders/{order_id}")
-async def order(
-    request: Request, order_id: uuid.UUID, staff: StaffUser, session: SessionDep
-) -> Response:
-    return _page(request, "order.html", staff, order=await get_order(session, staff, order_id))
 
 
 LISTS = {

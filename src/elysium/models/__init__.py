@@ -10,7 +10,7 @@ from elysium.models.documents import CreditNote, DocumentCounter
 from elysium.models.inventory import StockItem, StockMovement, StockReservation
 from elysium.models.jobs import JobError
 from elysium.models.notifications import Notification, SentEmail
-from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderStatusChange
+from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderNote, OrderStatusChange
 from elysium.models.payment import Payment, PaymentEvent, Refund
 from elysium.models.promotions import Coupon, CouponRedemption
 from elysium.models.returns import OrderReturn, OrderReturnLine
@@ -39,6 +39,7 @@ __all__ = [
     "Notification",
     "Order",
     "OrderItem",
+    "OrderNote",
     "OrderReturn",
     "OrderReturnLine",
     "OrderStatusChange",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Sequence,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     func,
 )
@@ -171,6 +172,23 @@ class OrderStatusChange(UUIDPrimaryKey, Base):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     by: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class OrderNote(UUIDPrimaryKey, Base):
+    """An internal note staff keep on an order (never shown to the customer); newest first."""
+
+    __tablename__ = "order_notes"
+    __table_args__ = (
+        CheckConstraint("length(body) BETWEEN 1 AND 2000", name="body_length"),
+        Index("ix_order_notes_order_id_created_at", "order_id", "created_at"),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
 
 
 class IdempotencyKey(UUIDPrimaryKey, Base):

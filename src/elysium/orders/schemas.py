@@ -202,3 +202,23 @@ class InstalmentCreate(Strict):
 
     amount: Money
     reference: ShortText
+
+
+class StaffOrderSummary(OrderSummary):
+    """One row of the staff order list: the order and who placed it."""
+
+    customer_id: uuid.UUID
+    customer_email: str
+    customer_name: str | None
+
+
+class OrderNoteRead(BaseModel):
+    id: uuid.UUID
+    body: str
+    author_id: uuid.UUID | None
+    author_email: str | None
+    created_at: datetime
+
+
+class OrderNoteWrite(Strict):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -32,6 +32,7 @@ from elysium.models import (
     Notification,
     Order,
     OrderItem,
+    OrderNote,
     OrderReturn,
     OrderReturnLine,
     ProductView,
@@ -81,6 +82,14 @@ async def _export_orders(session: AsyncSession, user: User) -> list[dict[str, An
     return orders
 
 
+async def _export_order_notes(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    """Staff notes on the user's orders, and notes the user wrote as staff."""
+    on_orders = select(Order.id).where(Order.user_id == user.id)
+    about = or_(OrderNote.order_id.in_(on_orders), OrderNote.author_id == user.id)
+    rows = await session.scalars(select(OrderNote).where(about).order_by(OrderNote.created_at))
+    return [_columns(note) for note in rows]
+
+
 def _by_user(model: Any) -> Exporter:
     async def export(session: AsyncSession, user: User) -> list[dict[str, Any]]:
         return await _rows(session, model, model.user_id == user.id)
@@ -119,6 +128,7 @@ EXPORTERS: dict[str, Exporter] = {
     "addresses": _by_user(Address),
     "sessions": _by_user(AuthSession),
     "orders": _export_orders,
+    "order_notes": _export_order_notes,
     "carts": _by_user(Cart),
     "wishlist": _by_user(WishlistItem),
     "product_views": _by_user(ProductView),
@@ -155,6 +165,16 @@ async def _erase_emails(session: AsyncSession, user: User) -> None:
 
 async def _end_care_plans(session: AsyncSession, user: User) -> None:
     await subscriptions.end_subscriptions_of(session, user.id)
+
+
+async def _erase_order_notes(session: AsyncSession, user: User) -> None:
+    """Notes about the person's orders go (they are not accounting records); notes they wrote
+    as staff stay on the orders, without their author."""
+    on_orders = select(Order.id).where(Order.user_id == user.id)
+    await session.execute(delete(OrderNote).where(OrderNote.order_id.in_(on_orders)))
+    await session.execute(
+        update(OrderNote).where(OrderNote.author_id == user.id).values(author_id=None)
+    )
 
 
 async def _anonymise_orders(session: AsyncSession, user: User) -> None:
@@ -197,15 +217,26 @@ ERASERS: list[Eraser] = [
     _deleting(BillingCustomer),
     _erase_bespoke,
     _erase_emails,
+    _erase_order_notes,
     _anonymise_orders,
 ]
 
 
-async def export_user_data(session: AsyncSession, user: User) -> dict[str, Any]:
-    """Every section of personal data held about `user`, as plain JSON-able values."""
+async def export_user_data(
+    session: AsyncSession, user: User, actor: User | None = None
+) -> dict[str, Any]:
+    """Every section of personal data held about `user`, as plain JSON-able values.
+
+    Audited as the user's own action, or as `actor`'s when staff download it for them.
+    """
     data = {name: await exporter(session, user) for name, exporter in EXPORTERS.items()}
     await record_event(
-        session, "privacy.exported", actor_id=user.id, target_type="user", target_id=user.id
+        session,
+        "privacy.exported",
+        actor_id=(actor or user).id,
+        target_type="user",
+        target_id=user.id,
+        details={"by_staff": True} if actor is not None and actor.id != user.id else None,
     )
     return {"generated_at": utcnow(), "user_id": user.id, **data}
 
