@@ -11,13 +11,14 @@ because Stripe's `reason` only takes a fixed set of codes and localstripe reject
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from uuid import UUID
 
 import stripe
 
+from elysium.kit.breakers import CircuitOpenError, Provider, breaker
 from elysium.payments.gateway import (
     GatewayEvent,
     GatewayEventType,
@@ -77,7 +78,7 @@ class StripeGateway:
     ) -> PaymentIntentResult:
         """Create a PaymentIntent for the browser to confirm; `customer_email` is not sent."""
         metadata = {"order_id": str(order_id), "order_number": order_number}
-        with _translate_errors():
+        async with _guarded():
             intent = await self._client.v1.payment_intents.create_async(
                 {"amount": amount_pence, "currency": currency.lower(), "metadata": metadata},
                 {"idempotency_key": idempotency_key},
@@ -86,7 +87,7 @@ class StripeGateway:
 
     async def retrieve_payment(self, intent_id: str) -> PaymentIntentResult:
         """The PaymentIntent as Stripe has it now."""
-        with _translate_errors():
+        async with _guarded():
             intent = await self._client.v1.payment_intents.retrieve_async(intent_id)
         return intent_result(intent.to_dict())
 
@@ -99,7 +100,7 @@ class StripeGateway:
         if amount_pence <= 0:
             raise ValueError("refund amount must be positive")
         metadata = {"reason": reason[:500]}  # Stripe caps metadata values at 500 characters
-        with _translate_errors():
+        async with _guarded():
             refund = await self._client.v1.refunds.create_async(
                 {"payment_intent": intent_id, "amount": amount_pence, "metadata": metadata},
                 {"idempotency_key": idempotency_key},
@@ -113,7 +114,7 @@ class StripeGateway:
         if intent_id is None:
             return
         try:
-            with _translate_errors():
+            async with _guarded():
                 await self._client.v1.payment_intents.cancel_async(intent_id)
         except PaymentProviderError as exc:
             if exc.retryable:
@@ -177,6 +178,23 @@ def _redirect_url(next_action: Mapping[str, Any] | None) -> str | None:
     if not next_action or next_action.get("type") != "redirect_to_url":
         return None
     return (next_action.get("redirect_to_url") or {}).get("url")
+
+
+@asynccontextmanager
+async def _guarded() -> AsyncIterator[None]:
+    """A call to Stripe through its circuit breaker, its errors translated. While Stripe keeps
+    failing the breaker is open and calls fail at once (a retryable provider error)."""
+    try:
+        async with breaker(Provider.STRIPE, outage=_is_outage):
+            with _translate_errors():
+                yield
+    except CircuitOpenError as exc:
+        detail = f"Stripe is unavailable: {exc}"
+        raise PaymentProviderError(detail, retry_after=exc.retry_after) from exc
+
+
+def _is_outage(exc: BaseException) -> bool:
+    return isinstance(exc, PaymentProviderError) and exc.retryable
 
 
 @contextmanager
