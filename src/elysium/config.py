@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = True
     db_unavailable_retry_after: int = Field(default=2, ge=1, le=300)
     redis_url: str | None = None
+    backup_dir: Path = Path(".elysium/backups")
+    pg_bin_dir: Path | None = None
 
     max_request_bytes: int = 1_048_576
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
