@@ -22,15 +22,19 @@ def start_elysium_run(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start `elysium run` (migrate, web server, worker, supervisor); wait until it answers."""
     port = free_port()
-    child_env = os.environ | {
-        "DATABASE_URL": database_url,
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "DATA_DIR": str(folder),
-        "EMAIL_OUTBOX_DIR": str(folder / "outbox"),
-        "LOG_LEVEL": "WARNING",
-        "WORKER_RECONNECT_MAX_SECONDS": "2",
-    } | (env or {})
+    child_env = (
+        os.environ
+        | {
+            "DATABASE_URL": database_url,
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "2",
+            "DATA_DIR": str(folder),
+            "EMAIL_OUTBOX_DIR": str(folder / "outbox"),
+            "LOG_LEVEL": "WARNING",
+            "WORKER_RECONNECT_MAX_SECONDS": "2",
+        }
+        | (env or {})
+    )
     argv = [sys.executable, "-m", "elysium.cli", "run"]
     proc = subprocess.Popen(argv, env=child_env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -78,7 +78,8 @@ async def test_terminated_connections_under_load_lose_nothing(
 
         assert all(count > 0 for count in terminated), terminated
         assert proc.poll() is None, "elysium run exited"
-        assert httpx.get(f"{base}/health/ready", timeout=5).status_code == 200
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/health/ready")).status_code == 200
         assert not result.problems, result.problems[:5]
         assert result.orders, result.statuses
         assert await orders_intact(base, result) == []
