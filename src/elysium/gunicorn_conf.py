@@ -30,6 +30,9 @@ backlog = _settings.web_backlog
 # The app resolves the client address itself (TRUSTED_PROXIES); uvicorn must not rewrite it.
 forwarded_allow_ips = "127.0.0.1"
 proxy_allow_ips = "127.0.0.1"
+# gunicorn's control socket sits at one path per user: several servers on a machine would
+# fight over it, and the service is managed by signals (systemd, `elysium run`) instead.
+control_socket_disable = True
 accesslog = None  # the app's middleware logs each request (ACCESS_LOG)
 loglevel = _settings.log_level.lower()
 logconfig_dict = logging_config(_settings.log_level, _json)

@@ -55,8 +55,13 @@ def supervise(
     def stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
+        # Ignored from now on (a second SIGTERM changes nothing): unlike a Python handler,
+        # SIG_IGN also holds while the interpreter exits, which would otherwise die of it.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     code = 0
     announced = ready_url is None
     try:
@@ -71,9 +76,9 @@ def supervise(
                 announced = True
             time.sleep(poll_seconds)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _stop_all(children)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return code
 
 
