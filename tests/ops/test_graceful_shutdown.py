@@ -35,6 +35,11 @@ async def _wait_unsent(app: FastAPI, within: float) -> int:
         await asyncio.sleep(0.5)
 
 
+def _start_worker(database_url: str, outbox: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {"DATABASE_URL": database_url, "EMAIL_OUTBOX_DIR": str(outbox)}
+    return subprocess.Popen([sys.executable, "-m", "elysium.cli", "worker"], env=env)
+
+
 def _outbox_files(outbox: Path) -> int:
     return len(list(outbox.glob("*.eml")))
 
@@ -69,8 +74,7 @@ async def test_sigterm_under_load_answers_or_refuses_and_loses_no_job(
 
     # a worker started again runs every job left (a job cut off is retried): none lost
     outbox = tmp_path / "outbox"
-    env = os.environ | {"DATABASE_URL": database_url, "EMAIL_OUTBOX_DIR": str(outbox)}
-    worker = subprocess.Popen([sys.executable, "-m", "elysium.cli", "worker"], env=env)
+    worker = _start_worker(database_url, outbox)
     try:
         assert await _wait_unsent(app, within=150) == 0
     finally:
