@@ -5,6 +5,7 @@ trial, the shop keeps serving, and the state is the `elysium_breaker_state` metr
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -127,7 +128,10 @@ async def test_stripe_outage_opens_the_breaker_then_a_trial_closes_it(
 
     await asyncio.sleep(RESET_SECONDS + 0.2)
     provider.status = 200
-    provider.body = b'{"id": "pi_1", "object": "payment_intent", "status": "canceled", "amount": 100, "currency": "gbp"}'
+    provider.body = json.dumps(
+        {"id": "pi_1", "object": "payment_intent", "status": "canceled", "amount": 100}
+        | {"currency": "gbp"}
+    ).encode()
     result = await stripe.retrieve_payment("pi_1")  # the trial goes through and closes it
     assert result.intent_id == "pi_1"
     assert await _metric(client, "stripe") == "0.0"
