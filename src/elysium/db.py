@@ -203,21 +203,29 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     return engine
 
 
-def _observe_pool(engine: AsyncEngine) -> None:
-    """Keep `elysium_db_pool_in_use` and `elysium_db_pool_waiting` up to date."""
-    pool = engine.sync_engine.pool
+def pool_waiting(engine: AsyncEngine) -> int:
+    """Tasks waiting for a connection of the engine's pool now (its asyncio queue's getters)."""
+    queue = getattr(getattr(engine.sync_engine.pool, "_pool", None), "_queue", None)
+    return len(getattr(queue, "_getters", ()))
 
-    def waiting() -> int:
-        queue = getattr(getattr(pool, "_pool", None), "_queue", None)  # asyncio.Queue
-        return len(getattr(queue, "_getters", ()))
+
+def refresh_pool_metrics(engine: AsyncEngine) -> None:
+    """Read the waiting count now (a scrape), besides at every checkout and checkin."""
+    DB_POOL_WAITING.set(pool_waiting(engine))
+
+
+def _observe_pool(engine: AsyncEngine) -> None:
+    """Keep `elysium_db_pool_in_use` (counted at checkout and checkin) and
+    `elysium_db_pool_waiting` (read at each of them and at a scrape) up to date."""
+    pool = engine.sync_engine.pool
 
     def checked_out(*_: Any) -> None:
         DB_POOL_IN_USE.inc()
-        DB_POOL_WAITING.set(waiting())
+        DB_POOL_WAITING.set(pool_waiting(engine))
 
     def checked_in(*_: Any) -> None:
         DB_POOL_IN_USE.dec()
-        DB_POOL_WAITING.set(waiting())
+        DB_POOL_WAITING.set(pool_waiting(engine))
 
     event.listen(pool, "checkout", checked_out)
     event.listen(pool, "checkin", checked_in)

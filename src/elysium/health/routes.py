@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy import text
 
-from elysium.db import SessionDep
+from elysium.db import SessionDep, refresh_pool_metrics
 from elysium.errors import ServiceUnavailableError
 from elysium.health.service import check_metrics_access
 from elysium.jobs import refresh_queue_metrics
@@ -42,5 +42,6 @@ async def metrics(
     served here at all (use `METRICS_PORT`, a separate address)."""
     check_metrics_access(request.app.state.settings, authorization)
     await refresh_queue_metrics(session)
+    refresh_pool_metrics(request.app.state.engine)
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)
