@@ -218,7 +218,11 @@ def database_unreachable(exc: BaseException) -> bool:
             return True
         if type(current).__name__ == "ConnectionDoesNotExistError":  # asyncpg, no SQLSTATE
             return True
-        current = current.__cause__ or current.__context__
+        orig = getattr(current, "orig", None)  # a DBAPIError's driver error
+        if isinstance(orig, BaseException) and id(orig) not in seen:
+            current = orig
+        else:
+            current = current.__cause__ or current.__context__
     return False
 
 

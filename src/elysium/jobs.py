@@ -284,6 +284,7 @@ async def run_worker(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     delay = 1.0
+    refresher = asyncio.create_task(_refresh_queue_metrics_forever(), name="queue metrics")
     try:
         while not stopping.is_set():
             started = time.monotonic()
@@ -301,6 +302,9 @@ async def run_worker(
                 await asyncio.wait_for(stopping.wait(), timeout=delay)
             delay = min(delay * 2, settings.worker_reconnect_max_seconds)
     finally:
+        refresher.cancel()
+        with suppress(asyncio.CancelledError):
+            await refresher
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         await dispose_job_engine()

@@ -150,21 +150,29 @@ async def test_replica_lag_gauge_is_exported(client: AsyncClient) -> None:
 
 
 @pytest.mark.slow  # a real `elysium worker`
-def test_the_worker_serves_its_own_metrics(settings: Settings, database_url: str) -> None:
+async def test_the_worker_serves_its_own_metrics(app: FastAPI, database_url: str) -> None:
+    await queue_welcome(app, "waiting@example.com")  # on the email queue, not served below
     port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "WORKER_METRICS_PORT": str(port)}
-    worker = subprocess.Popen([sys.executable, "-m", "elysium.cli", "worker"], env=env)
+    worker = _start_worker(database_url, port)
+    wanted = 'elysium_job_queue_depth{queue="email",status="todo"} 1.0'
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
-                if "elysium_job_queue_depth" in text and "elysium_jobs_failed_total" in text:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "no metrics from the worker"
-            time.sleep(0.3)
+        async with httpx.AsyncClient() as http:
+            while True:
+                try:
+                    text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+                    if wanted in text:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "no queue depth from the worker"
+                await asyncio.sleep(0.3)
     finally:
         worker.terminate()
-        assert worker.wait(timeout=60) == 0
+        assert await asyncio.to_thread(worker.wait, 60) == 0
+
+
+def _start_worker(database_url: str, metrics_port: int) -> subprocess.Popen[bytes]:
+    env = os.environ | {"DATABASE_URL": database_url, "WORKER_METRICS_PORT": str(metrics_port)}
+    argv = [sys.executable, "-m", "elysium.cli", "worker", "--queue", "maintenance"]
+    return subprocess.Popen(argv, env=env)

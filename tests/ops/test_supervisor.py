@@ -37,11 +37,13 @@ def test_a_child_that_dies_is_started_again(tmp_path: Path) -> None:
     starts = tmp_path / "starts"
     code = f"open({str(starts)!r}, 'a').write('x'); raise SystemExit(1)"
     proc = _supervised(code)
-    time.sleep(4)  # backoff 1 s, 2 s: at least three starts
-    assert proc.poll() is None
+    deadline = time.monotonic() + 30
+    while not (starts.exists() and len(starts.read_text()) >= 3):  # backoff 1 s, then 2 s
+        assert time.monotonic() < deadline, "the child was not started again"
+        assert proc.poll() is None
+        time.sleep(0.1)
     proc.terminate()
     assert proc.wait(timeout=30) == 0
-    assert len(starts.read_text()) >= 3
 
 
 def test_a_configuration_error_is_not_retried() -> None:
@@ -93,3 +95,36 @@ async def _wait_worker_registered(app: FastAPI, within: float = 90) -> None:
                 return
         await asyncio.sleep(0.3)
     raise AssertionError("the worker never started")
+
+
+SLOW_SERVER = """
+import http.server, sys, time
+time.sleep(1.5)
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Ok).serve_forever()
+"""
+
+READY = """
+import sys
+from elysium.kit.supervisor import Child, supervise
+child = Child("server", [sys.executable, "-c", sys.argv[1], sys.argv[2]])
+sys.exit(supervise([child], ready_url=f"http://127.0.0.1:{sys.argv[2]}/", ready_message="READY"))
+"""
+
+
+def test_ready_is_printed_only_once_the_server_answers() -> None:
+    port = str(free_port())
+    started = time.monotonic()
+    argv = [sys.executable, "-c", READY, SLOW_SERVER, port]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "READY"
+        assert time.monotonic() - started >= 1.5  # not before the server could answer
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
