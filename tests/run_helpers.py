@@ -64,6 +64,9 @@ class LoadResult:
     orders: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (token, total)
     statuses: dict[int, int] = field(default_factory=dict)
     refused: int = 0  # connection refused: the server was not listening (a clean refusal)
+    # reset before any byte of an answer: a connection still in the listen backlog when the
+    # server closed it on shutdown (never read, so never processed: stored orders prove it)
+    reset: int = 0
     problems: list[str] = field(default_factory=list)  # anything unclean
 
 
@@ -97,6 +100,10 @@ async def shop_until(
                     )
                 except httpx.ConnectError:
                     result.refused += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    result.reset += 1
                     await asyncio.sleep(0.2)
                     continue
                 except httpx.HTTPError as exc:

@@ -81,6 +81,7 @@ async def test_terminated_connections_under_load_lose_nothing(
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/health/ready")).status_code == 200
         assert not result.problems, result.problems[:5]
+        assert result.reset == 0  # no connection dropped: the server never went away
         assert result.orders, result.statuses
         assert await orders_intact(base, result) == []
         async with app.state.sessionmaker() as session:

@@ -31,7 +31,8 @@ def test_stdlib_loggers_are_rendered_by_structlog(capsys: pytest.CaptureFixture[
         assert "Started server process" in out
         assert not out.lstrip().startswith("{")
     finally:
-        configure_logging("WARNING", json=True)
+        with capsys.disabled():  # bound to the real stdout again, not this test's capture
+            configure_logging("WARNING", json=True)
 
 
 def test_json_logs_except_in_development() -> None:
