@@ -5,10 +5,10 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run serve worker migrate demo stop-db test test-fast lint format bench clean
+.PHONY: help install install-runtime run serve worker migrate demo stop-db backup test test-fast lint format bench clean
 
 help:
-	@echo "make run | test | test-fast | lint | format | bench | migrate | demo | stop-db | clean"
+	@echo "make run | test | test-fast | lint | format | bench | migrate | demo | backup | stop-db | clean"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -18,27 +18,42 @@ $(CURDIR)/.tools/bin/uv:
 # process, each `elysium` command a test starts among them, would otherwise compile it again.
 .venv/.installed: pyproject.toml uv.lock Makefile | $(UV)
 	$(UV) sync --frozen --compile-bytecode
+	@rm -f .venv/.runtime
+	@mkdir -p .elysium && touch $@
+
+# What the service needs to run, without the development tools (`uv sync` makes the
+# environment exact: a later `make test` or `make lint` installs the tools again).
+.venv/.runtime: pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --frozen --no-dev --compile-bytecode
+	@rm -f .venv/.installed
 	@mkdir -p .elysium && touch $@
 
 install: .venv/.installed
 
-run: install
-	$(RUN) elysium run
+install-runtime: .venv/.runtime
 
-serve: install
-	$(RUN) elysium serve
+RUN_SERVICE := $(UV) run --frozen --no-sync
 
-worker: install
-	$(RUN) elysium worker
+run: install-runtime
+	$(RUN_SERVICE) elysium run
 
-migrate: install
-	$(RUN) elysium migrate
+serve: install-runtime
+	$(RUN_SERVICE) elysium serve
 
-demo: install
-	$(RUN) elysium demo
+worker: install-runtime
+	$(RUN_SERVICE) elysium worker
 
-stop-db: install
-	$(RUN) elysium stop-db
+migrate: install-runtime
+	$(RUN_SERVICE) elysium migrate
+
+demo: install-runtime
+	$(RUN_SERVICE) elysium demo
+
+stop-db: install-runtime
+	$(RUN_SERVICE) elysium stop-db
+
+backup: install-runtime
+	$(RUN_SERVICE) elysium backup
 
 test: install
 	$(RUN) pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from elysium.app import create_app
 from elysium.config import Settings, get_settings
 from elysium.db import Base, async_url, libpq_url
+from elysium.kit.breakers import reset_breakers
 from elysium.migrate import upgrade_to_head
 from factories import SANITY_WEBHOOK_SECRET, Account, make_account
 
@@ -143,6 +144,13 @@ def _emptying_statement() -> str:
 
 
 _EMPTY_TABLES = _emptying_statement()
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers() -> None:
+    """Each test starts with every provider's circuit breaker closed (they are per process,
+    so one test's provider outage would otherwise open them for the next)."""
+    reset_breakers()
 
 
 @pytest.fixture(autouse=True)

@@ -74,7 +74,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
     """Build the ASGI application."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, bool(settings.log_json))
     app = FastAPI(
         title="ELYSIUM Commerce API",
         version="1.0.0",

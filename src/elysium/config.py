@@ -23,12 +23,17 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     log_level: str = "INFO"
-    log_json: bool = True
+    log_json: bool | None = None  # None: JSON lines except in development (console)
     access_log: bool = True
 
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = 2
+    web_timeout_seconds: int = Field(default=60, ge=1)
+    web_graceful_timeout_seconds: int = Field(default=20, ge=1)
+    web_keepalive_seconds: int = Field(default=5, ge=0)
+    web_max_requests: int = Field(default=0, ge=0)
+    web_backlog: int = Field(default=2048, ge=1)
     data_dir: Path = Path(".elysium")
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -36,7 +41,11 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout: float = 10.0
+    db_pool_pre_ping: bool = True
+    db_unavailable_retry_after: int = Field(default=2, ge=1, le=300)
     redis_url: str | None = None
+    backup_dir: Path = Path(".elysium/backups")
+    pg_bin_dir: Path | None = None
 
     max_request_bytes: int = 1_048_576
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -81,6 +90,13 @@ class Settings(BaseSettings):
     return_window_days: int = Field(default=14, ge=14, le=365)
     quote_link_base_url: str | None = None
 
+    breaker_failure_threshold: int = Field(default=5, ge=1, le=1000)
+    breaker_reset_seconds: int = Field(default=30, ge=1, le=3600)
+
+    metrics_token: SecretStr | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+
     sanity_project_id: str | None = None
     sanity_dataset: str = "production"
     sanity_api_version: str = "2025-02-19"
@@ -103,6 +119,10 @@ class Settings(BaseSettings):
     plausible_api_base: str = "https://plausible.io"
 
     job_max_attempts: int = 8
+    worker_concurrency: int = Field(default=4, ge=1, le=100)
+    worker_shutdown_seconds: float = Field(default=30.0, ge=0)
+    worker_reconnect_max_seconds: float = Field(default=30.0, ge=1)
+    worker_metrics_port: int | None = None
     job_retry_base_seconds: float = 2.0
     job_retry_max_seconds: float = 3600.0
     job_retention_days: int = 30
@@ -165,6 +185,8 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL must be set in production")
         if self.atelier_opens_at >= self.atelier_closes_at:
             raise ValueError("ATELIER_OPENS_AT must be before ATELIER_CLOSES_AT")
+        if self.log_json is None:
+            self.log_json = self.environment != "development"
         if self.staff_require_2fa is None:
             self.staff_require_2fa = self.environment == "production"
         return self

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     Result,
     Table,
+    event,
     func,
     insert,
     inspect,
@@ -32,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from elysium.config import Settings
 from elysium.errors import ElysiumError
+from elysium.kit.metrics import DB_POOL_IN_USE, DB_POOL_WAITING
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -186,14 +188,47 @@ def resolve_database_url(settings: Settings) -> str:
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     """An asyncpg engine with the pool the settings ask for."""
-    return create_async_engine(
+    engine = create_async_engine(
         url or resolve_database_url(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=False,
+        # A pooled connection the server has closed (failover, PgBouncer restart,
+        # pg_terminate_backend) is found by a ping at checkout and replaced, and the rest of the
+        # pool with it, so a blip costs the requests that were mid-statement, not the next ones.
+        pool_pre_ping=settings.db_pool_pre_ping,
         connect_args={"server_settings": {"application_name": "elysium"}},
     )
+    _observe_pool(engine)
+    return engine
+
+
+def pool_waiting(engine: AsyncEngine) -> int:
+    """Tasks waiting for a connection of the engine's pool now (its asyncio queue's getters)."""
+    queue = getattr(getattr(engine.sync_engine.pool, "_pool", None), "_queue", None)
+    return len(getattr(queue, "_getters", ()))
+
+
+def refresh_pool_metrics(engine: AsyncEngine) -> None:
+    """Read the waiting count now (a scrape), besides at every checkout and checkin."""
+    DB_POOL_WAITING.set(pool_waiting(engine))
+
+
+def _observe_pool(engine: AsyncEngine) -> None:
+    """Keep `elysium_db_pool_in_use` (counted at checkout and checkin) and
+    `elysium_db_pool_waiting` (read at each of them and at a scrape) up to date."""
+    pool = engine.sync_engine.pool
+
+    def checked_out(*_: Any) -> None:
+        DB_POOL_IN_USE.inc()
+        DB_POOL_WAITING.set(pool_waiting(engine))
+
+    def checked_in(*_: Any) -> None:
+        DB_POOL_IN_USE.dec()
+        DB_POOL_WAITING.set(pool_waiting(engine))
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

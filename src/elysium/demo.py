@@ -15,10 +15,10 @@ from elysium.catalog.sync import import_ndjson
 from elysium.config import get_settings
 from elysium.db import create_engine, create_sessionmaker
 from elysium.inventory.service import import_stock_csv
-from elysium.migrate import PROJECT_ROOT
+from elysium.migrate import bundled
 from elysium.models import Product
 
-DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+DEMO_DIR = bundled("data/demo")
 DEMO_CATALOGUE = DEMO_DIR / "elysium-demo.ndjson"
 DEMO_STOCK = DEMO_DIR / "inventory.csv"
 log = structlog.get_logger(__name__)

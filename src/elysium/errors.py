@@ -210,9 +210,55 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# SQLSTATEs of a lost or refused connection: class 08 (connection exception), 57P01-57P03
+# (terminated by an administrator, crash, the server is starting or stopping).
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (a failover, a PgBouncer
+    restart, `pg_terminate_backend`): the request may succeed if tried again shortly."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, ConnectionError):  # refused, reset, broken pipe
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNREACHABLE_SQLSTATES):
+            return True
+        if type(current).__name__ == "ConnectionDoesNotExistError":  # asyncpg, no SQLSTATE
+            return True
+        orig = getattr(current, "orig", None)  # a DBAPIError's driver error
+        if isinstance(orig, BaseException) and id(orig) not in seen:
+            current = orig
+        else:
+            current = current.__cause__ or current.__context__
+    return False
+
+
+def _database_unavailable(request: Request) -> JSONResponse:
+    settings = getattr(request.app.state, "settings", None)
+    retry_after = getattr(settings, "db_unavailable_retry_after", 2)
+    return problem_response(
+        503,
+        "Service unavailable",
+        "The database is briefly unreachable. Try again shortly.",
+        type_slug="unavailable",
+        headers={"Retry-After": str(retry_after)},
+        instance=request.url.path,
+    )
+
+
 async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
-    """Data the database cannot store (NUL bytes, out-of-range numbers) is the client's fault."""
+    """Data the database cannot store (NUL bytes, out-of-range numbers) is the client's fault;
+    a lost connection is a 503 the client may retry."""
     assert isinstance(exc, DBAPIError)
+    if database_unreachable(exc):
+        log.warning("database_unreachable", path=request.url.path, error=str(exc.orig))
+        return _database_unavailable(request)
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     if sqlstate.startswith("22"):
         return problem_response(
@@ -227,6 +273,9 @@ async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if database_unreachable(exc):
+        log.warning("database_unreachable", path=request.url.path, error=repr(exc))
+        return _database_unavailable(request)
     log.exception("unhandled_error", path=request.url.path)
     return problem_response(
         500, "Internal error", "Something went wrong on our side; it has been logged."

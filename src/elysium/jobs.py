@@ -7,10 +7,13 @@ Task modules decorate functions with `@job_app.task(...)` and are listed in TASK
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -32,6 +35,7 @@ from elysium.db import (
     rows_affected,
 )
 from elysium.kit.clock import utcnow
+from elysium.kit.metrics import JOB_QUEUE_DEPTH, JOBS_FAILED, WORKER_RESTARTS
 from elysium.models import JobError
 
 if TYPE_CHECKING:
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES: list[str] = [
     "elysium.accounts.tasks",
     "elysium.analytics.tasks",
+    "elysium.background.tasks",
     "elysium.cart.tasks",
     "elysium.consultations.tasks",
     "elysium.inventory.tasks",
@@ -97,6 +102,7 @@ async def record_job_error(
     try:
         return await call_next()
     except Exception as exc:
+        JOBS_FAILED.labels(context.job.task_name).inc()
         await _save_job_error(context.job, exc)
         raise
 
@@ -227,18 +233,99 @@ async def dispose_job_engine() -> None:
     _job_sessionmaker.cache_clear()
 
 
+_QUEUE_DEPTH = text(
+    "SELECT queue_name, status::text, count(*) FROM procrastinate_jobs"
+    " WHERE status IN ('todo', 'doing', 'failed') GROUP BY queue_name, status"
+)
+
+
+async def refresh_queue_metrics(session: AsyncSession) -> None:
+    """Read the queue's depth (jobs waiting, running and dead-lettered, per queue) into the
+    `elysium_job_queue_depth` gauge; a queue that emptied reads 0."""
+    rows = (await session.execute(_QUEUE_DEPTH)).all()
+    for metric in JOB_QUEUE_DEPTH.collect():
+        for sample in metric.samples:
+            JOB_QUEUE_DEPTH.labels(sample.labels["queue"], sample.labels["status"]).set(0)
+    for queue, status, count in rows:
+        JOB_QUEUE_DEPTH.labels(queue, status).set(count)
+
+
+async def _refresh_queue_metrics_forever(every: float = 15.0) -> None:
+    while True:
+        try:
+            async with job_session() as session:
+                await refresh_queue_metrics(session)
+        except Exception as exc:  # the database may be away: try again next round
+            log.debug("queue metrics not refreshed: %r", exc)
+        await asyncio.sleep(every)
+
+
 async def run_worker(
     concurrency: int = 4, queues: list[str] | None = None, database_url: str | None = None
 ) -> None:
     """Run one worker until SIGINT/SIGTERM (`elysium worker`); jobs are shared safely with any
-    number of other workers through row locks in PostgreSQL."""
+    number of other workers through row locks in PostgreSQL.
+
+    A lost database (a failover, a PgBouncer restart, `pg_terminate_backend`) stops
+    procrastinate's worker; this loop opens a new connection pool and starts it again after a
+    backoff (`WORKER_RECONNECT_MAX_SECONDS` at most), so the process never exits for a blip.
+    SIGTERM lets running jobs finish (`WORKER_SHUTDOWN_SECONDS`); a job still running then is
+    aborted and retried (the `retry_stalled_jobs` periodic job picks up a job whose worker
+    died without saying so)."""
+    settings = get_settings()
     options = WorkerOptions(
-        concurrency=concurrency, install_signal_handlers=True, shutdown_graceful_timeout=30
+        concurrency=concurrency,
+        install_signal_handlers=False,  # ours below survive the restarts
+        shutdown_graceful_timeout=settings.worker_shutdown_seconds,
     )
     if queues:
         options["queues"] = queues
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    delay = 1.0
+    refresher = asyncio.create_task(_refresh_queue_metrics_forever(), name="queue metrics")
     try:
-        async with open_job_app(database_url) as app:
-            await app.run_worker_async(**options)
+        while not stopping.is_set():
+            started = time.monotonic()
+            try:
+                await _run_worker_once(options, database_url, stopping)
+            except Exception as exc:
+                log.warning("worker lost its database (%r); starting again in %.0f s", exc, delay)
+                WORKER_RESTARTS.inc()
+            else:
+                if stopping.is_set():
+                    return
+            if time.monotonic() - started > 60:  # it had been running well: start quickly
+                delay = 1.0
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=delay)
+            delay = min(delay * 2, settings.worker_reconnect_max_seconds)
     finally:
+        refresher.cancel()
+        with suppress(asyncio.CancelledError):
+            await refresher
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
         await dispose_job_engine()
+
+
+async def _run_worker_once(
+    options: WorkerOptions, database_url: str | None, stopping: asyncio.Event
+) -> None:
+    """One procrastinate worker on one connection pool, until it fails or `stopping` is set
+    (then it is cancelled, which procrastinate treats as a graceful stop)."""
+    async with open_job_app(database_url) as app:
+        worker = asyncio.create_task(app.run_worker_async(**options), name="procrastinate")
+        stop = asyncio.create_task(stopping.wait(), name="stop")
+        await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not worker.done():
+            worker.cancel()
+            with suppress(asyncio.CancelledError):
+                await worker
+            return
+        worker.result()  # the worker's own error, if any
+        if not stopping.is_set():
+            raise RuntimeError("the worker stopped by itself")

@@ -27,6 +27,7 @@ from elysium.catalog.pricing import (
     product_spec_from_sanity,
 )
 from elysium.catalog.records import CollectionRecord, ImportBatch, LineError, ProductRecord
+from elysium.kit.breakers import CircuitOpenError, Provider, breaker
 
 log = structlog.get_logger(__name__)
 
@@ -444,6 +445,18 @@ class SanityClient:
         return result
 
     async def _get(self, params: Mapping[str, str]) -> httpx.Response:
+        """One request, retried with backoff, through Sanity's circuit breaker: a request that
+        exhausts its retries counts as an outage, and while the breaker is open requests fail
+        at once as `SanityUnavailableError`."""
+        try:
+            async with breaker(
+                Provider.SANITY, outage=lambda exc: isinstance(exc, SanityUnavailableError)
+            ):
+                return await self._get_with_retries(params)
+        except CircuitOpenError as exc:
+            raise SanityUnavailableError(str(exc)) from exc
+
+    async def _get_with_retries(self, params: Mapping[str, str]) -> httpx.Response:
         failure = ""
         for attempt in range(1, self._max_attempts + 1):
             retry_after: float | None = None

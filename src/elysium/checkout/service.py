@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.checkout.schemas import CheckoutResponse
 from elysium.config import Settings
+from elysium.kit.metrics import CHECKOUTS
 from elysium.models import User
 from elysium.orders import pay, place
 from elysium.orders.schemas import CheckoutRequest
@@ -38,6 +39,7 @@ async def checkout(
     placed = await place.place_order(
         session, settings, user, request, idempotency_key, provider=gateway.provider
     )
+    CHECKOUTS.labels(gateway.provider).inc()
     if gateway.calls_provider:
         await session.commit()  # the order exists before any payment provider is called
     payment = await pay.start_order_payment(session, gateway, placed, user.email, saved_card)

@@ -18,6 +18,7 @@ from elysium.config import Settings, get_settings
 from elysium.db import rows_affected, table_of
 from elysium.jobs import PermanentJobError, enqueue, job_session
 from elysium.kit.clock import utcnow
+from elysium.kit.metrics import EMAILS
 from elysium.models import SentEmail, User
 from elysium.notifications.email import (
     Attachment,
@@ -238,14 +239,19 @@ async def deliver_email(email_id: uuid.UUID) -> None:
         await _record_attempt(email_id, "failed", error=str(attachments_error))
         raise PermanentJobError(str(attachments_error)) from attachments_error
     message = _message(settings, email, decode_context(email.context or {}), attachments)
+    sent = EMAILS.labels(settings.email_backend, "sent")
+    failed = EMAILS.labels(settings.email_backend, "failed")
     try:
         result = await email_backend(settings).send(message)
     except TransientEmailError as exc:
+        failed.inc()
         await _record_attempt(email_id, "queued", error=str(exc))
         raise
     except PermanentEmailError as exc:
+        failed.inc()
         await _record_attempt(email_id, "failed", error=str(exc))
         raise PermanentJobError(str(exc)) from exc
+    sent.inc()
     await _record_attempt(email_id, "sent", provider_id=result.provider_id)
 
 

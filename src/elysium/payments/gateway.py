@@ -52,9 +52,13 @@ class PaymentProviderError(BadGatewayError):
     type_slug = "payment-provider-error"
     title = "Payment provider error"
 
-    def __init__(self, detail: str, *, retryable: bool = True) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str, *, retryable: bool = True, retry_after: int | None = None
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(detail, headers=headers)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class PaymentDeclinedError(ElysiumError):

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings
 from elysium.db import table_of
+from elysium.kit.metrics import PAYMENTS
 from elysium.models import Payment
 from elysium.models.payment import PaymentState
 from elysium.payments.billing import billing_gateway
@@ -282,6 +283,8 @@ async def record_success(
     payment = await _locked_payment(session, provider_payment_id)
     assert payment is not None
     repeat = payment.status == PaymentState.SUCCEEDED
+    if not repeat:
+        PAYMENTS.labels(provider, "succeeded").inc()
     payment.status = PaymentState.SUCCEEDED
     payment.amount_pence = amount_pence
     return Received(payment, repeat)
@@ -293,6 +296,8 @@ async def record_failure(
     """Mark an unsettled payment failed with the provider's reason; a succeeded one is kept."""
     payment = await _locked_payment(session, provider_payment_id)
     if payment is not None and payment.status != PaymentState.SUCCEEDED:
+        if payment.status != PaymentState.FAILED:
+            PAYMENTS.labels(payment.provider, "failed").inc()
         payment.status = PaymentState.FAILED
         payment.failure_reason = (reason or "")[:500] or None
     return payment

@@ -18,8 +18,8 @@ which localstripe refuses; pausing uses `pause_collection`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -34,6 +34,7 @@ from stripe.params import (
     SubscriptionUpdateParams,
 )
 
+from elysium.kit.breakers import CircuitOpenError, Provider, breaker
 from elysium.models.subscription import PlanInterval, SubscriptionStatus
 from elysium.payments.billing import (
     BillingEvent,
@@ -130,7 +131,7 @@ class StripeGateway:
     ) -> PaymentIntentResult:
         """Create a PaymentIntent for the browser to confirm; `customer_email` is not sent."""
         metadata = {"order_id": str(order_id), "order_number": order_number}
-        with _translate_errors():
+        async with _guarded():
             intent = await self._client.v1.payment_intents.create_async(
                 {"amount": amount_pence, "currency": currency.lower(), "metadata": metadata},
                 {"idempotency_key": idempotency_key},
@@ -139,7 +140,7 @@ class StripeGateway:
 
     async def retrieve_payment(self, intent_id: str) -> PaymentIntentResult:
         """The PaymentIntent as Stripe has it now."""
-        with _translate_errors():
+        async with _guarded():
             intent = await self._client.v1.payment_intents.retrieve_async(intent_id)
         return intent_result(intent.to_dict())
 
@@ -152,7 +153,7 @@ class StripeGateway:
         if amount_pence <= 0:
             raise ValueError("refund amount must be positive")
         metadata = {"reason": reason[:500]}  # Stripe caps metadata values at 500 characters
-        with _translate_errors():
+        async with _guarded():
             refund = await self._client.v1.refunds.create_async(
                 {"payment_intent": intent_id, "amount": amount_pence, "metadata": metadata},
                 {"idempotency_key": idempotency_key},
@@ -166,7 +167,7 @@ class StripeGateway:
         if intent_id is None:
             return
         try:
-            with _translate_errors():
+            async with _guarded():
                 await self._client.v1.payment_intents.cancel_async(intent_id)
         except PaymentProviderError as exc:
             if exc.retryable:
@@ -187,7 +188,7 @@ class StripeGateway:
 
     async def create_customer(self, user_id: UUID, email: str, idempotency_key: str) -> str:
         """A Customer for the client, found again by its `user_id` metadata."""
-        with _translate_errors():
+        async with _guarded():
             customer = await self._client.v1.customers.create_async(
                 {"email": email, "metadata": {"user_id": str(user_id)}},
                 {"idempotency_key": idempotency_key},
@@ -196,7 +197,7 @@ class StripeGateway:
 
     async def start_card_setup(self, customer_id: str, user_id: UUID) -> CardSetup:
         """A SetupIntent for off-session use; Stripe attaches the card once it is confirmed."""
-        with _translate_errors():
+        async with _guarded():
             intent = await self._client.v1.setup_intents.create_async(
                 {
                     "customer": customer_id,
@@ -207,14 +208,14 @@ class StripeGateway:
         return CardSetup(setup_id=str(intent.id), client_secret=str(intent.client_secret))
 
     async def retrieve_card(self, payment_method_id: str) -> CardDetails:
-        with _translate_errors():
+        async with _guarded():
             method = await self._client.v1.payment_methods.retrieve_async(payment_method_id)
         return card_details(method.to_dict())
 
     async def detach_card(self, payment_method_id: str) -> None:
         """Detach the card; one already detached (or gone) is left as it is."""
         try:
-            with _translate_errors():
+            async with _guarded():
                 await self._client.v1.payment_methods.detach_async(payment_method_id)
         except PaymentProviderError as exc:
             if exc.retryable:
@@ -223,7 +224,7 @@ class StripeGateway:
                 raise
 
     async def set_default_card(self, customer_id: str, payment_method_id: str) -> None:
-        with _translate_errors():
+        async with _guarded():
             await self._client.v1.customers.update_async(
                 customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
             )
@@ -235,7 +236,7 @@ class StripeGateway:
         params: ProductCreateParams = {"name": name, "active": active}
         if description:
             params["description"] = description
-        with _translate_errors():
+        async with _guarded():
             if product_id is None:
                 product = await self._client.v1.products.create_async(
                     params, {"idempotency_key": key}
@@ -264,12 +265,12 @@ class StripeGateway:
             "interval": interval.value,
             "metadata": {"care_plan_id": str(plan_id)},
         }
-        with _translate_errors():
+        async with _guarded():
             plan = await self._client.v1.plans.create_async(params, {"idempotency_key": key})
         return str(plan.id)
 
     async def retire_plan_price(self, price_id: str) -> None:
-        with _translate_errors():
+        async with _guarded():
             await self._client.v1.plans.update_async(price_id, {"active": False})
 
     async def create_subscription(
@@ -288,14 +289,14 @@ class StripeGateway:
         }
         if trial_days:
             params["trial_period_days"] = trial_days
-        with _translate_errors():
+        async with _guarded():
             created = await self._client.v1.subscriptions.create_async(
                 params, {"idempotency_key": idempotency_key}
             )
         return provider_subscription(created.to_dict())
 
     async def retrieve_subscription(self, subscription_id: str) -> ProviderSubscription:
-        with _translate_errors():
+        async with _guarded():
             found = await self._client.v1.subscriptions.retrieve_async(subscription_id)
         return provider_subscription(found.to_dict())
 
@@ -316,14 +317,14 @@ class StripeGateway:
         current = await self.retrieve_subscription(subscription_id)
         if current.status == SubscriptionStatus.CANCELLED:
             return current
-        with _translate_errors():
+        async with _guarded():
             ended = await self._client.v1.subscriptions.cancel_async(subscription_id)
         return provider_subscription(ended.to_dict())
 
     async def _update_subscription(
         self, subscription_id: str, params: SubscriptionUpdateParams
     ) -> ProviderSubscription:
-        with _translate_errors():
+        async with _guarded():
             updated = await self._client.v1.subscriptions.update_async(subscription_id, params)
         return provider_subscription(updated.to_dict())
 
@@ -349,7 +350,7 @@ class StripeGateway:
             "off_session": True,
         }
         try:
-            with _translate_errors():
+            async with _guarded():
                 intent = await self._client.v1.payment_intents.create_async(
                     params, {"idempotency_key": idempotency_key}
                 )
@@ -491,6 +492,23 @@ def _redirect_url(next_action: Mapping[str, Any] | None) -> str | None:
     if not next_action or next_action.get("type") != "redirect_to_url":
         return None
     return (next_action.get("redirect_to_url") or {}).get("url")
+
+
+@asynccontextmanager
+async def _guarded() -> AsyncIterator[None]:
+    """A call to Stripe through its circuit breaker, its errors translated. While Stripe keeps
+    failing the breaker is open and calls fail at once (a retryable provider error)."""
+    try:
+        async with breaker(Provider.STRIPE, outage=_is_outage):
+            with _translate_errors():
+                yield
+    except CircuitOpenError as exc:
+        detail = f"Stripe is unavailable: {exc}"
+        raise PaymentProviderError(detail, retry_after=exc.retry_after) from exc
+
+
+def _is_outage(exc: BaseException) -> bool:
+    return isinstance(exc, PaymentProviderError) and exc.retryable
 
 
 @contextmanager

@@ -9,6 +9,8 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any, Literal, Protocol
 import aiosmtplib
 import httpx
 
+from elysium.kit.breakers import CircuitOpenError, Provider, breaker
 from elysium.notifications.email.message import EmailMessage, message_id, to_mime
 
 RESEND_API_BASE = "https://api.resend.com"
@@ -106,6 +109,17 @@ class OutboxBackend:
             return path.name
 
 
+@asynccontextmanager
+async def _guarded(provider: Provider) -> AsyncIterator[None]:
+    """A send through the provider's circuit breaker: transient failures count as an outage;
+    while it is open the send fails at once as transient, so the job is retried later."""
+    try:
+        async with breaker(provider, outage=lambda exc: isinstance(exc, TransientEmailError)):
+            yield
+    except CircuitOpenError as exc:
+        raise TransientEmailError(str(exc), retry_after=exc.retry_after) from exc
+
+
 # --- SMTP -----------------------------------------------------------------------------------
 
 
@@ -145,6 +159,10 @@ class SmtpBackend:
         self.timeout = timeout
 
     async def send(self, message: EmailMessage) -> SendResult:
+        async with _guarded(Provider.SMTP):
+            return await self._send(message)
+
+    async def _send(self, message: EmailMessage) -> SendResult:
         mime = to_mime(message)
         try:
             await aiosmtplib.send(
@@ -211,6 +229,10 @@ class ResendBackend:
         self.timeout = timeout
 
     async def send(self, message: EmailMessage) -> SendResult:
+        async with _guarded(Provider.RESEND):
+            return await self._send(message)
+
+    async def _send(self, message: EmailMessage) -> SendResult:
         try:
             if self.http is not None:
                 response = await self._post(self.http, message)
