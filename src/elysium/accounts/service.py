@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.accounts import security
+from elysium.accounts.links import send_verification_link
 from elysium.accounts.schemas import RegisterRequest
 from elysium.accounts.second_factor import accept_second_factor
 from elysium.audit.service import record_event
@@ -107,13 +108,16 @@ async def create_user(
     return user
 
 
-async def register_user(session: AsyncSession, settings: Settings, data: RegisterRequest) -> User:
-    """Self-service registration of a customer."""
+async def register_user(
+    session: AsyncSession, limiter: RateLimiter, settings: Settings, data: RegisterRequest
+) -> User:
+    """Self-service registration of a customer: welcomed, and sent a link to verify the email."""
     user = await create_user(session, data.email, data.password, data.name)
     await record_event(
         session, "user.registered", actor_id=user.id, target_type="user", target_id=user.id
     )
     await notify_welcome(session, settings, user)
+    await send_verification_link(session, limiter, settings, user)
     return user
 
 

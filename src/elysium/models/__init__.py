@@ -13,9 +13,18 @@ from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderStatusCh
 from elysium.models.payment import Payment, PaymentEvent, Refund
 from elysium.models.promotions import Coupon, CouponRedemption
 from elysium.models.review import Review
-from elysium.models.user import Address, AuthSession, RateEvent, RecoveryCode, User
+from elysium.models.user import (
+    AccountToken,
+    Address,
+    AuthSession,
+    RateEvent,
+    RecoveryCode,
+    User,
+    UserIdentity,
+)
 
 __all__ = [
+    "AccountToken",
     "Address",
     "AuditEvent",
     "AuthSession",
@@ -46,5 +55,6 @@ __all__ = [
     "StockMovement",
     "StockReservation",
     "User",
+    "UserIdentity",
     "WishlistItem",
 ]
