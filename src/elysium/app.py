@@ -27,6 +27,7 @@ from elysium.engagement.routes import router as wishlist_router
 from elysium.errors import install_error_handlers
 from elysium.health.routes import router as health_router
 from elysium.inventory.routes import router as inventory_router
+from elysium.kit.cache_control import NoStoreMiddleware
 from elysium.kit.logging import configure_logging
 from elysium.kit.middleware import RequestContextMiddleware
 from elysium.kit.ratelimit import PostgresRateLimiter, RateLimiter, RedisRateLimiter
@@ -101,6 +102,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         app.include_router(router)
     app.mount("/admin/static", StaticFiles(directory=ADMIN_STATIC_DIR), name="admin-static")
     app.add_middleware(AdminSecurityMiddleware, settings=settings)
+    app.add_middleware(
+        NoStoreMiddleware,
+        session_cookies=(settings.session_cookie_name, settings.staff_cookie_name),
+    )
     app.add_middleware(
         RequestContextMiddleware,
         max_body=settings.max_request_bytes,

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from elysium.kit.schemas import Strict
+from elysium.kit.schemas import Strict, shallow_json
 from elysium.models.user import Role
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -170,7 +170,7 @@ class ProfileUpdate(Strict):
     def _small_preferences(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and (len(value) > 50 or len(str(value)) > 5000):
             raise ValueError("too many or too large preferences")
-        return value
+        return shallow_json(value)
 
 
 def _alpha2(value: str) -> str:
