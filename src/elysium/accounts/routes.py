@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
 
-from elysium.accounts import profile, recovery, service, two_factor
+from elysium.accounts import oauth, profile, recovery, service, two_factor
 from elysium.accounts.deps import (
     AdminUser,
     AnonymousWriteLimit,
@@ -90,6 +92,67 @@ async def login(
         expires_at=result.session.expires_at,
         user=UserRead.model_validate(result.user),
     )
+
+
+OAuthParam = Annotated[str | None, Query(max_length=2000)]
+
+
+@router.get(
+    "/api/auth/oauth/google/start",
+    response_class=RedirectResponse,
+    status_code=status.HTTP_302_FOUND,
+    responses={302: {"description": "To Google's consent page."}},
+)
+async def google_start(settings: SettingsDep) -> RedirectResponse:
+    """Sign in with Google: redirect to Google (PKCE, state and nonce; kept in a signed,
+    httpOnly cookie for ten minutes). 404 when GOOGLE_CLIENT_ID/SECRET are not set."""
+    url, cookie = await oauth.start(settings)
+    response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
+    response.set_cookie(
+        oauth.FLOW_COOKIE,
+        cookie,
+        max_age=oauth.FLOW_MAX_AGE_SECONDS,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path=oauth.FLOW_COOKIE_PATH,
+    )
+    return response
+
+
+@router.get(
+    "/api/auth/oauth/google/callback",
+    response_class=RedirectResponse,
+    status_code=status.HTTP_302_FOUND,
+    responses={302: {"description": "Signed in: to PUBLIC_BASE_URL with the session cookie."}},
+)
+async def google_callback(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    state: OAuthParam = None,
+    code: OAuthParam = None,
+    error: OAuthParam = None,
+) -> RedirectResponse:
+    """Google sends the browser back here: state, PKCE and nonce are checked and the ID token
+    verified against Google's keys; the account linked to the Google subject (or, when Google
+    has verified the email, the account with that email, or a new one) is signed in.
+
+    400 when the answer cannot be trusted; 403 for an unverified email or a suspended account.
+    """
+    result = await oauth.finish(
+        session,
+        settings,
+        request.cookies.get(oauth.FLOW_COOKIE),
+        state,
+        code,
+        error,
+        request.headers.get("user-agent"),
+    )
+    response = RedirectResponse(settings.public_base_url, status_code=status.HTTP_302_FOUND)
+    set_session_cookie(response, settings, result.token)
+    response.delete_cookie(oauth.FLOW_COOKIE, path=oauth.FLOW_COOKIE_PATH)
+    return response
 
 
 @router.get("/api/auth/session")
