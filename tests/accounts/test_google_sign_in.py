@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from elysium.app import create_app
 from elysium.config import Settings
-from elysium.models import User, UserIdentity
+from elysium.models import SentEmail, User, UserIdentity
 from factories import make_account, unique_email
 
 CLIENT_ID = "elysium-test-client"
@@ -198,7 +198,11 @@ async def test_a_new_client_signs_in_and_gets_a_verified_account(
     assert len(fresh_provider.verified) >= 1  # the token request carried the PKCE verifier
     async with app.state.sessionmaker() as session:
         [identity] = (await session.scalars(select(UserIdentity))).all()
+        welcomed = await session.scalar(
+            select(func.count()).where(SentEmail.to == email, SentEmail.template == "welcome")
+        )
     assert (identity.subject, str(identity.user_id)) == (sub, user["id"])
+    assert welcomed == 1
 
     google.cookies.clear()  # the same person again: the same account, by subject
     assert (await google_sign_in(google, sub)).status_code == 302

@@ -27,6 +27,7 @@ from elysium.kit.clock import utcnow
 from elysium.kit.tokens import sign, signature_matches
 from elysium.models import User, UserIdentity
 from elysium.models.user import IdentityProvider
+from elysium.notifications.emails import notify_welcome
 
 FLOW_COOKIE = "elysium_oauth"
 FLOW_COOKIE_PATH = "/api/auth/oauth/google"
@@ -82,13 +83,13 @@ async def finish(
         raise GoogleSignInError("Sign-in with Google was cancelled or refused.")
     flow = read_flow_cookie(settings, cookie, state)
     claims = await google.exchange_code(settings, flow, code)  # before any row is touched
-    user = await _account_for(session, claims)
+    user = await _account_for(session, settings, claims)
     if not user.is_active:
         raise AccountSuspendedError()
     return await open_session(session, settings, user, user_agent)
 
 
-async def _account_for(session: AsyncSession, claims: GoogleClaims) -> User:
+async def _account_for(session: AsyncSession, settings: Settings, claims: GoogleClaims) -> User:
     """The account linked to this Google subject; else link (or create) the one with the
     email, but only when Google says it has verified that email."""
     stmt = (
@@ -107,7 +108,9 @@ async def _account_for(session: AsyncSession, claims: GoogleClaims) -> User:
         raise ForbiddenError(
             "Google has not verified this email address, so it cannot be linked to an account."
         )
-    user = await find_user_by_email(session, claims.email) or await _new_account(session, claims)
+    user = await find_user_by_email(session, claims.email) or await _new_account(
+        session, settings, claims
+    )
     user.email_verified_at = user.email_verified_at or utcnow()
     session.add(
         UserIdentity(
@@ -133,9 +136,9 @@ async def _account_for(session: AsyncSession, claims: GoogleClaims) -> User:
     return user
 
 
-async def _new_account(session: AsyncSession, claims: GoogleClaims) -> User:
-    """A customer account for a verified Google email; its password is random and unknown
-    (a password reset sets one)."""
+async def _new_account(session: AsyncSession, settings: Settings, claims: GoogleClaims) -> User:
+    """A customer account for a verified Google email, welcomed; its password is random and
+    unknown (a password reset sets one)."""
     assert claims.email is not None
     user = User(
         email=claims.email,
@@ -152,4 +155,5 @@ async def _new_account(session: AsyncSession, claims: GoogleClaims) -> User:
         target_id=user.id,
         details={"via": IdentityProvider.GOOGLE},
     )
+    await notify_welcome(session, settings, user)
     return user
