@@ -3,6 +3,7 @@ every session ended, audited, rate-limited per address and per IP."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import select, update
 
 from elysium.config import Settings
 from elysium.kit.clock import utcnow
-from elysium.models import AccountToken, AuditEvent, SentEmail
+from elysium.models import AccountToken, AuditEvent, SentEmail, User
 from factories import Account, emailed_tokens, make_account, unique_email
 from job_helpers import jobs_by_task, run_jobs
 
@@ -190,3 +191,34 @@ async def test_requests_are_limited_per_ip(client: AsyncClient, settings: Settin
     other_ip = {"email": unique_email()}
     # another address from the same client is still refused; the limit is the client's
     assert (await client.post("/api/auth/password-reset", json=other_ip)).status_code == 429
+
+
+async def test_a_link_used_by_several_requests_at_once_works_once(
+    client: AsyncClient, settings: Settings, customer: Account
+) -> None:
+    await ask_reset(client, customer.email)
+    await run_jobs()
+    [token] = reset_tokens(settings, customer.email)
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/api/auth/password-reset/confirm",
+                json={"token": token, "password": f"{NEW_PASSWORD}-{i}"},
+            )
+            for i in range(5)
+        )
+    )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [204, 422, 422, 422, 422]
+
+
+async def test_a_suspended_account_gets_no_link(
+    app: FastAPI, client: AsyncClient, settings: Settings, customer: Account
+) -> None:
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(User).where(User.email == customer.email).values(is_active=False)
+        )
+    await ask_reset(client, customer.email)
+    await run_jobs()
+    assert reset_tokens(settings, customer.email) == []
