@@ -8,12 +8,20 @@ from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import String, Uuid, text
+from sqlalchemy import String, Uuid, select, text
 
 from elysium.db import Base
 from elysium.kit.clock import utcnow
 from elysium.kit.tokens import hash_token, new_token
-from elysium.models import Coupon, CouponRedemption, RecoveryCode, Review, UserIdentity
+from elysium.models import (
+    Coupon,
+    CouponRedemption,
+    Payment,
+    PaymentEvent,
+    RecoveryCode,
+    Review,
+    UserIdentity,
+)
 from elysium.models.user import IdentityProvider
 from elysium.privacy.service import EXPORTERS, PERSONAL_COLUMNS, Coverage, Erasure
 from factories import (
@@ -114,6 +122,16 @@ async def populated_client(app: FastAPI, client: AsyncClient) -> Account:
     }
     assert (await client.post("/api/bespoke", json=enquiry, headers=headers)).status_code == 201
     assert (await client.post("/api/auth/verify-email", headers=headers)).status_code == 202
+    async with app.state.sessionmaker() as session:
+        intent = await session.scalar(
+            select(Payment.provider_payment_id).where(Payment.order_id == uuid.UUID(order["id"]))
+        )
+    assert intent is not None
+    event = {
+        "id": "evt_gdpr",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": intent, "receipt_email": account.email}},
+    }
     coupon = Coupon(code=f"G{uuid.uuid4().hex[:10]}".upper(), kind="fixed", amount_pence=1000)
     await _insert(app, coupon)
     now = utcnow()
@@ -129,6 +147,13 @@ async def populated_client(app: FastAPI, client: AsyncClient) -> Account:
             created_at=now,
         ),
         CouponRedemption(coupon_id=coupon.id, user_id=uid, order_id=uuid.UUID(order["id"])),
+        PaymentEvent(
+            source="stripe",
+            external_id="evt_gdpr",
+            type=event["type"],
+            payload=event,
+            processed_at=now,
+        ),
     )
     return account
 
@@ -188,5 +213,7 @@ async def test_every_personal_table_is_exported_and_erased(
                 app, f"{_tied(name)} AND NOT ({coverage.erased_when})", **params
             )
             assert unerased == 0, f"{table}: rows kept without their personal fields erased"
+    kept = "SELECT count(*) FROM payment_events WHERE NOT (payload ? 'erased')"
+    assert await _count(app, kept) == 0, "the provider's copy of a payment keeps personal data"
     still = "SELECT count(*) FROM users WHERE email = :email AND deleted_at IS NULL"
     assert await _count(app, still, email=other.email) == 1

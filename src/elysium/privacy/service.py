@@ -41,6 +41,8 @@ from elysium.models import (
     Notification,
     Order,
     OrderItem,
+    Payment,
+    PaymentEvent,
     ProductView,
     RecoveryCode,
     Refund,
@@ -247,11 +249,40 @@ async def _anonymise_orders(session: AsyncSession, user: User) -> None:
             billing_address=keep_country(Order.billing_address),
         )
     )
+    await _erase_payment_events(session, user)
     # a refund's reason is free text staff may have written about the client
     await session.execute(
         update(Refund)
         .where(Refund.order_id.in_(select(Order.id).where(Order.user_id == user.id)))
         .values(reason="(erased)")
+    )
+
+
+async def _erase_payment_events(session: AsyncSession, user: User) -> None:
+    """The provider's copies of the client's payments (names, emails, card details) are
+    reduced to their id and type once handled; unhandled ones stay for staff to act on."""
+    intents = (
+        select(Payment.provider_payment_id)
+        .join(Order, Order.id == Payment.order_id)
+        .where(Order.user_id == user.id)
+    )
+    obj = PaymentEvent.payload["data"]["object"]
+    await session.execute(
+        update(PaymentEvent)
+        .where(
+            PaymentEvent.processed_at.is_not(None),
+            or_(obj["id"].astext.in_(intents), obj["payment_intent"].astext.in_(intents)),
+        )
+        .values(
+            payload=func.jsonb_build_object(
+                "id",
+                PaymentEvent.payload["id"],
+                "type",
+                PaymentEvent.payload["type"],
+                "erased",
+                True,
+            )
+        )
     )
 
 
