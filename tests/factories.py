@@ -7,11 +7,15 @@ tokens are real sessions. Stock is set through the inventory primitives, without
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -88,7 +92,12 @@ def default_password_hash() -> str:
 
 
 async def make_account(
-    app: FastAPI, role: str = "customer", *, email: str | None = None, name: str | None = None
+    app: FastAPI,
+    role: str = "customer",
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    email_verified: bool = False,
 ) -> Account:
     """An account inserted with the precomputed hash and signed in through the accounts service.
 
@@ -99,6 +108,7 @@ async def make_account(
     name = name or (CUSTOMER_NAME if role == "customer" else f"{role.title()} Person")
     async with app.state.sessionmaker() as session, session.begin():
         user = User(email=email, password_hash=default_password_hash(), name=name, role=role)
+        user.email_verified_at = utcnow() if email_verified else None
         session.add(user)
         await session.flush()
         signed_in = await open_session(session, app.state.settings, user, "pytest")
@@ -359,3 +369,21 @@ async def past_consultation(app: FastAPI, account: Account, days_ago: int, topic
     async with app.state.sessionmaker() as session, session.begin():
         session.add(booking)
     return str(booking.id)
+
+
+# --- accounts: emailed links ------------------------------------------------------------------
+
+
+def emailed_tokens(outbox_dir: Path, to: str, link: str) -> list[str]:
+    """The tokens of `<link>?token=...` links emailed to `to` (delivered by the jobs into the
+    outbox), oldest first."""
+    pattern = re.compile(re.escape(link) + r"\?token=([A-Za-z0-9_-]+)")
+    found: list[str] = []
+    for eml in sorted(outbox_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        parsed = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        if parsed["To"] != to:
+            continue
+        plain = parsed.get_body(("plain",))
+        assert isinstance(plain, EmailMessage)
+        found += pattern.findall(plain.get_content())
+    return found

@@ -33,6 +33,7 @@ from elysium.engagement.routes import router as wishlist_router
 from elysium.errors import install_error_handlers
 from elysium.health.routes import router as health_router
 from elysium.inventory.routes import router as inventory_router
+from elysium.kit.cache_control import NoStoreMiddleware
 from elysium.kit.crossorigin import CrossSiteWriteGuard
 from elysium.kit.logging import configure_logging
 from elysium.kit.middleware import RequestContextMiddleware
@@ -130,6 +131,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Token"],
         expose_headers=["X-Cart-Token", "Retry-After", "X-Request-Id"],
+    )
+    app.add_middleware(
+        NoStoreMiddleware,
+        session_cookies=(settings.session_cookie_name, settings.staff_cookie_name),
     )
     app.add_middleware(
         RequestContextMiddleware,

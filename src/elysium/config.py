@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     enquiries_per_hour: int = 10
     account_requests_per_hour: int = 20
     acknowledgements_per_address_per_day: int = 3
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    password_resets_per_email_per_hour: int = Field(default=5, ge=1)
+    password_resets_per_ip_per_hour: int = Field(default=30, ge=1)
+    email_verification_ttl_hours: int = Field(default=48, ge=1, le=24 * 30)
+    verification_emails_per_hour: int = Field(default=5, ge=1)
+
+    # Sign in with Google (OpenID Connect): off unless both are set.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
 
     payment_provider: Literal["bank_transfer", "stripe"] = "bank_transfer"
     stripe_secret_key: SecretStr | None = None
@@ -127,6 +137,7 @@ class Settings(BaseSettings):
     job_retry_max_seconds: float = 3600.0
     job_retention_days: int = 30
     session_retention_days: int = 30
+    idempotency_key_ttl_days: int = Field(default=30, ge=1, le=3650)
     email_retention_days: int = 365
     notification_retention_days: int = 365
     # at least the trending window (7 days), so purging never changes the trending list

@@ -14,14 +14,15 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.db import table_of
+from elysium.db import rows_affected, table_of
 from elysium.errors import ConflictError
 from elysium.models import IdempotencyKey
 
@@ -103,3 +104,13 @@ async def save_answer(
     """Store the answer to replay, in the same transaction as the work it describes."""
     params = {"row_id": row_id, "status_code": status_code, "response": body}
     await session.execute(_ANSWER, params)
+
+
+async def delete_keys_before(session: AsyncSession, before: datetime) -> int:
+    """Forget the keys (and their stored answers) made before `before`; the count deleted.
+
+    A retry that late is treated as a new request, which is why the period is long
+    (IDEMPOTENCY_KEY_TTL_DAYS, 30 days by default) next to any client's retry window.
+    """
+    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
+    return rows_affected(result)

@@ -19,7 +19,8 @@ async def test_register_returns_the_user_as_customer(client: AsyncClient) -> Non
     assert user["email"] == email
     assert user["name"] == "Ada"
     assert user["role"] == "customer"
-    assert set(user) == {"id", "email", "name", "role"}
+    assert set(user) == {"id", "email", "name", "role", "email_verified"}
+    assert user["email_verified"] is False
 
 
 async def test_email_is_unique_ignoring_case(client: AsyncClient) -> None:

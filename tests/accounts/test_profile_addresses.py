@@ -28,6 +28,30 @@ async def test_profile_round_trip(client: AsyncClient, customer: Account) -> Non
     assert {k: got[k] for k in update} == update
 
 
+def nested(levels: int) -> dict[str, object]:
+    value: dict[str, object] = {"leaf": "gold"}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+async def test_deeply_nested_preferences_are_refused_and_the_export_still_works(
+    client: AsyncClient, customer: Account
+) -> None:
+    deep = await client.put(
+        "/api/user/profile", json={"preferences": nested(256)}, headers=customer.headers
+    )
+    assert deep.status_code == 422
+    assert deep.json()["errors"][0]["field"] == "preferences"
+    fine = await client.put(
+        "/api/user/profile", json={"preferences": nested(8)}, headers=customer.headers
+    )
+    assert fine.status_code == 200
+    export = await client.get("/api/user/export", headers=customer.headers)
+    assert export.status_code == 200
+    assert export.json()["account"]["preferences"] == nested(8)
+
+
 async def test_profile_rejects_impossible_birth_date(
     client: AsyncClient, customer: Account
 ) -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
 
 from elysium.app import create_app
 from elysium.config import Settings
-from factories import register_customer, unique_email
+from elysium.models import AuthSession
+from factories import make_account, register_customer, unique_email
 
 
 @pytest.fixture
@@ -91,3 +94,30 @@ async def test_forwarded_for_is_used_only_behind_a_trusted_proxy(settings: Setti
             second_shopper = await fail_from("192.0.2.2")
     assert first_shopper == [401, 401, 429]
     assert second_shopper == 401
+
+
+async def test_a_forwarded_for_that_is_not_an_ip_address_is_ignored(settings: Settings) -> None:
+    proxied = settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]})
+    app = create_app(proxied)
+    async with LifespanManager(app):
+        account = await make_account(app)
+        transport = ASGITransport(app=app, client=("10.1.2.3", 1234))
+        async with AsyncClient(transport=transport, base_url="http://testserver") as http:
+            for forwarded in ("not-an-ip", "192.0.2.7:8080", "192.0.2.8, evil\nlog", "192.0.2.9"):
+                response = await http.post(
+                    "/api/auth/login",
+                    json={"email": account.email, "password": account.password},
+                    headers={"X-Forwarded-For": forwarded},
+                )
+                assert response.status_code == 200, response.text
+        async with app.state.sessionmaker() as session:
+            ips = list(
+                await session.scalars(
+                    select(AuthSession.ip)
+                    .where(
+                        AuthSession.user_id == uuid.UUID(account.id), AuthSession.ip.is_not(None)
+                    )
+                    .order_by(AuthSession.created_at)
+                )
+            )
+    assert ips == ["10.1.2.3", "10.1.2.3", "10.1.2.3", "192.0.2.9"]

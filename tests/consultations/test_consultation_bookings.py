@@ -77,6 +77,15 @@ async def test_slot_queries_are_validated(client: AsyncClient) -> None:
     assert past.json()["items"] == []
 
 
+async def test_days_at_the_end_of_the_calendar_have_no_slots_rather_than_a_500(
+    client: AsyncClient,
+) -> None:
+    for query in ("from=9999-12-31", "from=9999-12-01&to=9999-12-31", "from=0001-01-01"):
+        response = await client.get(f"/api/consultations/slots?{query}")
+        assert response.status_code == 200, query
+        assert response.json()["items"] == []
+
+
 async def test_booking_confirms_by_email_and_in_app(app: FastAPI, client: AsyncClient) -> None:
     owner, stranger = await make_account(app), await make_account(app)
     day = open_day()

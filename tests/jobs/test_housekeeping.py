@@ -14,10 +14,10 @@ from elysium.config import Settings
 from elysium.inventory.digest import send_low_stock_digest
 from elysium.jobs import dispose_job_engine, job_app
 from elysium.kit.clock import utcnow
-from elysium.models import AuthSession, JobError, Notification, SentEmail
+from elysium.models import AuthSession, IdempotencyKey, JobError, Notification, SentEmail
 from elysium.orders.tasks import expire_holds
 from elysium.privacy.retention import apply_retention
-from factories import Account, stocked_piece
+from factories import Account, add_to_cart, checkout, shopper, stocked_piece
 
 
 async def test_every_housekeeping_job_is_scheduled() -> None:
@@ -95,7 +95,12 @@ async def test_retention_forgets_old_email_bodies_notices_and_orphan_job_errors(
         session.add(JobError(job_id=987654, task_name="gone", attempt=1, error="x"))
     async with app.state.sessionmaker() as session, session.begin():
         counts = await apply_retention(session, settings)
-    assert counts == {"email_contexts": 1, "notifications": 1, "job_errors": 1}
+    assert counts == {
+        "email_contexts": 1,
+        "notifications": 1,
+        "idempotency_keys": 0,
+        "job_errors": 1,
+    }
     async with app.state.sessionmaker() as session:
         contexts = dict(
             (await session.execute(select(SentEmail.idempotency_key, SentEmail.context)))
@@ -130,3 +135,31 @@ async def test_low_stock_digest_goes_to_staff_once_a_day(
 async def test_expiry_of_holds_runs_against_the_real_domains(app: FastAPI) -> None:
     await expire_holds(timestamp=0)
     await dispose_job_engine()
+
+
+async def test_idempotency_keys_expire_after_the_configured_period(
+    app: FastAPI, client: AsyncClient, settings: Settings
+) -> None:
+    product = await stocked_piece(app, level=3)
+    who = await shopper(app, client, product)
+    assert (await checkout(client, who, key="old-key")).status_code == 201
+    await add_to_cart(client, who.account, product)
+    assert (await checkout(client, who, key="new-key")).status_code == 201
+    async with app.state.sessionmaker() as session, session.begin():
+        old = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "old-key"))
+        assert old is not None
+        old.created_at = utcnow() - timedelta(days=settings.idempotency_key_ttl_days, hours=1)
+        newer = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "new-key"))
+        assert newer is not None
+        newer.created_at = utcnow() - timedelta(days=settings.idempotency_key_ttl_days - 1)
+
+    async with app.state.sessionmaker() as session, session.begin():
+        counts = await apply_retention(session, settings)
+    assert counts["idempotency_keys"] == 1
+    async with app.state.sessionmaker() as session:
+        keys = list(await session.scalars(select(IdempotencyKey.key)))
+    assert keys == ["new-key"]
+
+    shorter = settings.model_copy(update={"idempotency_key_ttl_days": 7})
+    async with app.state.sessionmaker() as session, session.begin():
+        assert (await apply_retention(session, shorter))["idempotency_keys"] == 1

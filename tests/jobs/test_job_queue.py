@@ -95,9 +95,10 @@ async def test_registration_enqueues_the_welcome_email_only_when_it_commits(
     app: FastAPI, client: AsyncClient
 ) -> None:
     account = await register_customer(client)
-    assert len(await jobs_by_task(app.state.engine, "deliver_email")) == 1
+    # the welcome email and the email-verification link
+    assert len(await jobs_by_task(app.state.engine, "deliver_email")) == 2
     again = await client.post(
         "/api/auth/register", json={"email": account.email, "password": DEFAULT_PASSWORD}
     )
     assert again.status_code == 409
-    assert len(await jobs_by_task(app.state.engine, "deliver_email")) == 1
+    assert len(await jobs_by_task(app.state.engine, "deliver_email")) == 2

@@ -21,38 +21,40 @@ from factories import WELCOME_CONTEXT, queue_welcome, register_customer, unique_
 from job_helpers import http_peer, jobs_by_task, resend_env, run_jobs, settings_env
 
 
-def outbox_messages(settings: Settings, to: str) -> list[Path]:
+def outbox_messages(settings: Settings, to: str, subject: str | None = None) -> list[Path]:
     found = []
     for path in sorted(Path(settings.email_outbox_dir).glob("*.eml")):
         parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if parsed["To"] == to:
+        if parsed["To"] == to and subject in (None, parsed["Subject"]):
             found.append(path)
     return found
 
 
-async def sent_emails(app: FastAPI, to: str) -> list[SentEmail]:
+async def sent_emails(app: FastAPI, to: str, template: str | None = None) -> list[SentEmail]:
     async with app.state.sessionmaker() as session:
-        rows = await session.execute(select(SentEmail).where(SentEmail.to == to))
-        return list(rows.scalars())
+        stmt = select(SentEmail).where(SentEmail.to == to)
+        if template is not None:
+            stmt = stmt.where(SentEmail.template == template)
+        return list((await session.execute(stmt)).scalars())
 
 
 async def test_welcome_email_from_registration_lands_in_the_outbox(
     app: FastAPI, client: AsyncClient, settings: Settings
 ) -> None:
     account = await register_customer(client)
-    [queued] = await sent_emails(app, account.email)
+    [queued] = await sent_emails(app, account.email, "welcome")
     assert (queued.status, queued.template, queued.attempts) == ("queued", "welcome", 0)
     assert outbox_messages(settings, account.email) == []
 
     await run_jobs()
 
-    [path] = outbox_messages(settings, account.email)
+    [path] = outbox_messages(settings, account.email, "Welcome to ELYSIUM")
     parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert parsed["Subject"] == "Welcome to ELYSIUM"
     plain = parsed.get_body(("plain",))
     assert plain is not None
     assert "Ada Client" in plain.get_content()
-    [sent] = await sent_emails(app, account.email)
+    [sent] = await sent_emails(app, account.email, "welcome")
     assert (sent.status, sent.attempts, sent.provider_id) == ("sent", 1, path.name)
     assert sent.sent_at is not None
 

@@ -48,6 +48,18 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "changed_at": datetime(2026, 7, 1, 13, 5, tzinfo=UTC),
         "reset_url": "https://elysium.example/reset",
     },
+    "verify_email": {
+        "customer_name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "verify_url": "https://elysium.example/verify-email?token=abc",
+        "expires_in_hours": 48,
+    },
+    "email_changed": {
+        "customer_name": "Ada Lovelace",
+        "new_email": "ada.new@example.com",
+        "changed_at": datetime(2026, 7, 1, 13, 5, tzinfo=UTC),
+        "reset_url": "https://elysium.example/reset-password",
+    },
     "order_confirmation": {
         **ORDER,
         "lines": [

@@ -219,3 +219,23 @@ async def test_an_unpaid_order_never_outlives_its_reservation_by_more_than_one_r
     assert held == 1  # only the live order's reservation is left
     assert expired_emails == 2
     assert await _stock(app, live) == (3, 1)
+
+
+async def test_a_refund_in_another_currency_than_the_order_is_refused(
+    app: FastAPI, client: AsyncClient, staff: Account, admin: Account
+) -> None:
+    _, order = await _order_for(app, client)
+    await client.put(
+        f"/api/orders/{order['id']}/status", json={"status": "PAID"}, headers=staff.headers
+    )
+    url = f"/api/orders/{order['id']}/refund"
+    body: dict[str, Any] = {"amount": {"amount": "1.00", "currency": "USD"}, "reason": "Goodwill"}
+    response = await client.post(url, json=body, headers=admin.headers | {"Idempotency-Key": "u1"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "amount.currency"
+    got = (await client.get(f"/api/orders/{order['id']}", headers=admin.headers)).json()
+    assert got["payment_status"] == "paid"
+    body["amount"]["currency"] = "GBP"
+    same_key = await client.post(url, json=body, headers=admin.headers | {"Idempotency-Key": "u1"})
+    assert same_key.status_code == 201, same_key.text
+    assert same_key.json()["amount"] == {"amount": "1.00", "currency": "GBP"}

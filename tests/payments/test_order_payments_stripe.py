@@ -213,6 +213,21 @@ async def test_a_bad_signature_is_400_and_records_nothing(
     assert await _count(app, PaymentEvent) == 0
 
 
+async def test_a_signed_body_that_is_not_an_event_is_400_and_records_nothing(
+    app: FastAPI, client: AsyncClient, gateway: PaymentGateway
+) -> None:
+    for event in (
+        {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi_x"}}},
+        {"id": "", "type": "payment_intent.succeeded", "data": {"object": {}}},
+        {"id": "evt_1", "type": "payment_intent.succeeded", "data": []},
+        {"id": "evt_2", "type": "payment_intent.succeeded", "data": {"object": "pi_x"}},
+    ):
+        response = await _deliver(client, *signed_event(event))
+        assert response.status_code == 400, (event, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    assert await _count(app, PaymentEvent) == 0
+
+
 class _PaysBeforeAnswering:
     """A gateway whose PaymentIntents are paid, and the webhook applied, before checkout answers."""
 

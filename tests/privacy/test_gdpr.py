@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from elysium.models import Address, Order, OrderReturn, SentEmail, User
+from elysium.models import Address, AuditEvent, BespokeEnquiry, Order, OrderReturn, SentEmail, User
 from elysium.privacy.service import EXPORTERS
 from factories import (
     Account,
@@ -18,6 +18,7 @@ from factories import (
     placed_order,
     shopper,
     stocked_piece,
+    unique_email,
 )
 
 
@@ -120,3 +121,74 @@ async def test_export_and_erasure_cover_gift_messages_and_returns(
     assert (kept.gift_message, kept.invoice_number) == (None, exported["invoice_number"])
     assert reasons == ["[erased]"]
     assert attachments == [None]
+
+
+async def _guest_enquiry(client: AsyncClient, email: str) -> None:
+    enquiry = {
+        "name": "Victim Person",
+        "email": email,
+        "phone": "+44 20 7946 0001",
+        "piece_type": "necklace",
+        "notes": "A private commission; budget discussed by phone.",
+    }
+    assert (await client.post("/api/bespoke", json=enquiry)).status_code == 201
+
+
+async def _enquiries_and_emails(app: FastAPI, email: str) -> tuple[int, int]:
+    async with app.state.sessionmaker() as session:
+        enquiries = await session.scalar(select(func.count()).where(BespokeEnquiry.email == email))
+        emails = await session.scalar(select(func.count()).where(SentEmail.to == email))
+    return enquiries or 0, emails or 0
+
+
+async def test_an_unverified_email_neither_exports_nor_erases_another_persons_data(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    victim = unique_email("victim")
+    await _guest_enquiry(client, victim)
+    impostor = await make_account(app, email=victim)  # registered, never verified
+
+    export = (await client.get("/api/user/export", headers=impostor.headers)).json()
+    assert export["bespoke_enquiries"] == []
+    assert export["emails"] == []
+    assert (await client.delete("/api/user", headers=impostor.headers)).status_code == 204
+    assert await _enquiries_and_emails(app, victim) == (1, 1)
+
+
+async def test_a_verified_email_brings_the_guest_enquiries_made_with_it(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    email = unique_email("owner")
+    await _guest_enquiry(client, email)
+    owner = await make_account(app, email=email, email_verified=True)
+    export = (await client.get("/api/user/export", headers=owner.headers)).json()
+    assert [e["piece_type"] for e in export["bespoke_enquiries"]] == ["necklace"]
+    assert [e["template"] for e in export["emails"]] == ["bespoke_enquiry_ack"]
+    assert (await client.delete("/api/user", headers=owner.headers)).status_code == 204
+    assert await _enquiries_and_emails(app, email) == (0, 0)
+
+
+async def test_staff_run_a_subject_access_export_for_a_client_and_it_is_audited(
+    app: FastAPI, client: AsyncClient, customer: Account, staff: Account, admin: Account
+) -> None:
+    url = f"/api/admin/users/{customer.id}/export"
+    response = await client.get(url, headers=staff.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["account"]["email"] == customer.email
+    assert (await client.get(url, headers=customer.headers)).status_code == 403
+    assert (await client.get(url)).status_code == 401
+    missing = f"/api/admin/users/{uuid.uuid4()}/export"
+    assert (await client.get(missing, headers=staff.headers)).status_code == 404
+    of_admin = f"/api/admin/users/{admin.id}/export"
+    assert (await client.get(of_admin, headers=staff.headers)).status_code == 403
+    of_staff = f"/api/admin/users/{staff.id}/export"
+    assert (await client.get(of_staff, headers=admin.headers)).status_code == 200
+    async with app.state.sessionmaker() as session:
+        actors = list(
+            await session.scalars(
+                select(AuditEvent.actor_id).where(
+                    AuditEvent.action == "privacy.exported", AuditEvent.target_id == customer.id
+                )
+            )
+        )
+    assert actors == [uuid.UUID(staff.id)]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
 
-from elysium.accounts import profile, service, two_factor
+from elysium.accounts import oauth, profile, recovery, service, two_factor
 from elysium.accounts.deps import (
     AccountRequestLimit,
     AdminUser,
@@ -15,12 +17,17 @@ from elysium.accounts.deps import (
     set_session_cookie,
 )
 from elysium.accounts.schemas import (
+    Accepted,
     AddressRead,
     AddressWrite,
+    EmailChange,
+    EmailVerificationConfirm,
     LoginRequest,
     LoginResponse,
     PasswordChange,
     PasswordConfirm,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     ProfileRead,
     ProfileUpdate,
     RecoveryCodes,
@@ -45,10 +52,13 @@ router = APIRouter(tags=["auth and account"])
     dependencies=[AccountRequestLimit],
 )
 async def register(
-    body: RegisterRequest, session: SessionDep, settings: SettingsDep
+    body: RegisterRequest, session: SessionDep, limiter: RateLimiterDep, settings: SettingsDep
 ) -> dict[str, UserRead]:
-    """Create a customer account. 409 when the email is taken, 422 for a weak password."""
-    user = await service.register_user(session, settings, body)
+    """Create a customer account. 409 when the email is taken, 422 for a weak password.
+
+    A link to verify the email is sent (`POST /api/auth/verify-email/confirm`).
+    """
+    user = await service.register_user(session, limiter, settings, body)
     return {"user": UserRead.model_validate(user)}
 
 
@@ -84,6 +94,67 @@ async def login(
     )
 
 
+OAuthParam = Annotated[str | None, Query(max_length=2000)]
+
+
+@router.get(
+    "/api/auth/oauth/google/start",
+    response_class=RedirectResponse,
+    status_code=status.HTTP_302_FOUND,
+    responses={302: {"description": "To Google's consent page."}},
+)
+async def google_start(settings: SettingsDep) -> RedirectResponse:
+    """Sign in with Google: redirect to Google (PKCE, state and nonce; kept in a signed,
+    httpOnly cookie for ten minutes). 404 when GOOGLE_CLIENT_ID/SECRET are not set."""
+    url, cookie = await oauth.start(settings)
+    response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
+    response.set_cookie(
+        oauth.FLOW_COOKIE,
+        cookie,
+        max_age=oauth.FLOW_MAX_AGE_SECONDS,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path=oauth.FLOW_COOKIE_PATH,
+    )
+    return response
+
+
+@router.get(
+    "/api/auth/oauth/google/callback",
+    response_class=RedirectResponse,
+    status_code=status.HTTP_302_FOUND,
+    responses={302: {"description": "Signed in: to PUBLIC_BASE_URL with the session cookie."}},
+)
+async def google_callback(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    state: OAuthParam = None,
+    code: OAuthParam = None,
+    error: OAuthParam = None,
+) -> RedirectResponse:
+    """Google sends the browser back here: state, PKCE and nonce are checked and the ID token
+    verified against Google's keys; the account linked to the Google subject (or, when Google
+    has verified the email, the account with that email, or a new one) is signed in.
+
+    400 when the answer cannot be trusted; 403 for an unverified email or a suspended account.
+    """
+    result = await oauth.finish(
+        session,
+        settings,
+        request.cookies.get(oauth.FLOW_COOKIE),
+        state,
+        code,
+        error,
+        request.headers.get("user-agent"),
+    )
+    response = RedirectResponse(settings.public_base_url, status_code=status.HTTP_302_FOUND)
+    set_session_cookie(response, settings, result.token)
+    response.delete_cookie(oauth.FLOW_COOKIE, path=oauth.FLOW_COOKIE_PATH)
+    return response
+
+
 @router.get("/api/auth/session")
 async def current_session(auth: AuthDep) -> SessionRead:
     """The signed-in user and when the session expires."""
@@ -109,6 +180,72 @@ async def change_password(body: PasswordChange, auth: AuthDep, session: SessionD
     await service.change_password(
         session, auth.user, auth.session, body.current_password, body.new_password
     )
+
+
+@router.post("/api/auth/password-reset", status_code=status.HTTP_202_ACCEPTED)
+async def request_password_reset(
+    body: PasswordResetRequest,
+    session: SessionDep,
+    limiter: RateLimiterDep,
+    settings: SettingsDep,
+) -> Accepted:
+    """Email a single-use link to choose a new password (valid PASSWORD_RESET_TTL_MINUTES).
+
+    Always 202 with the same body, whether or not an account uses the address; 429 when the
+    address or the client IP asked too often.
+    """
+    await recovery.request_password_reset(session, limiter, settings, body.email)
+    return Accepted(detail=recovery.RESET_ACCEPTED)
+
+
+@router.post(
+    "/api/auth/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AccountRequestLimit],
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm, session: SessionDep, settings: SettingsDep
+) -> None:
+    """Set a new password with the emailed token; every session of the account ends.
+
+    422 for an unknown, used, superseded or expired token, or a weak password.
+    """
+    await recovery.reset_password(session, settings, body.token, body.password)
+
+
+@router.post("/api/auth/verify-email", status_code=status.HTTP_202_ACCEPTED)
+async def resend_verification(
+    user: CurrentUser, session: SessionDep, limiter: RateLimiterDep, settings: SettingsDep
+) -> Accepted:
+    """Email a new link to verify the account's address; 409 when it is already verified."""
+    await recovery.resend_verification(session, limiter, settings, user)
+    return Accepted(detail="We have emailed you a link to verify your address.")
+
+
+@router.post(
+    "/api/auth/verify-email/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AccountRequestLimit],
+)
+async def confirm_email(body: EmailVerificationConfirm, session: SessionDep) -> None:
+    """Verify the address with the emailed token (422 when invalid, used or expired)."""
+    await recovery.verify_email(session, body.token)
+
+
+@router.put("/api/user/email")
+async def change_email(
+    body: EmailChange,
+    user: CurrentUser,
+    session: SessionDep,
+    limiter: RateLimiterDep,
+    settings: SettingsDep,
+) -> UserRead:
+    """Change the account's email with the password: the new address gets a verification
+    link and the old one a notice. 409 when another account uses it."""
+    changed = await recovery.change_email(
+        session, limiter, settings, user, body.email, body.password
+    )
+    return UserRead.model_validate(changed)
 
 
 @router.post("/api/auth/2fa/setup")

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from elysium.kit.schemas import Strict
+from elysium.kit.schemas import Strict, shallow_json
 from elysium.models.user import Role
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -31,6 +31,7 @@ class UserRead(BaseModel):
     email: str
     name: str | None
     role: Role
+    email_verified: bool
 
 
 class RegisterRequest(Strict):
@@ -64,6 +65,36 @@ class SessionRead(BaseModel):
 class PasswordChange(Strict):
     current_password: Password
     new_password: Password
+
+
+class PasswordResetRequest(Strict):
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+
+
+class PasswordResetConfirm(Strict):
+    """The token from the emailed link and the new password (same policy as registration)."""
+
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Password
+
+
+class EmailVerificationConfirm(Strict):
+    """The token from the emailed verification link."""
+
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class EmailChange(Strict):
+    """The new address and the account's password; the new address must then be verified."""
+
+    email: EmailStr
+    password: Password
+
+
+class Accepted(BaseModel):
+    """A request taken in; what follows happens by email."""
+
+    detail: str
 
 
 class TotpSetup(BaseModel):
@@ -139,7 +170,7 @@ class ProfileUpdate(Strict):
     def _small_preferences(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and (len(value) > 50 or len(str(value)) > 5000):
             raise ValueError("too many or too large preferences")
-        return value
+        return shallow_json(value)
 
 
 def _alpha2(value: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.accounts import security
+from elysium.accounts.links import send_verification_link
 from elysium.accounts.schemas import RegisterRequest
 from elysium.accounts.second_factor import accept_second_factor
 from elysium.audit.service import record_event
@@ -107,13 +108,16 @@ async def create_user(
     return user
 
 
-async def register_user(session: AsyncSession, settings: Settings, data: RegisterRequest) -> User:
-    """Self-service registration of a customer."""
+async def register_user(
+    session: AsyncSession, limiter: RateLimiter, settings: Settings, data: RegisterRequest
+) -> User:
+    """Self-service registration of a customer: welcomed, and sent a link to verify the email."""
     user = await create_user(session, data.email, data.password, data.name)
     await record_event(
         session, "user.registered", actor_id=user.id, target_type="user", target_id=user.id
     )
     await notify_welcome(session, settings, user)
+    await send_verification_link(session, limiter, settings, user)
     return user
 
 
@@ -296,10 +300,12 @@ async def change_password(
     )
 
 
-async def _ensure_an_admin_remains(session: AsyncSession, user: User) -> None:
-    """409 when `user` is the last active admin: nobody may remove the last one.
+async def _lock_admins(session: AsyncSession) -> set[uuid.UUID]:
+    """Lock the active admins' rows, in id order, and return their ids.
 
-    The admins' rows are locked in id order, so two concurrent demotions cannot both pass.
+    Every role change and suspension takes this lock first, before the target's row: two
+    admins demoting each other at once then queue here instead of deadlocking, and the
+    second sees the first's change (the last-admin rule holds under concurrency).
     """
     stmt = (
         select(User.id)
@@ -307,13 +313,17 @@ async def _ensure_an_admin_remains(session: AsyncSession, user: User) -> None:
         .order_by(User.id)
         .with_for_update()
     )
-    admins = set((await session.execute(stmt)).scalars())
+    return set((await session.execute(stmt)).scalars())
+
+
+def _ensure_an_admin_remains(admins: set[uuid.UUID], user: User) -> None:
+    """409 when `user` is the last active admin: nobody may remove the last one."""
     if admins <= {user.id}:
         raise ConflictError("The last administrator cannot be removed.")
 
 
 async def _account_for_staff_change(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id, with_for_update=True)
+    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise NotFoundError("No such user.")
     return user
@@ -322,12 +332,15 @@ async def _account_for_staff_change(session: AsyncSession, user_id: uuid.UUID) -
 async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, role: Role) -> User:
     """An admin changes a user's role; audited, and the user's sessions are revoked.
 
-    Only admins grant or remove staff and admin (the route requires an admin); the last
-    active admin cannot be demoted.
+    Only admins grant or remove staff and admin (the route requires an admin, and the actor
+    must still be one once the admins are locked); the last active admin cannot be demoted.
     """
+    admins = await _lock_admins(session)
+    if admin.id not in admins:
+        raise ForbiddenError("This action is for administrators only.")
     user = await _account_for_staff_change(session, user_id)
     if user.role == Role.ADMIN and role != Role.ADMIN:
-        await _ensure_an_admin_remains(session, user)
+        _ensure_an_admin_remains(admins, user)
     previous, user.role = user.role, role
     await revoke_all_sessions(session, user.id)
     await record_event(
@@ -347,6 +360,7 @@ async def set_active(session: AsyncSession, actor: User, user_id: uuid.UUID, act
     Staff may suspend customers; only an admin suspends staff or admins; nobody suspends
     themselves, and the last active admin cannot be suspended.
     """
+    admins = await _lock_admins(session)
     user = await _account_for_staff_change(session, user_id)
     if user.is_staff and actor.role != Role.ADMIN:
         raise ForbiddenError("Only an administrator can suspend or reactivate staff.")
@@ -355,7 +369,7 @@ async def set_active(session: AsyncSession, actor: User, user_id: uuid.UUID, act
     if user.is_active == active:
         return user
     if not active and user.role == Role.ADMIN:
-        await _ensure_an_admin_remains(session, user)
+        _ensure_an_admin_remains(admins, user)
     user.is_active = active
     user.suspended_at = None if active else utcnow()
     if not active:

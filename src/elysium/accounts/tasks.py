@@ -1,12 +1,12 @@
-"""Periodic jobs of the accounts domain: old sign-in sessions and old rate-limit events."""
+"""Jobs of the accounts domain: password-reset emails, old sessions and old rate-limit events."""
 
 from __future__ import annotations
 
 import logging
 
-from elysium.accounts import service
+from elysium.accounts import recovery, service
 from elysium.config import get_settings
-from elysium.jobs import job_app, job_engine, job_session
+from elysium.jobs import RETRY, job_app, job_engine, job_session
 from elysium.kit.ratelimit import delete_expired_rate_events
 
 log = logging.getLogger(__name__)
@@ -33,3 +33,10 @@ async def delete_old_rate_events(timestamp: int) -> None:
     window = max(settings.login_failure_window_seconds, 60)
     removed = await delete_expired_rate_events(job_engine(), window)
     log.info("deleted %d old rate events", removed)
+
+
+@job_app.task(name=recovery.SEND_PASSWORD_RESET, queue="email", retry=RETRY)
+async def send_password_reset(email: str) -> None:
+    """Email a password-reset link when an account uses `email` (nothing otherwise)."""
+    async with job_session() as session:
+        await recovery.send_password_reset(session, get_settings(), email)

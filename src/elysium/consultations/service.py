@@ -45,11 +45,16 @@ async def free_slots(
     """Free slots from local day `first` (default today) to `last` (default two weeks on)."""
     hours, now = AtelierHours.from_settings(settings), utcnow()
     first = first or hours.today(now)
-    last = last or first + DEFAULT_SPAN
-    if last < first:
+    if last is not None and last < first:
         raise _range_error("`to` must not be before `from`.")
-    if last - first > MAX_SPAN:
+    if last is not None and last - first > MAX_SPAN:
         raise _range_error(f"Ask for at most {MAX_SPAN.days + 1} days at a time.")
+    # No slot is bookable past the horizon: later days are empty, and clamping keeps the day
+    # arithmetic away from date.max (`from=9999-12-31`).
+    final = hours.today(now) + hours.horizon + timedelta(days=1)
+    if first > final:
+        return []
+    last = min(last or first + DEFAULT_SPAN, final)
     starts = bookable_slots(hours, first, last, now)
     if not starts:
         return []

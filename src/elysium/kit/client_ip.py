@@ -22,14 +22,29 @@ def _is_trusted(address: str, trusted: tuple[str, ...]) -> bool:
     return any(ip in net for net in _networks(trusted))
 
 
+def _valid_ip(value: str) -> str | None:
+    """`value` as a canonical IP address, or None when it is not one."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
 def resolve_client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:
-    """Walk `X-Forwarded-For` from the right while hops are trusted proxies."""
+    """Walk `X-Forwarded-For` from the right while hops are trusted proxies.
+
+    Only valid IP addresses are believed: a hop that is not one (`evil`, `1.2.3.4:80`, an
+    injected log line) makes the whole header ignored, and the peer is the client.
+    """
     trusted_t = tuple(trusted)
-    current = peer or "unknown"
-    if not forwarded_for or not _is_trusted(current, trusted_t):
-        return current
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
+    peer = peer or "unknown"
+    if not forwarded_for or not _is_trusted(peer, trusted_t):
+        return peer
+    current = peer
+    for raw in reversed([part.strip() for part in forwarded_for.split(",") if part.strip()]):
+        hop = _valid_ip(raw)
+        if hop is None:
+            return peer
         current = hop
         if not _is_trusted(hop, trusted_t):
             break

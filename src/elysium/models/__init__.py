@@ -16,9 +16,18 @@ from elysium.models.promotions import Coupon, CouponRedemption
 from elysium.models.returns import OrderReturn, OrderReturnLine
 from elysium.models.review import Review
 from elysium.models.subscription import BillingCustomer, CarePlan, SavedCard, Subscription
-from elysium.models.user import Address, AuthSession, RateEvent, RecoveryCode, User
+from elysium.models.user import (
+    AccountToken,
+    Address,
+    AuthSession,
+    RateEvent,
+    RecoveryCode,
+    User,
+    UserIdentity,
+)
 
 __all__ = [
+    "AccountToken",
     "Address",
     "AuditEvent",
     "AuthSession",
@@ -59,5 +68,6 @@ __all__ = [
     "StockReservation",
     "Subscription",
     "User",
+    "UserIdentity",
     "WishlistItem",
 ]

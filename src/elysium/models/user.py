@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,6 +49,8 @@ class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     # (RFC 6238 section 5.2: a one-time password is accepted once).
     totp_last_step: Mapped[int | None]
     password_changed_at: Mapped[datetime | None]
+    # When the account proved it receives mail at `email` (cleared when the email changes).
+    email_verified_at: Mapped[datetime | None]
     # Staff suspend an account by clearing this; it then cannot sign in and its sessions stop.
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
     suspended_at: Mapped[datetime | None]
@@ -57,6 +59,11 @@ class User(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     def is_staff(self) -> bool:
         """Staff or admin: may use the staff tools."""
         return self.role in STAFF_ROLES
+
+    @property
+    def email_verified(self) -> bool:
+        """The account has proved it receives mail at its current `email`."""
+        return self.email_verified_at is not None
 
 
 class RecoveryCode(UUIDPrimaryKey, Base):
@@ -69,6 +76,57 @@ class RecoveryCode(UUIDPrimaryKey, Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+
+
+class AccountTokenPurpose(StrEnum):
+    """What a emailed one-time link does."""
+
+    PASSWORD_RESET = "password_reset"
+    EMAIL_VERIFICATION = "email_verification"
+
+
+class AccountToken(UUIDPrimaryKey, Base):
+    """A one-time emailed link (password reset, email verification), stored only as its hash.
+
+    `email` is the address the link was sent to: a verification proves that address only.
+    """
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint(one_of("purpose", AccountTokenPurpose), name="purpose_known"),
+        Index("ix_account_tokens_user_id_purpose", "user_id", "purpose"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[AccountTokenPurpose] = mapped_column(StrEnumType(AccountTokenPurpose, 32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+
+
+class IdentityProvider(StrEnum):
+    """Outside sign-in providers."""
+
+    GOOGLE = "google"
+
+
+class UserIdentity(UUIDPrimaryKey, Base):
+    """A provider's subject (its stable user id) linked to one account."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (
+        CheckConstraint(one_of("provider", IdentityProvider), name="provider_known"),
+        UniqueConstraint("provider", "subject"),
+        Index("ix_user_identities_user_id", "user_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[IdentityProvider] = mapped_column(StrEnumType(IdentityProvider, 32))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP(timezone=True))
 
 
 class AuthSession(UUIDPrimaryKey, Base):

@@ -35,6 +35,9 @@ from elysium.notifications.email import (
 log = logging.getLogger(__name__)
 
 DELIVER_EMAIL = "deliver_email"
+# Emails carrying a one-time link (a bearer secret until used): once sent, the log keeps no
+# copy of the link, so the log is never a store of usable tokens.
+ONE_TIME_LINK_TEMPLATES = frozenset({"password_reset", "verify_email"})
 
 
 def encode_context(value: Any) -> Any:
@@ -252,17 +255,29 @@ async def deliver_email(email_id: uuid.UUID) -> None:
         await _record_attempt(email_id, "failed", error=str(exc))
         raise PermanentJobError(str(exc)) from exc
     sent.inc()
-    await _record_attempt(email_id, "sent", provider_id=result.provider_id)
+    await _record_attempt(
+        email_id,
+        "sent",
+        provider_id=result.provider_id,
+        forget_context=email.template in ONE_TIME_LINK_TEMPLATES,
+    )
 
 
 async def _record_attempt(
-    email_id: uuid.UUID, status: str, *, error: str | None = None, provider_id: str | None = None
+    email_id: uuid.UUID,
+    status: str,
+    *,
+    error: str | None = None,
+    provider_id: str | None = None,
+    forget_context: bool = False,
 ) -> None:
     values: dict[str, Any] = {"status": status, "attempts": SentEmail.attempts + 1}
     if error is not None:
         values["last_error"] = error[:4000]
     if status == "sent":
         values |= {"provider_id": provider_id, "sent_at": utcnow()}
+    if forget_context:
+        values["context"] = None
     async with job_session() as session:
         await session.execute(update(SentEmail).where(SentEmail.id == email_id).values(**values))
 

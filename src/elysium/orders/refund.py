@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.audit.service import record_event
 from elysium.config import Settings
-from elysium.errors import ConflictError, NotFoundError
+from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
 from elysium.idempotency import claim_key, request_fingerprint, save_answer
 from elysium.jobs import enqueue
 from elysium.kit.clock import utcnow
@@ -221,11 +221,18 @@ async def request_refund(
     the same refund, another body with the same key is 409."""
     amount = data.amount.to_pence() if data.amount else None
     body = {"order_id": str(order_id), "amount_pence": amount, "reason": data.reason}
+    if data.amount is not None:
+        body["currency"] = data.amount.currency
     claim = await claim_key(session, admin.id, idempotency_key, request_fingerprint("refund", body))
     if claim.stored is not None:
         return uuid.UUID(str(claim.stored.body["refund_id"]))
     assert claim.row_id is not None
     order = await lock_order(session, order_id)
+    if data.amount is not None and data.amount.currency != order.currency:
+        raise ValidationFailedError(
+            f"This order was paid in {order.currency}; refund it in {order.currency}.",
+            errors=[{"field": "amount.currency", "message": f"must be {order.currency}"}],
+        )
     payment = await refundable_payment(session, order.id)
     refund = await set_aside(
         session,

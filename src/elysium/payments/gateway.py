@@ -81,6 +81,13 @@ class InvalidWebhookSignatureError(ElysiumError):
     title = "Invalid webhook signature"
 
 
+class MalformedWebhookEventError(InvalidWebhookSignatureError):
+    """A correctly signed body that is not an event (no `id`, no object): refused, never kept."""
+
+    type_slug = "invalid-webhook-event"
+    title = "Invalid webhook event"
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentIntentResult:
     """A payment as the provider sees it.

@@ -49,6 +49,7 @@ from elysium.payments.gateway import (
     GatewayEventType,
     IntentStatus,
     InvalidWebhookSignatureError,
+    MalformedWebhookEventError,
     PaymentDeclinedError,
     PaymentIntentResult,
     PaymentProviderError,
@@ -381,17 +382,28 @@ def intent_result(intent: Mapping[str, Any]) -> PaymentIntentResult:
 
 
 def gateway_event(raw: dict[str, Any]) -> GatewayEvent:
-    """Translate a verified Stripe event (as a plain dict) into a `GatewayEvent`."""
+    """Translate a verified Stripe event (as a plain dict) into a `GatewayEvent`.
+
+    A signed body that is not an event (no `id`, no `data.object`) is refused with a 400:
+    nothing can be recorded once for it.
+    """
+    data = raw.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    event_id = raw.get("id")
+    if not (isinstance(event_id, str) and event_id and isinstance(obj, Mapping)):
+        raise MalformedWebhookEventError("The signed body is not a Stripe event.")
     kind = str(raw.get("type", ""))
-    obj: Mapping[str, Any] = (raw.get("data") or {}).get("object") or {}
+    metadata = obj.get("metadata")
     currency = obj.get("currency")
     return GatewayEvent(
-        id=raw["id"],
+        id=event_id,
         type=EVENT_TYPES.get(kind) or BILLING_EVENT_TYPES.get(kind) or kind,
         intent_id=_intent_id(kind, obj),
         amount_pence=obj.get("amount"),
         currency=str(currency).upper() if currency else None,
-        metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+        metadata={
+            str(k): str(v) for k, v in (metadata if isinstance(metadata, Mapping) else {}).items()
+        },
         refunded_amount_pence=obj.get("amount_refunded") if kind == "charge.refunded" else None,
         failure_message=(obj.get("last_payment_error") or {}).get("message"),
         raw=raw,

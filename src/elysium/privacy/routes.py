@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from elysium.accounts.deps import CurrentUser
+from elysium.accounts.deps import CurrentUser, StaffUser
 from elysium.db import SessionDep
 from elysium.kit.deps import SettingsDep
 from elysium.privacy import service
@@ -27,3 +28,12 @@ async def erase_me(
     """Erase your account: personal data removed or anonymised; orders kept for accounting."""
     await service.erase_user(session, user)
     response.delete_cookie(settings.session_cookie_name, path="/")
+
+
+@router.get("/api/admin/users/{user_id}/export")
+async def export_client_data(
+    user_id: uuid.UUID, staff: StaffUser, session: SessionDep
+) -> dict[str, Any]:
+    """A subject-access export for a client, run by staff (audited; only an admin exports a
+    member of staff). The same document as `GET /api/user/export`."""
+    return await service.export_for_staff(session, staff, user_id)

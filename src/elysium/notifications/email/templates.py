@@ -34,6 +34,8 @@ TEMPLATE_NAMES: Final = (
     "welcome",
     "password_reset",
     "password_changed",
+    "verify_email",
+    "email_changed",
     "order_confirmation",
     "bank_transfer_instructions",
     "payment_received",
