@@ -132,8 +132,8 @@ def _error_codes(method: str, path: str, operation: dict[str, Any], access: Acce
         codes.add("422")
     if "{" in path:
         codes.add("404")
-    if method in _WRITES:
-        codes |= {"400", "403", "409", "413", "429"}
+    if method in _WRITES:  # a write may name things that do not exist (a product, a card...)
+        codes |= {"400", "403", "404", "409", "413", "429"}
     if access in _SIGN_IN_NEEDED:
         codes |= {"401", "403"}
     if access is Access.PROVIDER:

@@ -57,6 +57,8 @@ def test_no_operation_answers_5xx(live_server: str) -> None:
             "20261122",
             "--exclude-path",
             "/api/auth/logout",
+            "--exclude-path",
+            "/api/user",  # DELETE: erasing the fuzzing account would leave only 401s to test
             "--header",
             f"Authorization: Bearer {token}",
             "--request-timeout",
@@ -67,5 +69,10 @@ def test_no_operation_answers_5xx(live_server: str) -> None:
         timeout=600,
         cwd=PROJECT_ROOT,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    failures = [
+        line
+        for line in result.stdout.splitlines()
+        if "_____ " in line or "Received:" in line or "Documented:" in line or " ST1" in line
+    ]
+    assert result.returncode == 0, "\n".join(failures) + result.stdout[-3000:]
     assert " generated" in result.stdout
