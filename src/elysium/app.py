@@ -9,11 +9,20 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from elysium.accounts.routes import router as accounts_router
+from elysium.admin.audit import router as admin_audit_router
+from elysium.admin.calendar import router as admin_calendar_router
+from elysium.admin.coupons import router as admin_coupons_router
+from elysium.admin.dashboard import router as admin_dashboard_router
+from elysium.admin.inventory import router as admin_inventory_router
+from elysium.admin.jobs import router as admin_jobs_router
+from elysium.admin.moderation import router as admin_moderation_router
+from elysium.admin.reports import router as admin_reports_router
 from elysium.admin.routes import STATIC_DIR as ADMIN_STATIC_DIR
 from elysium.admin.routes import error_page as admin_error_page
 from elysium.admin.routes import router as admin_router
 from elysium.admin.security import AdminSecurityMiddleware
 from elysium.analytics.routes import router as analytics_router
+from elysium.audit.routes import router as audit_router
 from elysium.background.routes import router as jobs_admin_router
 from elysium.bespoke.routes import router as bespoke_router
 from elysium.cart.routes import router as cart_router
@@ -34,6 +43,7 @@ from elysium.notifications.routes import router as notifications_router
 from elysium.orders.routes import router as orders_router
 from elysium.privacy.routes import router as privacy_router
 from elysium.promotions.routes import router as coupons_router
+from elysium.reports.routes import router as reports_router
 from elysium.reviews.routes import router as reviews_router
 
 DESCRIPTION = """The backend of ELYSIUM, a London jewellery house: accounts, catalogue synced
@@ -83,6 +93,15 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         health_router,
         accounts_router,
         privacy_router,
+        # the back office's page modules, then its sign-in and orders pages
+        admin_dashboard_router,
+        admin_inventory_router,
+        admin_moderation_router,
+        admin_calendar_router,
+        admin_coupons_router,
+        admin_jobs_router,
+        admin_audit_router,
+        admin_reports_router,
         admin_router,
         catalog_router,
         inventory_router,
@@ -97,6 +116,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         bespoke_router,
         reviews_router,
         consultations_router,
+        audit_router,
+        reports_router,
     ):
         app.include_router(router)
     app.mount("/admin/static", StaticFiles(directory=ADMIN_STATIC_DIR), name="admin-static")

@@ -12,7 +12,6 @@ from fastapi.templating import Jinja2Templates
 
 from elysium.accounts import service as accounts
 from elysium.accounts.deps import Auth, StaffUser, optional_auth, set_staff_cookie
-from elysium.admin import service
 from elysium.admin.format import FILTERS
 from elysium.admin.security import csrf_field, csrf_protect, read_form
 from elysium.db import SessionDep
@@ -98,13 +97,6 @@ async def logout(
     return response
 
 
-@router.get("")
-async def dashboard(request: Request, staff: StaffUser, session: SessionDep) -> Response:
-    counts = await service.dashboard_counts(session)
-    latest = await list_all_orders(session, None, 10, None)
-    return _page(request, "dashboard.html", staff, counts=counts, orders=latest.items)
-
-
 @router.get("/orders")
 async def orders(
     request: Request,
@@ -131,50 +123,3 @@ async def order(
     request: Request, order_id: uuid.UUID, staff: StaffUser, session: SessionDep
 ) -> Response:
     return _page(request, "order.html", staff, order=await get_order(session, staff, order_id))
-
-
-LISTS = {
-    "inventory": (
-        "Low stock",
-        service.low_stock_rows,
-        [
-            "product_slug",
-            "variant_key",
-            "stock_level",
-            "reserved",
-            "available",
-            "low_stock_threshold",
-        ],
-    ),
-    "bespoke": (
-        "Bespoke enquiries",
-        service.bespoke_rows,
-        ["reference", "name", "email", "piece_type", "status", "created_at"],
-    ),
-    "reviews": (
-        "Reviews to moderate",
-        service.review_rows,
-        ["product_slug", "rating", "title", "body", "created_at"],
-    ),
-    "consultations": (
-        "Upcoming consultations",
-        service.consultation_rows,
-        ["starts_at", "customer_name", "customer_email", "topic", "notes"],
-    ),
-    "jobs": (
-        "Failed jobs",
-        service.failed_job_rows,
-        ["id", "task", "args", "attempts", "last_error"],
-    ),
-}
-
-
-@router.get("/{section}")
-async def listing(
-    request: Request, section: str, staff: StaffUser, session: SessionDep
-) -> Response:
-    if section not in LISTS:
-        return HTMLResponse("Not found", status_code=404)
-    heading, rows_of, columns = LISTS[section]
-    rows = await rows_of(session)
-    return _page(request, "list.html", staff, heading=heading, rows=rows, columns=columns)

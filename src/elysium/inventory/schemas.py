@@ -67,6 +67,13 @@ class StockUpdate(Strict):
         return self
 
 
+class ThresholdUpdate(Strict):
+    """A new low-stock threshold and why."""
+
+    low_stock_threshold: Units
+    reason: Reason
+
+
 class HoldRequest(Strict):
     """A manual hold (or its release) on units of one variant."""
 
@@ -84,6 +91,17 @@ class HoldRead(BaseModel):
     reason: str
     expires_at: datetime
     available: int
+
+
+class StaffHoldRead(BaseModel):
+    """A live hold placed by staff on units of a variant."""
+
+    id: uuid.UUID
+    variant_key: str
+    quantity: int
+    reason: str
+    held_by: uuid.UUID
+    expires_at: datetime
 
 
 class HoldReleaseRead(BaseModel):
