@@ -33,6 +33,23 @@ PAGES = (
     "/admin/reports/sales-by-day.csv",
 )
 
+_NIL = "00000000-0000-0000-0000-000000000000"
+# Every action of part B (with ids that need not exist: the staff rule is checked first).
+ACTIONS = (
+    "/admin/inventory/some-piece/adjust",
+    "/admin/inventory/some-piece/threshold",
+    "/admin/inventory/some-piece/hold",
+    "/admin/inventory/some-piece/release",
+    f"/admin/reviews/{_NIL}/approve",
+    f"/admin/reviews/{_NIL}/reject",
+    f"/admin/bespoke/{_NIL}",
+    f"/admin/consultations/{_NIL}/cancel",
+    f"/admin/consultations/{_NIL}/reschedule",
+    "/admin/coupons",
+    f"/admin/coupons/{_NIL}/deactivate",
+    "/admin/jobs/1/retry",
+)
+
 
 async def sign_in_staff(client: AsyncClient, account: Account) -> None:
     """Sign `client` in to /admin as `account` (the staff cookie)."""

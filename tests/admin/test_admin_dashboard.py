@@ -11,7 +11,8 @@ from httpx import AsyncClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backoffice import PAGES, insert_order, insert_refund, sign_in_staff
+from admin_helpers import post_form
+from backoffice import ACTIONS, PAGES, insert_order, insert_refund, sign_in_staff
 from elysium.admin.charts import AXIS, HEIGHT, bar_chart
 from elysium.kit.clock import utcnow
 from elysium.reports.schemas import DaySales
@@ -85,6 +86,20 @@ async def test_every_page_refuses_customers_and_anonymous_visitors(
     client.cookies.set("elysium_session", customer.token)
     for path in PAGES:
         assert (await client.get(path)).status_code == 403, path
+    client.cookies.clear()
+
+
+async def test_every_action_refuses_customers_and_anonymous_visitors(
+    client: AsyncClient, customer: Account
+) -> None:
+    for path in ACTIONS:
+        anonymous = await post_form(client, path, {"reason": "x"})
+        assert anonymous.status_code == 303, path
+        assert anonymous.headers["location"] == "/admin/login"
+    client.cookies.set("elysium_session", customer.token)
+    for path in ACTIONS:
+        assert (await post_form(client, path, {"reason": "x"})).status_code == 403, path
+        assert (await post_form(client, path, {}, token="forged")).status_code == 403, path
     client.cookies.clear()
 
 
