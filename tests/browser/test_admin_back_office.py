@@ -73,12 +73,12 @@ async def test_customers_and_anonymous_visitors_are_refused_everywhere(
     )
     for path in PAGES:
         if path.endswith(".csv"):
-            response = await page.request.get(path)
-            assert response.status == 403, path
+            download = await page.request.get(path)
+            assert download.status == 403, path
             continue
-        response = await page.goto(path)
-        assert response is not None
-        assert response.status == 403, path
+        shown = await page.goto(path)
+        assert shown is not None
+        assert shown.status == 403, path
         await expect(page.get_by_test_id("error-detail")).to_be_visible()
 
 
