@@ -139,6 +139,8 @@ async def test_the_audit_api_filters_and_pages(
     bad = await get("cursor=nonsense")
     assert bad.status_code == 422
     assert (await get("actor_id=not-a-uuid")).status_code == 422
+    assert (await get("action=a%00b")).status_code == 422
+    assert (await get("to=9999-12-31")).status_code == 422
     customer = await make_account(app)
     refused = await client.get("/api/admin/audit", headers=customer.headers)
     assert refused.status_code == 403

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,7 +15,7 @@ from elysium.admin.pages import render
 from elysium.admin.security import csrf_protect
 from elysium.audit import service
 from elysium.db import SessionDep
-from elysium.kit.pagination import CursorQuery
+from elysium.kit.pagination import PLAIN_TEXT, CursorQuery, FromDayQuery, ToDayQuery
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 PAGE_SIZE = 50
@@ -28,10 +27,10 @@ async def audit_log(
     staff: StaffUser,
     session: SessionDep,
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
-    action: Annotated[str | None, Query(max_length=80)] = None,
-    target: Annotated[str | None, Query(max_length=130)] = None,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
+    action: Annotated[str | None, Query(max_length=80, pattern=PLAIN_TEXT)] = None,
+    target: Annotated[str | None, Query(max_length=130, pattern=PLAIN_TEXT)] = None,
+    first: FromDayQuery = None,
+    last: ToDayQuery = None,
     cursor: CursorQuery = None,
 ) -> Response:
     wanted = service.AuditFilter.over_days(actor_id, action, target, first, last)

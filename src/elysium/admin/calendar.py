@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from elysium.accounts.deps import StaffUser
@@ -18,6 +18,7 @@ from elysium.consultations.schemas import ConsultationMove
 from elysium.db import SessionDep
 from elysium.kit.clock import london_date, london_midnight, london_today
 from elysium.kit.deps import SettingsDep
+from elysium.kit.pagination import DayQuery
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -36,7 +37,7 @@ async def calendar(
     session: SessionDep,
     settings: SettingsDep,
     view: Literal["day", "week"] = "week",
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: DayQuery = None,
 ) -> Response:
     day = day or london_today()
     first, count = _span(view, day)

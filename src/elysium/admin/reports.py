@@ -6,10 +6,9 @@ same definitions.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from elysium.accounts.deps import StaffUser
@@ -17,6 +16,7 @@ from elysium.admin.pages import csv_response, render
 from elysium.admin.security import csrf_protect
 from elysium.db import SessionDep
 from elysium.kit.money import pence_to_str
+from elysium.kit.pagination import FromDayQuery, ToDayQuery
 from elysium.reports import service
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -24,8 +24,6 @@ COMPLETION_TARGET = 0.95  # the PRD: more than 95 % of orders completed
 ABANDONMENT_TARGET = 0.30  # the PRD: fewer than 30 % of carts abandoned
 TOP_PRODUCTS = 10
 
-FromDay = Annotated[date | None, Query(alias="from")]
-ToDay = Annotated[date | None, Query(alias="to")]
 Table = Literal["sales-by-day", "sales-by-collection", "top-products", "funnel"]
 
 
@@ -34,8 +32,8 @@ async def reports(
     request: Request,
     staff: StaffUser,
     session: SessionDep,
-    first: FromDay = None,
-    last: ToDay = None,
+    first: FromDayQuery = None,
+    last: ToDayQuery = None,
 ) -> Response:
     first, last = service.resolve_range(first, last)
     days = await service.sales_by_day(session, first, last)
@@ -66,8 +64,8 @@ async def report_csv(
     table: Table,
     staff: StaffUser,
     session: SessionDep,
-    first: FromDay = None,
-    last: ToDay = None,
+    first: FromDayQuery = None,
+    last: ToDayQuery = None,
 ) -> Response:
     """One report table as CSV; amounts in pounds (GBP) with two decimals, rates in percent."""
     first, last = service.resolve_range(first, last)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,14 @@ from elysium.accounts.deps import StaffUser
 from elysium.audit import service
 from elysium.audit.schemas import AuditEventRead
 from elysium.db import SessionDep
-from elysium.kit.pagination import CursorQuery, LimitQuery, Page
+from elysium.kit.pagination import (
+    PLAIN_TEXT,
+    CursorQuery,
+    FromDayQuery,
+    LimitQuery,
+    Page,
+    ToDayQuery,
+)
 
 router = APIRouter(tags=["audit"])
 
@@ -24,13 +30,18 @@ async def list_audit_events(
     actor_id: uuid.UUID | None = None,
     action: Annotated[
         str | None,
-        Query(max_length=80, description='An action, or a family ending in "." (`inventory.`).'),
+        Query(
+            max_length=80,
+            pattern=PLAIN_TEXT,
+            description='An action, or a family ending in "." (`inventory.`).',
+        ),
     ] = None,
     target: Annotated[
-        str | None, Query(max_length=130, description="A target type, or `type:id`.")
+        str | None,
+        Query(max_length=130, pattern=PLAIN_TEXT, description="A target type, or `type:id`."),
     ] = None,
-    first: Annotated[date | None, Query(alias="from", description="First London day.")] = None,
-    last: Annotated[date | None, Query(alias="to", description="Last London day.")] = None,
+    first: FromDayQuery = None,
+    last: ToDayQuery = None,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> Page[AuditEventRead]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from elysium.accounts.deps import StaffUser
 from elysium.db import SessionDep
+from elysium.kit.pagination import FromDayQuery, ToDayQuery
 from elysium.reports import service
 from elysium.reports.schemas import SalesGroup, SalesReportRead
 
@@ -19,8 +17,8 @@ router = APIRouter(tags=["reports"])
 async def sales_report(
     staff: StaffUser,
     session: SessionDep,
-    first: Annotated[date | None, Query(alias="from", description="First London day.")] = None,
-    last: Annotated[date | None, Query(alias="to", description="Last London day.")] = None,
+    first: FromDayQuery = None,
+    last: ToDayQuery = None,
     group: SalesGroup = SalesGroup.DAY,
 ) -> SalesReportRead:
     """Sales over a range of Europe/London days (default the last 30, at most 366), by `day`
