@@ -46,7 +46,7 @@ async def calendar(
     )
     days = [first + timedelta(days=n) for n in range(count)]
     by_day = {d: [b for b in bookings if london_date(b.starts_at) == d] for d in days}
-    free = await service.free_slots(session, settings, None, None)
+    free = await service.free_slots(session, settings, None, None) if view == "day" else []
     step = timedelta(days=count)
     return render(
         request,
