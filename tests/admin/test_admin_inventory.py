@@ -208,3 +208,33 @@ async def _movements(app: FastAPI, item_id: object) -> int:
             select(StockMovement.id).where(StockMovement.stock_item_id == item_id)
         )
         return len(rows.all())
+
+
+async def test_the_threshold_api_uses_the_same_service(
+    app: FastAPI, client: AsyncClient, staff: Account, customer: Account
+) -> None:
+    piece = await stocked_piece(app, 3)
+    body = {
+        "product_slug": piece.slug,
+        "variant_key": HALF_CARAT_KEY,
+        "low_stock_threshold": 2,
+        "reason": "Slow season",
+    }
+
+    done = await client.post("/api/inventory/threshold", json=body, headers=staff.headers)
+
+    assert done.status_code == 200, done.text
+    assert (done.json()["low_stock_threshold"], done.json()["stock_level"]) == (2, 3)
+    refused = await client.post("/api/inventory/threshold", json=body, headers=customer.headers)
+    assert refused.status_code == 403
+    for wrong, status in (
+        ({"variant_key": "carat=9.99;metal=tin"}, 422),
+        ({"product_slug": "no-such-piece"}, 404),
+        ({"low_stock_threshold": -1}, 422),
+        ({"reason": ""}, 422),
+    ):
+        response = await client.post(
+            "/api/inventory/threshold", json=body | wrong, headers=staff.headers
+        )
+        assert response.status_code == status, wrong
+    assert (await stock_row(app, piece)).low_stock_threshold == 2

@@ -15,7 +15,7 @@ from elysium.admin.security import csrf_protect
 from elysium.catalog.service import get_product
 from elysium.db import SessionDep
 from elysium.inventory import service
-from elysium.inventory.schemas import HoldRequest, StockUpdate, ThresholdUpdate
+from elysium.inventory.schemas import HoldRequest, StockUpdate, ThresholdRequest
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -70,13 +70,17 @@ async def threshold(
     request: Request, product_slug: str, staff: StaffUser, session: SessionDep
 ) -> Response:
     form = await form_fields(request)
-    key = required(form, "variant_key")
     change = parse(
-        ThresholdUpdate,
-        {"low_stock_threshold": form.get("low_stock_threshold"), "reason": form.get("reason")},
+        ThresholdRequest,
+        {
+            "product_slug": product_slug,
+            "variant_key": form.get("variant_key"),
+            "low_stock_threshold": form.get("low_stock_threshold"),
+            "reason": form.get("reason"),
+        },
     )
-    await service.set_low_stock_threshold(session, product_slug, key, change, staff)
-    return back_to(_page_of(product_slug, key))
+    done = await service.set_low_stock_threshold(session, change, staff)
+    return back_to(_page_of(product_slug, done.variant_key))
 
 
 def _hold_request(product_slug: str, form: dict[str, str]) -> HoldRequest:

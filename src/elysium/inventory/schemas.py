@@ -67,9 +67,11 @@ class StockUpdate(Strict):
         return self
 
 
-class ThresholdUpdate(Strict):
-    """A new low-stock threshold and why."""
+class ThresholdRequest(Strict):
+    """A new low-stock threshold for one variant, and why."""
 
+    product_slug: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    variant_key: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     low_stock_threshold: Units
     reason: Reason
 

@@ -48,7 +48,7 @@ from elysium.inventory.schemas import (
     StaffHoldRead,
     StaffInventoryRead,
     StockUpdate,
-    ThresholdUpdate,
+    ThresholdRequest,
     VariantAvailabilityRead,
     VariantStockRead,
 )
@@ -350,10 +350,12 @@ async def _audit_hold(
 
 
 async def set_low_stock_threshold(
-    session: AsyncSession, slug: str, raw_key: str, change: ThresholdUpdate, actor: User
+    session: AsyncSession, change: ThresholdRequest, actor: User
 ) -> VariantStockRead:
     """Set a variant's low-stock threshold with a reason (audited; the stock level is kept)."""
-    product, key = await stocked_variant(session, slug, raw_key)
+    product, key = await stocked_variant(
+        session, change.product_slug, change.variant_key, field="variant_key"
+    )
     ref = (product.id, key)
     item = (await stock.ensure_and_lock_items(session, [ref]))[ref]
     before = item.low_stock_threshold
