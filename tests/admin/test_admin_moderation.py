@@ -147,7 +147,11 @@ async def test_enquiry_moves_through_the_pipeline_with_assignee_and_notes(
             "Called",
         )
         events = (
-            await session.scalars(select(AuditEvent).where(AuditEvent.action == "bespoke.updated"))
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "bespoke.updated")
+                .order_by(AuditEvent.occurred_at)
+            )
         ).all()
     assert [e.details["changes"].get("status") for e in events] == [
         ["new", "contacted"],
