@@ -11,8 +11,16 @@ from fastapi.staticfiles import StaticFiles
 
 from elysium.accounts.routes import router as accounts_router
 from elysium.admin.api import router as admin_api_router
+from elysium.admin.audit import router as admin_audit_router
+from elysium.admin.calendar import router as admin_calendar_router
+from elysium.admin.coupons import router as admin_coupons_router
 from elysium.admin.customers import router as admin_customers_router
+from elysium.admin.dashboard import router as admin_dashboard_router
+from elysium.admin.inventory import router as admin_inventory_router
+from elysium.admin.jobs import router as admin_jobs_router
+from elysium.admin.moderation import router as admin_moderation_router
 from elysium.admin.orders import router as admin_orders_router
+from elysium.admin.reports import router as admin_reports_router
 from elysium.admin.routes import error_page as admin_error_page
 from elysium.admin.routes import router as admin_router
 from elysium.admin.security import AdminSecurityMiddleware
@@ -20,6 +28,7 @@ from elysium.admin.templating import STATIC_DIR as ADMIN_STATIC_DIR
 from elysium.admin.two_factor import router as admin_two_factor_router
 from elysium.analytics.routes import router as analytics_router
 from elysium.apidocs import install_api_docs
+from elysium.audit.routes import router as audit_router
 from elysium.background.routes import router as jobs_admin_router
 from elysium.bespoke.routes import router as bespoke_router
 from elysium.cart.routes import router as cart_router
@@ -42,6 +51,7 @@ from elysium.notifications.routes import router as notifications_router
 from elysium.orders.routes import router as orders_router
 from elysium.privacy.routes import router as privacy_router
 from elysium.promotions.routes import router as coupons_router
+from elysium.reports.routes import router as reports_router
 from elysium.reviews.routes import router as reviews_router
 from elysium.subscriptions.routes import router as subscriptions_router
 
@@ -95,10 +105,18 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         health_router,
         accounts_router,
         privacy_router,
-        # The back office's own page modules come before `admin_router` and its `/{section}`.
+        # The back office's page modules come before `admin_router` (sign-in).
         admin_orders_router,
         admin_customers_router,
         admin_two_factor_router,
+        admin_dashboard_router,
+        admin_inventory_router,
+        admin_moderation_router,
+        admin_calendar_router,
+        admin_coupons_router,
+        admin_jobs_router,
+        admin_audit_router,
+        admin_reports_router,
         admin_router,
         admin_api_router,
         catalog_router,
@@ -115,6 +133,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         reviews_router,
         consultations_router,
         subscriptions_router,
+        audit_router,
+        reports_router,
     ):
         app.include_router(router)
     app.mount("/admin/static", StaticFiles(directory=ADMIN_STATIC_DIR), name="admin-static")

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from admin_helpers import admin_sign_in, post_form
-from factories import (
-    Account,
-    book_next_free_slot,
-    make_account,
-    past_consultation,
-)
+from factories import Account
 
 
 async def _sign_in(client: AsyncClient, email: str) -> int:
@@ -47,31 +40,6 @@ async def test_staff_signs_in_and_sees_every_page(
     assert (await client.get("/admin/nothing-here")).status_code == 404
     assert (await post_form(client, "/admin/logout", {})).status_code == 303
     assert (await client.get("/admin")).status_code == 303
-
-
-async def test_consultations_page_lists_upcoming_bookings_only(
-    app: FastAPI, client: AsyncClient, staff: Account
-) -> None:
-    ada, grace = await make_account(app), await make_account(app)
-    await book_next_free_slot(client, ada, "Sapphire engagement ring")
-    cancelled = await book_next_free_slot(client, grace, "Pearl necklace")
-    path = f"/api/consultations/{cancelled['id']}"
-    assert (await client.delete(path, headers=grace.headers)).status_code == 204
-    await past_consultation(app, grace, days_ago=3, topic="Watch strap")
-    assert await _sign_in(client, staff.email) == 303
-
-    page = await client.get("/admin/consultations")
-
-    assert page.status_code == 200
-    assert '<a href="/admin/consultations">Consultations</a>' in page.text
-    assert "Upcoming consultations" in page.text
-    assert "Sapphire engagement ring" in page.text
-    assert ada.email in page.text
-    assert re.search(r"\d{2}:00 (GMT|BST)</td>", page.text)  # London wall time
-    assert "Pearl necklace" not in page.text
-    assert "Watch strap" not in page.text
-    assert grace.email not in page.text
-    assert "None" not in page.text  # a booking without notes shows an empty cell
 
 
 async def test_customers_and_wrong_passwords_are_refused(

@@ -85,7 +85,7 @@ async def world(app: FastAPI, client: AsyncClient) -> World:
         "coupon_id": str(uuid.uuid4()),
         "job_id": "987654321",
         "code": "NOSUCHCODE",
-        "section": "inventory",
+        "table": "sales-by-day",
         "number": "CRN-2026-000001",
         "return_id": str(uuid.uuid4()),
         "quote_id": str(uuid.uuid4()),

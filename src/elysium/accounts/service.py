@@ -32,7 +32,7 @@ from elysium.kit.context import current_client_ip
 from elysium.kit.ratelimit import RateLimiter, Reservation
 from elysium.kit.tokens import hash_token, new_token
 from elysium.models import AuthSession, User
-from elysium.models.user import Role
+from elysium.models.user import STAFF_ROLES, Role
 from elysium.notifications.emails import notify_welcome
 
 
@@ -327,6 +327,16 @@ async def _account_for_staff_change(session: AsyncSession, user_id: uuid.UUID) -
     if user is None or user.deleted_at is not None:
         raise NotFoundError("No such user.")
     return user
+
+
+async def list_staff(session: AsyncSession) -> list[User]:
+    """Active, undeleted staff and admins, by name then email."""
+    rows = await session.scalars(
+        select(User)
+        .where(User.role.in_(STAFF_ROLES), User.deleted_at.is_(None), User.is_active)
+        .order_by(User.name, User.email)
+    )
+    return list(rows)
 
 
 async def change_role(session: AsyncSession, admin: User, user_id: uuid.UUID, role: Role) -> User:

@@ -5,7 +5,7 @@ Registered as Jinja filters (`money`, `pence`, `london`, `label`) on the admin t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,10 +35,12 @@ def money(value: Any) -> str:
     return pence(int(Decimal(str(amount)) * 100), currency)
 
 
-def london(value: datetime | None, with_time: bool = True) -> str:
-    """A timestamp in Europe/London: `1 Dec 2026, 19:05` (or `1 Dec 2026`)."""
+def london(value: datetime | date | None, with_time: bool = True) -> str:
+    """A timestamp in Europe/London: `1 Dec 2026, 19:05` (or `1 Dec 2026`); a date: `1 Dec 2026`."""
     if value is None:
         return ""
+    if not isinstance(value, datetime):
+        return f"{value.day} {value:%b %Y}"
     if value.tzinfo is not None:
         value = value.astimezone(LONDON)
     day = f"{value.day} {value:%b %Y}"

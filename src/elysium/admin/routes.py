@@ -8,15 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from elysium.accounts import service as accounts
-from elysium.accounts.deps import Auth, StaffUser, optional_auth, set_staff_cookie
-from elysium.admin import service
+from elysium.accounts.deps import Auth, optional_auth, set_staff_cookie
 from elysium.admin.security import csrf_protect, read_form
 from elysium.admin.templating import templates
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError, UnauthorizedError
 from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import User
-from elysium.orders.read import list_all_orders
 
 # Every /admin POST is checked for this browser's CSRF token before anything else runs.
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -90,57 +88,3 @@ async def logout(
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(settings.staff_cookie_name, path="/admin")
     return response
-
-
-@router.get("")
-async def dashboard(request: Request, staff: StaffUser, session: SessionDep) -> Response:
-    counts = await service.dashboard_counts(session)
-    latest = await list_all_orders(session, None, 10, None)
-    return _page(request, "dashboard.html", staff, counts=counts, orders=latest.items)
-
-
-LISTS = {
-    "inventory": (
-        "Low stock",
-        service.low_stock_rows,
-        [
-            "product_slug",
-            "variant_key",
-            "stock_level",
-            "reserved",
-            "available",
-            "low_stock_threshold",
-        ],
-    ),
-    "bespoke": (
-        "Bespoke enquiries",
-        service.bespoke_rows,
-        ["reference", "name", "email", "piece_type", "status", "created_at"],
-    ),
-    "reviews": (
-        "Reviews to moderate",
-        service.review_rows,
-        ["product_slug", "rating", "title", "body", "created_at"],
-    ),
-    "consultations": (
-        "Upcoming consultations",
-        service.consultation_rows,
-        ["starts_at", "customer_name", "customer_email", "topic", "notes"],
-    ),
-    "jobs": (
-        "Failed jobs",
-        service.failed_job_rows,
-        ["id", "task", "args", "attempts", "last_error"],
-    ),
-}
-
-
-@router.get("/{section}")
-async def listing(
-    request: Request, section: str, staff: StaffUser, session: SessionDep
-) -> Response:
-    if section not in LISTS:
-        return HTMLResponse("Not found", status_code=404)
-    heading, rows_of, columns = LISTS[section]
-    rows = await rows_of(session)
-    return _page(request, "list.html", staff, heading=heading, rows=rows, columns=columns)

@@ -22,7 +22,7 @@ from elysium.kit.clock import utcnow
 from elysium.kit.money import Money
 from elysium.kit.tokens import hash_token, new_token
 from elysium.models import BespokeEnquiry, BespokeQuote, User
-from elysium.models.bespoke import QuoteStatus
+from elysium.models.bespoke import BespokeStatus, QuoteStatus
 from elysium.notifications.emails import send_email
 
 
@@ -91,8 +91,8 @@ async def send_quote(
         created_by=staff.id,
     )
     session.add(quote)
-    if "quoted" in NEXT_STATUSES[enquiry.status]:
-        enquiry.status = "quoted"
+    if BespokeStatus.QUOTED in NEXT_STATUSES[enquiry.status]:
+        enquiry.status = BespokeStatus.QUOTED
     await session.flush()
     await session.refresh(quote)
     await _email_quote(session, settings, enquiry, quote, token)
@@ -197,5 +197,5 @@ async def mark_accepted(
     accepted.quote.status = QuoteStatus.ACCEPTED
     accepted.quote.order_id = order_id
     accepted.quote.updated_at = utcnow()
-    accepted.enquiry.status = "won"
+    accepted.enquiry.status = BespokeStatus.WON
     await session.flush()

@@ -64,8 +64,9 @@ async def update_enquiry(
 ) -> BespokeRead:
     """Change an enquiry's status, assignee or staff notes (staff only; audited).
 
-    Statuses move forward through new, contacted, in_design, quoted to won or lost; a lost
-    enquiry may be re-opened as contacted; anything else is 409.
+    Statuses move forward through new, contacted, consultation_booked, in_design, quoted to won
+    or lost (steps may be skipped); a booked consultation may fall back to contacted, a quote to
+    in_design, and a lost enquiry may be re-opened as contacted; anything else is 409.
     """
     return await service.update_enquiry(session, staff, enquiry_id, body)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -18,8 +18,10 @@ from pydantic import (
 from elysium.accounts.schemas import Name
 from elysium.kit.money import Money
 from elysium.kit.schemas import Strict
+from elysium.models.bespoke import BespokeStatus, QuoteStatus
 
-BespokeStatus = Literal["new", "contacted", "in_design", "quoted", "won", "lost"]
+__all__ = ["BespokeCreate", "BespokeRead", "BespokeStatus", "BespokeUpdate"]
+
 MAX_BUDGET_PENCE = 1_000_000_000  # £10 million
 
 PieceType = Annotated[
@@ -122,6 +124,6 @@ class QuoteRead(BaseModel):
     deposit: Money
     balance: Money
     valid_until: datetime
-    status: Literal["sent", "accepted", "superseded", "expired"]
+    status: QuoteStatus
     order_id: uuid.UUID | None
     created_at: datetime

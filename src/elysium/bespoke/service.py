@@ -17,16 +17,31 @@ from elysium.kit.money import Money
 from elysium.kit.pagination import Page
 from elysium.kit.ratelimit import RateLimiter
 from elysium.models import BespokeEnquiry, User
+from elysium.models.bespoke import BespokeStatus
 from elysium.notifications.emails import notify_staff, send_email
 
-# Forward through the pipeline; a lost lead may be revived; a won one is final.
-NEXT_STATUSES: dict[str, frozenset[str]] = {
-    "new": frozenset({"contacted", "in_design", "quoted", "won", "lost"}),
-    "contacted": frozenset({"in_design", "quoted", "won", "lost"}),
-    "in_design": frozenset({"quoted", "won", "lost"}),
-    "quoted": frozenset({"in_design", "won", "lost"}),
-    "won": frozenset(),
-    "lost": frozenset({"contacted"}),
+NEW, CONTACTED, BOOKED = (
+    BespokeStatus.NEW,
+    BespokeStatus.CONTACTED,
+    BespokeStatus.CONSULTATION_BOOKED,
+)
+IN_DESIGN, QUOTED, WON, LOST = (
+    BespokeStatus.IN_DESIGN,
+    BespokeStatus.QUOTED,
+    BespokeStatus.WON,
+    BespokeStatus.LOST,
+)
+# new → contacted → consultation booked → (in design →) quoted → won / lost. Steps may be
+# skipped forward; a cancelled consultation goes back to contacted; a quote may go back to
+# design; a lost lead may be revived as contacted; a won one is final.
+NEXT_STATUSES: dict[BespokeStatus, frozenset[BespokeStatus]] = {
+    NEW: frozenset({CONTACTED, BOOKED, IN_DESIGN, QUOTED, WON, LOST}),
+    CONTACTED: frozenset({BOOKED, IN_DESIGN, QUOTED, WON, LOST}),
+    BOOKED: frozenset({CONTACTED, IN_DESIGN, QUOTED, WON, LOST}),
+    IN_DESIGN: frozenset({QUOTED, WON, LOST}),
+    QUOTED: frozenset({IN_DESIGN, WON, LOST}),
+    WON: frozenset(),
+    LOST: frozenset({CONTACTED}),
 }
 
 
@@ -128,7 +143,7 @@ async def _send_enquiry_emails(
 
 
 async def list_enquiries(
-    session: AsyncSession, status: str | None, limit: int, cursor: str | None
+    session: AsyncSession, status: BespokeStatus | None, limit: int, cursor: str | None
 ) -> Page[BespokeRead]:
     """Enquiries newest first, optionally of one status."""
     stmt = select(BespokeEnquiry)
@@ -160,7 +175,7 @@ async def _ensure_staff_member(session: AsyncSession, user_id: uuid.UUID) -> Non
         )
 
 
-def _ensure_transition(current: str, wanted: str) -> None:
+def _ensure_transition(current: BespokeStatus, wanted: BespokeStatus) -> None:
     if wanted != current and wanted not in NEXT_STATUSES[current]:
         raise IllegalTransitionError(f"An enquiry that is {current!r} cannot become {wanted!r}.")
 

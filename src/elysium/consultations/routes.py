@@ -12,6 +12,7 @@ from elysium.consultations import service
 from elysium.consultations.schemas import (
     ConsultationAdminRead,
     ConsultationCreate,
+    ConsultationMove,
     ConsultationRead,
     ConsultationStatus,
     Slots,
@@ -83,3 +84,27 @@ async def list_all_consultations(
     Each comes with the client's id, email and name.
     """
     return await service.list_all_consultations(session, status_filter, limit, cursor)
+
+
+@router.post(
+    "/api/admin/consultations/{consultation_id}/cancel", status_code=status.HTTP_204_NO_CONTENT
+)
+async def cancel_for_client(
+    consultation_id: uuid.UUID, staff: StaffUser, session: SessionDep, settings: SettingsDep
+) -> None:
+    """Cancel a client's upcoming booking (staff; audited): the slot is freed and the client
+    emailed. 409 for a booking already cancelled or past."""
+    await service.cancel_for_client(session, settings, staff, consultation_id)
+
+
+@router.post("/api/admin/consultations/{consultation_id}/reschedule")
+async def reschedule(
+    consultation_id: uuid.UUID,
+    body: ConsultationMove,
+    staff: StaffUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ConsultationAdminRead:
+    """Move a client's upcoming booking to another free slot (staff; audited); the client is
+    sent a fresh confirmation. 422 for a time that is not a bookable slot, 409 when taken."""
+    return await service.reschedule(session, settings, staff, consultation_id, body.starts_at)

@@ -39,6 +39,12 @@ class ConsultationCreate(Strict):
     )
 
 
+class ConsultationMove(Strict):
+    """Where staff move a booking: the start of a free slot."""
+
+    starts_at: AwareDatetime = Field(description="The start of a free slot, with its offset.")
+
+
 ConsultationStatus = Literal["booked", "cancelled"]
 
 

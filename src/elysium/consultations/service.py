@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.audit.service import record_event
 from elysium.config import Settings
 from elysium.consultations.schemas import (
     ConsultationAdminRead,
@@ -129,9 +130,11 @@ async def _email_client(
     user: User,
     booking: Consultation,
     template: str,
+    occasion: str | None = None,
     **extra: object,
 ) -> None:
-    """Queue `template` about `booking` to its client; once per booking and template."""
+    """Queue `template` about `booking` to its client; once per booking, template and
+    `occasion` (a reschedule is a new occasion for the same booking)."""
     context = {
         "customer_name": user.name or "Client",
         "starts_at": booking.starts_at,
@@ -142,7 +145,8 @@ async def _email_client(
         to=user.email,
         template=template,
         context=context,
-        idempotency_key=f"{template.replace('_', '-')}:{booking.id}",
+        idempotency_key=f"{template.replace('_', '-')}:{booking.id}"
+        + ("" if occasion is None else f":{occasion}"),
     )
 
 
@@ -151,7 +155,11 @@ def _account_url(settings: Settings) -> str:
 
 
 async def _confirm(
-    session: AsyncSession, settings: Settings, user: User, booking: Consultation
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    booking: Consultation,
+    occasion: str | None = None,
 ) -> None:
     """Queue the confirmation email and add the in-app notice."""
     await _email_client(
@@ -160,6 +168,7 @@ async def _confirm(
         user,
         booking,
         "consultation_confirmed",
+        occasion,
         duration_minutes=settings.consultation_slot_minutes,
         location=settings.atelier_address,
         manage_url=_account_url(settings),
@@ -251,6 +260,88 @@ async def cancel_consultation(
     await _email_client(
         session, settings, user, booking, "consultation_cancelled", book_url=_account_url(settings)
     )
+
+
+async def consultations_between(
+    session: AsyncSession, start: datetime, end: datetime
+) -> list[ConsultationAdminRead]:
+    """Bookings (cancelled ones included) starting in [start, end), soonest first (staff)."""
+    stmt = _WITH_CLIENT.where(Consultation.starts_at >= start, Consultation.starts_at < end)
+    stmt = stmt.order_by(Consultation.starts_at, Consultation.id)
+    return [_admin_read(row) for row in await session.execute(stmt)]
+
+
+async def _staff_booking(session: AsyncSession, consultation_id: uuid.UUID) -> Consultation:
+    booking = await session.get(Consultation, consultation_id, with_for_update=True)
+    if booking is None:
+        raise NotFoundError("No such consultation.")
+    if booking.cancelled_at is not None:
+        raise ConflictError("This consultation has been cancelled.")
+    if booking.starts_at <= utcnow():
+        raise ConflictError("This consultation has already taken place.")
+    return booking
+
+
+async def cancel_for_client(
+    session: AsyncSession, settings: Settings, staff: User, consultation_id: uuid.UUID
+) -> None:
+    """Staff cancel a client's upcoming booking: the slot is freed, the client emailed, the
+    action audited. 409 for one already cancelled or past."""
+    booking = await _staff_booking(session, consultation_id)
+    booking.cancelled_at = utcnow()
+    await session.flush()
+    client = await session.get_one(User, booking.user_id)
+    await _email_client(
+        session,
+        settings,
+        client,
+        booking,
+        "consultation_cancelled",
+        book_url=_account_url(settings),
+    )
+    await record_event(
+        session,
+        "consultation.cancelled",
+        actor_id=staff.id,
+        target_type="consultation",
+        target_id=booking.id,
+        details={"starts_at": booking.starts_at.isoformat()},
+    )
+
+
+async def reschedule(
+    session: AsyncSession,
+    settings: Settings,
+    staff: User,
+    consultation_id: uuid.UUID,
+    starts_at: datetime,
+) -> ConsultationAdminRead:
+    """Move an upcoming booking to another free slot (the client is sent a fresh confirmation;
+    audited). 422 for a time that is not a bookable slot, 409 when the slot is taken."""
+    booking = await _staff_booking(session, consultation_id)
+    hours, now = AtelierHours.from_settings(settings), utcnow()
+    problem = slot_problem(hours, starts_at, now)
+    if problem is not None:
+        raise ValidationFailedError(problem, errors=[{"field": "starts_at", "message": problem}])
+    before = booking.starts_at
+    booking.starts_at, booking.ends_at = starts_at, starts_at + hours.slot
+    booking.reminded_at = None  # remind the client of the new time
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError("This slot is already booked; please choose another.") from exc
+    client = await session.get_one(User, booking.user_id)
+    await _confirm(session, settings, client, booking, occasion=starts_at.isoformat())
+    await record_event(
+        session,
+        "consultation.rescheduled",
+        actor_id=staff.id,
+        target_type="consultation",
+        target_id=booking.id,
+        details={"from": before.isoformat(), "to": starts_at.isoformat()},
+    )
+    return _admin_read((booking, client.email, client.name))  # type: ignore[arg-type]
 
 
 REMINDER_LEAD = timedelta(hours=24)

@@ -18,6 +18,7 @@ from elysium.inventory.schemas import (
     MovementRead,
     StaffInventoryRead,
     StockUpdate,
+    ThresholdRequest,
     VariantStockRead,
 )
 from elysium.kit.deps import SettingsDep
@@ -48,6 +49,15 @@ async def place_hold(
 async def release_hold(body: HoldRequest, staff: StaffUser, session: SessionDep) -> HoldReleaseRead:
     """Release units of staff holds on a variant, oldest hold first; 409 when fewer are held."""
     return await service.release_staff_hold(session, body, staff)
+
+
+@router.post("/threshold")
+async def set_threshold(
+    body: ThresholdRequest, staff: StaffUser, session: SessionDep
+) -> VariantStockRead:
+    """Set a variant's low-stock threshold, with a `reason` for the audit log (the stock level
+    is unchanged). 404 for an unknown product, 422 for a key naming none of its variants."""
+    return await service.set_low_stock_threshold(session, body, staff)
 
 
 @router.get("/{product_slug}")

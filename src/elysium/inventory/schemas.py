@@ -67,6 +67,15 @@ class StockUpdate(Strict):
         return self
 
 
+class ThresholdRequest(Strict):
+    """A new low-stock threshold for one variant, and why."""
+
+    product_slug: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    variant_key: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    low_stock_threshold: Units
+    reason: Reason
+
+
 class HoldRequest(Strict):
     """A manual hold (or its release) on units of one variant."""
 
@@ -84,6 +93,17 @@ class HoldRead(BaseModel):
     reason: str
     expires_at: datetime
     available: int
+
+
+class StaffHoldRead(BaseModel):
+    """A live hold placed by staff on units of a variant."""
+
+    id: uuid.UUID
+    variant_key: str
+    quantity: int
+    reason: str
+    held_by: uuid.UUID
+    expires_at: datetime
 
 
 class HoldReleaseRead(BaseModel):

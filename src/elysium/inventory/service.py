@@ -45,15 +45,17 @@ from elysium.inventory.schemas import (
     InventoryRead,
     LowStockRead,
     MovementRead,
+    StaffHoldRead,
     StaffInventoryRead,
     StockUpdate,
+    ThresholdRequest,
     VariantAvailabilityRead,
     VariantStockRead,
 )
 from elysium.inventory.stock import VariantRef
 from elysium.kit.clock import utcnow
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
-from elysium.models import Product, StockItem, StockMovement, User
+from elysium.models import Product, StockItem, StockMovement, StockReservation, User
 from elysium.models.inventory import ReservationOwner
 
 __all__ = [
@@ -75,6 +77,15 @@ __all__ = [
 DEFAULT_LOW_STOCK_THRESHOLD = 1
 # product_id, variant_key, stock_level, reserved (unexpired holds), low_stock_threshold
 StockRow = Row[uuid.UUID, str, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductStock:
+    """A product's variants with their stock, for the back office."""
+
+    slug: str
+    title: str
+    variants: list[VariantStock]
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +349,32 @@ async def _audit_hold(
     )
 
 
+async def set_low_stock_threshold(
+    session: AsyncSession, change: ThresholdRequest, actor: User
+) -> VariantStockRead:
+    """Set a variant's low-stock threshold with a reason (audited; the stock level is kept)."""
+    product, key = await stocked_variant(
+        session, change.product_slug, change.variant_key, field="variant_key"
+    )
+    ref = (product.id, key)
+    item = (await stock.ensure_and_lock_items(session, [ref]))[ref]
+    before = item.low_stock_threshold
+    item.low_stock_threshold = change.low_stock_threshold
+    await session.flush()
+    await record_event(
+        session,
+        "inventory.threshold_set",
+        actor_id=actor.id,
+        target_type="stock_item",
+        target_id=item.id,
+        details={"product_slug": product.slug, "variant_key": key, "reason": change.reason}
+        | {"from": before, "to": change.low_stock_threshold},
+    )
+    return VariantStockRead(
+        **asdict(_variant_of(await variant_availability(session, product), key))
+    )
+
+
 # --- staff reports ----------------------------------------------------------------------------
 
 
@@ -414,3 +451,50 @@ def _string_cursor(cursor: str | None, size: int) -> list[str] | None:
 
 def _bad_cursor() -> ValidationFailedError:
     return _bad_key("cursor", "invalid cursor")
+
+
+async def stock_overview(session: AsyncSession) -> list[ProductStock]:
+    """Every live stock-limited product (by title) with each variant's stock, in two queries."""
+    products = list(
+        await session.scalars(
+            select(Product)
+            .where(Product.deleted_at.is_(None), Product.made_to_order.is_(False))
+            .order_by(Product.title, Product.slug)
+        )
+    )
+    rows: dict[uuid.UUID, dict[str, StockRow]] = {}
+    for row in await _stock_rows(session, [p.id for p in products]) if products else []:
+        rows.setdefault(row.product_id, {})[row.variant_key] = row
+    overview = []
+    for product in products:
+        mine = rows.get(product.id, {})
+        keys = dict.fromkeys(variant_keys_for(product_spec(product))) | dict.fromkeys(sorted(mine))
+        variants = [_variant_stock(product, key, mine.get(key)) for key in keys]
+        overview.append(ProductStock(product.slug, product.title, variants))
+    return overview
+
+
+async def list_staff_holds(session: AsyncSession, slug: str) -> list[StaffHoldRead]:
+    """The live staff holds on a product's variants, oldest first."""
+    product = await get_product(session, slug)
+    rows = await session.execute(
+        select(StockReservation, StockItem.variant_key)
+        .join(StockItem, StockItem.id == StockReservation.stock_item_id)
+        .where(
+            StockItem.product_id == product.id,
+            StockReservation.owner_type == ReservationOwner.STAFF,
+            StockReservation.expires_at > utcnow(),
+        )
+        .order_by(StockReservation.created_at, StockReservation.id)
+    )
+    return [
+        StaffHoldRead(
+            id=hold.id,
+            variant_key=key,
+            quantity=hold.quantity,
+            reason=hold.reason,
+            held_by=hold.owner_id,
+            expires_at=hold.expires_at,
+        )
+        for hold, key in rows
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -50,3 +51,16 @@ def _bad_cursor() -> ValidationFailedError:
     return ValidationFailedError(
         "The cursor is not valid.", errors=[{"field": "cursor", "message": "invalid cursor"}]
     )
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+FromDayQuery = Annotated[
+    date | None,
+    Query(alias="from", ge=FIRST_DAY, le=LAST_DAY, description="First Europe/London day."),
+]
+ToDayQuery = Annotated[
+    date | None,
+    Query(alias="to", ge=FIRST_DAY, le=LAST_DAY, description="Last Europe/London day (included)."),
+]
+DayQuery = Annotated[date | None, Query(alias="date", ge=FIRST_DAY, le=LAST_DAY)]
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL refuses NUL)

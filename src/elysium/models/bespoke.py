@@ -12,7 +12,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from elysium.db import Base, Timestamps, UUIDPrimaryKey
 from elysium.kit.vocab import StrEnumType, one_of
 
-BESPOKE_STATUSES = ("new", "contacted", "in_design", "quoted", "won", "lost")
+
+class BespokeStatus(StrEnum):
+    """The sales pipeline of a commission; the allowed moves are in `bespoke/service.py`."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    CONSULTATION_BOOKED = "consultation_booked"
+    IN_DESIGN = "in_design"
+    QUOTED = "quoted"
+    WON = "won"
+    LOST = "lost"
 
 
 class BespokeEnquiry(UUIDPrimaryKey, Timestamps, Base):
@@ -20,9 +30,7 @@ class BespokeEnquiry(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "bespoke_enquiries"
     __table_args__ = (
-        CheckConstraint(
-            f"status IN ({', '.join(repr(s) for s in BESPOKE_STATUSES)})", name="status_known"
-        ),
+        CheckConstraint(one_of("status", BespokeStatus), name="status_known"),
         CheckConstraint("budget_pence IS NULL OR budget_pence > 0", name="budget_positive"),
         Index("ix_bespoke_enquiries_created_at", "created_at"),
         Index("ix_bespoke_enquiries_status_created_at", "status", "created_at"),
@@ -38,7 +46,9 @@ class BespokeEnquiry(UUIDPrimaryKey, Timestamps, Base):
     budget_pence: Mapped[int | None] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
     notes: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[BespokeStatus] = mapped_column(
+        StrEnumType(BespokeStatus, 24), default=BespokeStatus.NEW
+    )
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
