@@ -87,7 +87,9 @@ async def test_staff_walk_an_order_to_delivery_and_forbidden_moves_are_409(
     async with app.state.sessionmaker() as session:
         audited = list(
             await session.scalars(
-                select(AuditEvent.details).where(AuditEvent.action == "order.status_changed")
+                select(AuditEvent.details)
+                .where(AuditEvent.action == "order.status_changed")
+                .order_by(AuditEvent.occurred_at)
             )
         )
     assert [d["to"] for d in audited] == ["PAID", "FULFILLED", "SHIPPED", "DELIVERED"]
