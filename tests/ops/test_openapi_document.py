@@ -90,3 +90,16 @@ async def test_sample_error_answers_match_the_document(
     assert statuses == {400, 401, 403, 404, 422}
     for method, path, response in samples:
         _check(document, method, path, response)
+
+
+async def test_the_main_request_bodies_carry_examples(client: AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    for name in (
+        "RegisterRequest",
+        "LoginRequest",
+        "AddressWrite",
+        "CartItemCreate",
+        "CheckoutRequest",
+        "BespokeCreate",
+    ):
+        assert schemas[name]["examples"], name

@@ -35,12 +35,32 @@ class UserRead(BaseModel):
 
 
 class RegisterRequest(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": "velvet-sapphire-2026",
+                    "name": "Ada Lovelace",
+                }
+            ]
+        },
+    )
+
     email: EmailStr
     password: Password
     name: Name | None = None
 
 
 class LoginRequest(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"email": "ada@example.com", "password": "velvet-sapphire-2026"}]
+        },
+    )
+
     email: Annotated[str, Field(min_length=1, max_length=320)]
     password: Password
     # A six-digit code from the app, or one of the ten recovery codes (e.g. `k7m2p-x9qr4`).
@@ -185,6 +205,23 @@ Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class AddressWrite(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "shipping",
+                    "name": "Ada Lovelace",
+                    "line1": "1 Bond Street",
+                    "city": "London",
+                    "postal_code": "W1S 1AA",
+                    "country": "GB",
+                    "is_default": True,
+                }
+            ]
+        },
+    )
+
     type: Literal["billing", "shipping"]
     name: Line | None = None
     line1: Line

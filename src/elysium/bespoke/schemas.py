@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
@@ -37,6 +38,21 @@ StaffNotes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=
 
 
 class BespokeCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Ada Lovelace",
+                    "email": "ada@example.com",
+                    "piece_type": "ring",
+                    "budget": {"amount": "12000.00", "currency": "GBP"},
+                    "notes": "An emerald-cut sapphire on a platinum band, for our anniversary.",
+                }
+            ]
+        },
+    )
+
     name: Name
     email: EmailStr
     phone: Phone | None = None

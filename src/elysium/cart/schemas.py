@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from elysium.catalog.schemas import ProductSlug
 from elysium.kit.money import Money
@@ -25,6 +25,19 @@ Configuration = Annotated[
 
 
 class CartItemCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_slug": "aurora-solitaire",
+                    "configuration": {"metal": "platinum", "carat": "0.50"},
+                    "quantity": 1,
+                }
+            ]
+        },
+    )
+
     product_slug: ProductSlug
     configuration: Configuration = Field(default_factory=dict)
     quantity: Quantity = 1

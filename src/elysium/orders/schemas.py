@@ -135,6 +135,20 @@ class CheckoutRequest(Strict):
     treatment follows the shipping address: outside the UK VAT area (GB, IM) the order is a
     zero-rated export, every amount charged net of VAT."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "shipping_address_id": "6f1c1f3e-3c1e-4a9e-9c55-1f0e7a2b9d01",
+                    "billing_address_id": "6f1c1f3e-3c1e-4a9e-9c55-1f0e7a2b9d01",
+                    "shipping_method": "uk_next_day",
+                    "gift_message": "For Grace, with love",
+                }
+            ]
+        },
+    )
+
     shipping_address_id: uuid.UUID
     billing_address_id: uuid.UUID
     shipping_method: ShippingMethod | None = None
