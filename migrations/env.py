@@ -40,7 +40,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_engine(get_settings(), _database_url())
+    # a migration may rewrite a large table: no statement timeout (lock_timeout still applies)
+    settings = get_settings().model_copy(update={"db_statement_timeout_ms": 0})
+    engine = create_engine(settings, _database_url(), application_name="elysium-migrate")
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from elysium.accounts.routes import router as accounts_router
 from elysium.admin.routes import router as admin_router
+from elysium.analytics.buffer import install_view_buffer
 from elysium.analytics.routes import router as analytics_router
 from elysium.background.routes import router as jobs_admin_router
 from elysium.bespoke.routes import router as bespoke_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.shutdown_hooks = []
     install_error_handlers(app)
     install_catalog_cache(app)
+    install_view_buffer(app)
     for router in (
         health_router,
         accounts_router,

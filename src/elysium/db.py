@@ -22,6 +22,7 @@ from sqlalchemy import (
     insert,
     inspect,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -184,16 +185,93 @@ def resolve_database_url(settings: Settings) -> str:
     return async_url(ensure_database(server))
 
 
-def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
-    """An asyncpg engine with the pool the settings ask for."""
+def session_timeouts(settings: Settings) -> dict[str, str]:
+    """The server settings every connection of the service runs with (milliseconds; 0: off)."""
+    return {
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+        "lock_timeout": str(settings.db_lock_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.db_idle_in_transaction_timeout_ms),
+    }
+
+
+def pgbouncer_connect_query(settings: Settings) -> str:
+    """The `connect_query` for PgBouncer's database entry: the same timeouts, set on each
+    server connection PgBouncer opens (a pooler passes no per-client session settings)."""
+    return "; ".join(f"SET {name} = {value}" for name, value in session_timeouts(settings).items())
+
+
+def _prepared_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def connect_args(settings: Settings, application_name: str = "elysium") -> dict[str, Any]:
+    """asyncpg connection arguments: the timeouts, or PgBouncer-safe statements.
+
+    Behind PgBouncer in transaction pooling mode two transactions of one client connection may
+    run on different server connections, so asyncpg's statement cache is off and every prepared
+    statement gets a unique name (as SQLAlchemy's asyncpg documentation prescribes); the
+    timeouts then come from PgBouncer's `connect_query` (see `pgbouncer_connect_query`).
+    """
+    if settings.db_pgbouncer:
+        return {
+            "statement_cache_size": 0,
+            "prepared_statement_name_func": _prepared_statement_name,
+            "server_settings": {"application_name": application_name},
+        }
+    server_settings = {"application_name": application_name} | session_timeouts(settings)
+    return {"server_settings": server_settings}
+
+
+def create_engine(
+    settings: Settings, url: str | None = None, application_name: str = "elysium"
+) -> AsyncEngine:
+    """An asyncpg engine with the pool and the timeouts the settings ask for."""
+    url = url or resolve_database_url(settings)
+    if settings.db_pgbouncer:  # SQLAlchemy's own prepared-statement cache: off as well
+        url = _with_query(url, prepared_statement_cache_size=0)
     return create_async_engine(
-        url or resolve_database_url(settings),
+        url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=False,
-        connect_args={"server_settings": {"application_name": "elysium"}},
+        connect_args=connect_args(settings, application_name),
     )
+
+
+def _with_query(url: str, **params: Any) -> str:
+    parsed = make_url(url)
+    return parsed.update_query_dict({k: str(v) for k, v in params.items()}).render_as_string(
+        hide_password=False
+    )
+
+
+def direct_database_url(settings: Settings, url: str | None = None) -> str:
+    """The URL for LISTEN/NOTIFY and the job queue: `DATABASE_DIRECT_URL` when set (the primary
+    without PgBouncer in between), else the service's own."""
+    if settings.database_direct_url:
+        return async_url(settings.database_direct_url)
+    return url or resolve_database_url(settings)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionBudget:
+    """Connections one deployment opens to PostgreSQL at most (see docs/connection-budget.md)."""
+
+    per_web_process: int
+    per_worker_process: int
+    listen_per_web_process: int = 1  # the catalogue cache's LISTEN connection
+
+    def total(self, web_processes: int, worker_processes: int, worker_concurrency: int) -> int:
+        workers = worker_processes * (self.per_worker_process + worker_concurrency + 2)
+        return web_processes * (self.per_web_process + self.listen_per_web_process) + workers
+
+
+def connection_budget(settings: Settings) -> ConnectionBudget:
+    """Pool size plus overflow of one process; workers add procrastinate's own pool (its
+    concurrency plus a LISTEN connection and one spare), counted in `ConnectionBudget.total`."""
+    per_process = settings.db_pool_size + settings.db_max_overflow
+    return ConnectionBudget(per_web_process=per_process, per_worker_process=per_process)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -12,7 +12,11 @@ from elysium.db import Base
 
 
 class ProductView(Base):
-    """A product page seen by a signed-in user (`user_id`) or a guest (`session_id`)."""
+    """A product page seen by a signed-in user (`user_id`) or a guest (`session_id`).
+
+    Partitioned by month of `viewed_at` (`product_views_yYYYYmMM`, made ahead by
+    `analytics.partitions`), so retention drops whole partitions instead of deleting rows.
+    """
 
     __tablename__ = "product_views"
     __table_args__ = (
@@ -31,10 +35,12 @@ class ProductView(Base):
             postgresql_where=text("session_id IS NOT NULL"),
         ),
         Index("ix_product_views_product_id", "product_id"),
+        {"postgresql_partition_by": "RANGE (viewed_at)"},
     )
 
+    # the primary key of a partitioned table must include the partition key
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     session_id: Mapped[str | None] = mapped_column(String(128))
-    viewed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    viewed_at: Mapped[datetime] = mapped_column(server_default=func.now(), primary_key=True)
