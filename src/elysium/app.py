@@ -19,7 +19,12 @@ from elysium.catalog.routes import router as catalog_router
 from elysium.checkout.routes import router as checkout_router
 from elysium.config import Settings, get_settings
 from elysium.consultations.routes import router as consultations_router
-from elysium.db import create_engine, create_sessionmaker, resolve_database_url
+from elysium.db import (
+    create_engine,
+    create_read_replica,
+    create_sessionmaker,
+    resolve_database_url,
+)
 from elysium.engagement.routes import router as wishlist_router
 from elysium.errors import install_error_handlers
 from elysium.health.routes import router as health_router
@@ -50,6 +55,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(settings, app.state.database_url)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.rate_limiter = _rate_limiter(settings, app)
+    app.state.read_replica = create_read_replica(settings, app.state.engine)
+    if app.state.read_replica is not None:
+        await app.state.read_replica.start()
     for hook in app.state.startup_hooks:
         await hook(app)
     try:
@@ -57,6 +65,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for hook in app.state.shutdown_hooks:
             await hook(app)
+        if app.state.read_replica is not None:
+            await app.state.read_replica.stop()
         await app.state.engine.dispose()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -9,6 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, ClassVar, cast
 
+import structlog
 from fastapi import Depends, Request
 from sqlalchemy import (
     Column,
@@ -21,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -33,6 +37,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from elysium.config import Settings
 from elysium.errors import ElysiumError
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -223,19 +229,25 @@ def connect_args(settings: Settings, application_name: str = "elysium") -> dict[
 
 
 def create_engine(
-    settings: Settings, url: str | None = None, application_name: str = "elysium"
+    settings: Settings,
+    url: str | None = None,
+    application_name: str = "elysium",
+    connect_timeout: float | None = None,
 ) -> AsyncEngine:
     """An asyncpg engine with the pool and the timeouts the settings ask for."""
-    url = url or resolve_database_url(settings)
+    url = async_url(url or resolve_database_url(settings))
     if settings.db_pgbouncer:  # SQLAlchemy's own prepared-statement cache: off as well
         url = _with_query(url, prepared_statement_cache_size=0)
+    arguments = connect_args(settings, application_name)
+    if connect_timeout is not None:
+        arguments["timeout"] = connect_timeout
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=False,
-        connect_args=connect_args(settings, application_name),
+        connect_args=arguments,
     )
 
 
@@ -295,3 +307,119 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+_PRIMARY_LSN = text("SELECT pg_current_wal_insert_lsn()::text")
+_REPLICA_STATE = text(
+    "SELECT pg_is_in_recovery(),"
+    " pg_wal_lsn_diff(CAST(CAST(:primary AS text) AS pg_lsn),"
+    " coalesce(pg_last_wal_replay_lsn(), '0/0')),"
+    " extract(epoch FROM now() - pg_last_xact_replay_timestamp())"
+)
+
+
+class ReadReplica:
+    """Chooses where reads that may be slightly stale go: a streaming replica while it answers
+    and is no more than `max_lag` seconds behind, else the primary.
+
+    A loop checks every `interval` seconds: the replica has replayed everything the primary
+    had written (lag 0), or its lag is the age of the last transaction it replayed. A replica
+    that does not answer, or is no replica at all, is skipped until a later check finds it good.
+    Only anonymous catalogue reads, trending and staff reports use it; a customer's own data is
+    always read from the primary (read-your-writes).
+    """
+
+    def __init__(
+        self, primary: AsyncEngine, replica: AsyncEngine, max_lag: float, interval: float
+    ) -> None:
+        self.primary = primary
+        self.replica = replica
+        self.max_lag = max_lag
+        self.interval = interval
+        self.healthy = False
+        self.lag: float | None = None
+        self.last_error: str | None = None
+        self._replica_sessions = create_sessionmaker(replica)
+        self._primary_sessions = create_sessionmaker(primary)
+        self._task: asyncio.Task[None] | None = None
+
+    async def check(self) -> bool:
+        """Measure the lag now; True when reads may go to the replica."""
+        try:
+            async with asyncio.timeout(max(self.interval, 2.0)):
+                async with self.primary.connect() as conn:
+                    primary_lsn = (await conn.execute(_PRIMARY_LSN)).scalar_one()
+                async with self.replica.connect() as conn:
+                    row = (await conn.execute(_REPLICA_STATE, {"primary": primary_lsn})).one()
+        except Exception as exc:  # down, unreachable, or not PostgreSQL: use the primary
+            self.last_error = str(exc)[:500]
+            if self.healthy:
+                log.warning("replica.unavailable", error=self.last_error)
+            self.healthy, self.lag = False, None
+            return False
+        in_recovery, behind_bytes, replay_age = row
+        self.lag = 0.0 if behind_bytes <= 0 else float(replay_age or float("inf"))
+        healthy = bool(in_recovery) and self.lag <= self.max_lag
+        if healthy != self.healthy:
+            log.warning("replica.state", healthy=healthy, lag=self.lag)
+        self.healthy = healthy
+        return healthy
+
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """The replica's sessions while it is good, else the primary's."""
+        return self._replica_sessions if self.healthy else self._primary_sessions
+
+    async def _run(self) -> None:
+        while True:
+            await self.check()
+            await asyncio.sleep(self.interval)
+
+    async def start(self) -> None:
+        await self.check()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.replica.dispose()
+
+
+def create_read_replica(settings: Settings, primary: AsyncEngine) -> ReadReplica | None:
+    """The replica router when `DATABASE_REPLICA_URL` is set, else None."""
+    url = settings.database_replica_url
+    if not url:
+        return None
+    replica = create_engine(
+        settings, async_url(url), application_name="elysium-replica", connect_timeout=2.0
+    )
+    return ReadReplica(
+        primary, replica, settings.replica_max_lag_seconds, settings.replica_check_seconds
+    )
+
+
+def read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads that tolerate the replica's bounded lag (see `ReadReplica`)."""
+    replica: ReadReplica | None = getattr(request.app.state, "read_replica", None)
+    if replica is None:
+        maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        return maker
+    return replica.sessionmaker()
+
+
+async def get_read_session(request: Request, primary: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session on the replica when there is a good one (rolled back: it only reads), else
+    the request's own session on the primary (no second connection)."""
+    replica: ReadReplica | None = getattr(request.app.state, "read_replica", None)
+    if replica is None or not replica.healthy:
+        yield primary
+        return
+    async with replica.sessionmaker()() as session:
+        try:
+            yield session
+        finally:
+            await session.rollback()
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

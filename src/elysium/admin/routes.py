@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from elysium.accounts import service as accounts
 from elysium.accounts.deps import Auth, optional_auth, set_session_cookie
 from elysium.admin import service
-from elysium.db import SessionDep
+from elysium.db import ReadSessionDep, SessionDep
 from elysium.errors import ElysiumError
 from elysium.kit.deps import RateLimiterDep, SettingsDep
 from elysium.models import User
@@ -89,7 +89,7 @@ async def logout(
 
 
 @router.get("")
-async def dashboard(request: Request, staff: StaffPage, session: SessionDep) -> Response:
+async def dashboard(request: Request, staff: StaffPage, session: ReadSessionDep) -> Response:
     if staff is None:
         return _page(request, "dashboard.html", staff)
     counts = await service.dashboard_counts(session)
@@ -101,7 +101,7 @@ async def dashboard(request: Request, staff: StaffPage, session: SessionDep) -> 
 async def orders(
     request: Request,
     staff: StaffPage,
-    session: SessionDep,
+    session: ReadSessionDep,
     status: Annotated[str | None, Query(max_length=20)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:

@@ -16,7 +16,7 @@ from elysium.analytics.schemas import (
     ViewCreate,
 )
 from elysium.catalog.cache import CatalogCache, get_catalog_cache
-from elysium.db import SessionDep
+from elysium.db import ReadSessionDep, SessionDep
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["analytics"])
@@ -65,7 +65,9 @@ async def recently_viewed(
 
 
 @router.get("/api/analytics/trending")
-async def trending(session: SessionDep, settings: SettingsDep, limit: ListLimit = 10) -> Trending:
+async def trending(
+    session: ReadSessionDep, settings: SettingsDep, limit: ListLimit = 10
+) -> Trending:
     """The most viewed pieces of the last seven days; new views count within a minute."""
     items = await service.trending(session, limit, settings.trending_cache_seconds)
     return Trending(items=items)
