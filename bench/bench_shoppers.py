@@ -36,7 +36,6 @@ import json
 import os
 import random
 import resource
-import socket
 import statistics
 import time
 import uuid
@@ -47,7 +46,7 @@ from typing import Any
 
 import psycopg
 from bench_checkout import Customer, Piece, _customers, _stock_catalogue
-from harness import RESULTS, KeepAliveClient, running_server, scratch_database
+from harness import RESULTS, KeepAliveClient, redis_env, running_server, scratch_database
 
 from elysium.db import libpq_url
 
@@ -360,15 +359,6 @@ def _print(result: dict[str, Any]) -> None:
     )
 
 
-def _redis_env() -> dict[str, str]:
-    """Rate limits in Redis when one answers on 6379 (what a multi-process deployment uses)."""
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return {}
-    return {"REDIS_URL": "redis://127.0.0.1:6379/0"}
-
-
 def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
@@ -376,7 +366,7 @@ def main() -> None:
     with scratch_database() as url:
         pieces = asyncio.run(_stock_catalogue(url))
         customers = asyncio.run(_customers(url, max(LEVELS)))
-        with running_server(url, workers=2, env=_redis_env()) as server:
+        with running_server(url, workers=2, env=redis_env()) as server:
             port = int(server.base_url.rsplit(":", 1)[1])
             for shoppers in LEVELS:
                 result = asyncio.run(

@@ -1,4 +1,4 @@
-"""product views partitioned by month
+"""product views partitioned by month; recent_views kept by a trigger
 
 `product_views` becomes a table partitioned by range of `viewed_at`, one partition per calendar
 month (UTC) named `product_views_yYYYYmMM`, plus `product_views_default` for a view outside
@@ -8,6 +8,11 @@ whole partitions instead of deleting rows one by one.
 `product_views_ensure_partition(month)` makes the month's partition when missing, first moving
 that month's rows out of the default partition (PostgreSQL refuses a new partition while the
 default one holds rows of its range). The analytics job calls it for the coming months.
+
+`recent_views` holds, per viewer (user or guest session) and product, the last view; the
+statement trigger `product_views_keep_recent` upserts it from each INSERT's new rows (one
+statement per batch, rows in key order so concurrent batches never deadlock), so "recently
+viewed" reads a handful of index entries instead of scanning the viewer's views.
 
 The primary key becomes (id, viewed_at): a partitioned table's keys must hold the partition key.
 Existing rows are copied over in one statement.
@@ -50,6 +55,24 @@ BEGIN
         'ALTER TABLE product_views ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
         name, lo, hi);
     RETURN true;
+END $$
+"""
+
+KEEP_RECENT = """
+CREATE FUNCTION product_views_keep_recent() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO recent_views (user_id, product_id, viewed_at)
+    SELECT user_id, product_id, max(viewed_at) FROM new_views
+    WHERE user_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (user_id, product_id) WHERE user_id IS NOT NULL
+    DO UPDATE SET viewed_at = greatest(recent_views.viewed_at, excluded.viewed_at);
+    INSERT INTO recent_views (session_id, product_id, viewed_at)
+    SELECT session_id, product_id, max(viewed_at) FROM new_views
+    WHERE user_id IS NULL AND session_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (session_id, product_id) WHERE session_id IS NOT NULL
+    DO UPDATE SET viewed_at = greatest(recent_views.viewed_at, excluded.viewed_at);
+    RETURN NULL;
 END $$
 """
 
@@ -130,7 +153,53 @@ def _copy_and_drop_old() -> None:
     )
 
 
+def _create_recent_views() -> None:
+    op.create_table(
+        "recent_views",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=True),
+        sa.Column("session_id", sa.String(length=128), nullable=True),
+        sa.Column("viewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(user_id IS NULL) <> (session_id IS NULL)", name=op.f("ck_recent_views_one_viewer")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_recent_views_product_id_products"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recent_views_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recent_views")),
+    )
+    for viewer in ("user_id", "session_id"):
+        where = sa.text(f"{viewer} IS NOT NULL")
+        op.create_index(
+            f"uq_recent_views_{viewer}_product_id",
+            "recent_views",
+            [viewer, "product_id"],
+            unique=True,
+            postgresql_where=where,
+        )
+        op.create_index(
+            f"ix_recent_views_{viewer}_viewed_at",
+            "recent_views",
+            [viewer, "viewed_at"],
+            unique=False,
+            postgresql_where=where,
+        )
+    op.create_index("ix_recent_views_viewed_at", "recent_views", ["viewed_at"], unique=False)
+    op.create_index("ix_recent_views_product_id", "recent_views", ["product_id"], unique=False)
+
+
 def upgrade() -> None:
+    _create_recent_views()
     _swap(partitioned=True)
     op.execute("CREATE TABLE product_views_default PARTITION OF product_views DEFAULT")
     op.execute(ENSURE_PARTITION)
@@ -142,10 +211,19 @@ def upgrade() -> None:
         " date_trunc('month', now() AT TIME ZONE 'UTC') + interval '2 months',"
         " interval '1 month') AS m"
     )
-    _copy_and_drop_old()
+    op.execute(KEEP_RECENT)
+    op.execute(
+        "CREATE TRIGGER product_views_keep_recent AFTER INSERT ON product_views"
+        " REFERENCING NEW TABLE AS new_views"
+        " FOR EACH STATEMENT EXECUTE FUNCTION product_views_keep_recent()"
+    )
+    _copy_and_drop_old()  # the trigger fills recent_views from the copied views
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER product_views_keep_recent ON product_views")
+    op.execute("DROP FUNCTION product_views_keep_recent()")
+    op.drop_table("recent_views")
     _swap(partitioned=False)
     _copy_and_drop_old()
     op.execute("DROP FUNCTION product_views_ensure_partition(date)")

@@ -16,7 +16,7 @@ from elysium.app import create_app
 from elysium.config import Settings
 from elysium.jobs import dispose_job_engine
 from elysium.kit.clock import utcnow
-from elysium.models import Product, ProductView
+from elysium.models import Product, ProductView, RecentView
 from factories import GUEST_SESSION, create_product
 from job_helpers import settings_env
 
@@ -37,14 +37,22 @@ async def test_views_wait_in_the_buffer_and_are_written_in_one_batch(
 ) -> None:
     piece = await create_product(app)
     buffer = app.state.view_buffer
-    await buffer.flush()
-    for _ in range(5):
-        await _track(client, piece.slug)
-    assert buffer.pending == 5
-    assert await _count_views(app) == 0  # acknowledged, not yet written
-    assert await buffer.flush() == 5
-    assert buffer.pending == 0
-    assert await _count_views(app) == 5
+    await buffer.stop()  # no timed flush during the test (stop writes what waits)
+    try:
+        for _ in range(5):
+            await _track(client, piece.slug)
+        assert buffer.pending == 5
+        assert await _count_views(app) == 0  # acknowledged, not yet written
+        assert await buffer.flush() == 5
+        assert buffer.pending == 0
+        assert await _count_views(app) == 5
+    finally:
+        buffer.start()
+    async with app.state.sessionmaker() as session:  # kept by the trigger: one row per piece
+        last_seen = (
+            await session.execute(select(RecentView.session_id, RecentView.product_id))
+        ).all()
+    assert last_seen == [(GUEST_SESSION, piece.id)]
     recent = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert [i["product_slug"] for i in recent.json()["items"]] == [piece.slug]
 

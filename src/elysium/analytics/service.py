@@ -11,7 +11,17 @@ from datetime import UTC, datetime, timedelta
 from time import monotonic
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, delete, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.analytics.buffer import ViewBuffer
@@ -21,11 +31,10 @@ from elysium.catalog.service import get_product
 from elysium.db import rows_affected
 from elysium.errors import ValidationFailedError
 from elysium.kit.clock import utcnow
-from elysium.models import Product, ProductView
+from elysium.models import Product, ProductView, RecentView
 
 TRENDING_WINDOW = timedelta(days=7)
 MAX_LIST = 50
-RECENT_SCAN = 500  # distinct products are drawn from a viewer's latest views only
 
 
 def _live() -> ColumnElement[bool]:
@@ -72,36 +81,45 @@ async def _top_live_products(
     return (await session.execute(stmt)).all()
 
 
-def _viewer(user_id: uuid.UUID | None, session_id: str | None) -> ColumnElement[bool]:
+def _viewer(user_id: uuid.UUID | None, session_id: str | None) -> uuid.UUID | str:
+    """The signed-in user, else the guest's session id (422 when a guest sends none)."""
     if user_id is not None:
-        return ProductView.user_id == user_id
+        return user_id
     if session_id is None:
         raise ValidationFailedError(
             "Guests must send their session_id.",
             errors=[{"field": "session_id", "message": "required when not signed in"}],
         )
-    return ProductView.session_id == session_id
+    return session_id
+
+
+def _recent_statement(by_user: bool) -> Select[str, str, str | None, datetime]:
+    viewer = RecentView.user_id if by_user else RecentView.session_id
+    return (
+        select(Product.slug, Product.title, Product.image_url, RecentView.viewed_at)
+        .join(Product, Product.id == RecentView.product_id)
+        .where(viewer == bindparam("viewer"), _live())
+        .order_by(RecentView.viewed_at.desc(), Product.slug)
+        .limit(bindparam("limit"))
+    )
+
+
+_RECENT = {by_user: _recent_statement(by_user) for by_user in (True, False)}
 
 
 async def recently_viewed(
     session: AsyncSession, user_id: uuid.UUID | None, session_id: str | None, limit: int
 ) -> list[RecentlyViewedItem]:
-    """Distinct live products the viewer saw, most recently seen first."""
-    latest = (
-        select(ProductView.product_id, ProductView.viewed_at)
-        .where(_viewer(user_id, session_id))
-        .order_by(ProductView.viewed_at.desc())
-        .limit(RECENT_SCAN)
-        .subquery()
-    )
-    last_seen = (
-        select(latest.c.product_id, func.max(latest.c.viewed_at).label("viewed_at"))
-        .group_by(latest.c.product_id)
-        .subquery()
-    )
+    """Distinct live products the viewer saw, most recently seen first.
+
+    Read from `recent_views` (one row per viewer and product, kept by a trigger on
+    `product_views`): at most `limit` index entries, however many views the viewer has.
+    """
+    viewer = _viewer(user_id, session_id)
+    rows = await session.execute(_RECENT[user_id is not None], {"viewer": viewer, "limit": limit})
     return [
         RecentlyViewedItem(product_slug=slug, title=title, image=image, viewed_at=viewed_at)
-        for slug, title, image, viewed_at in await _top_live_products(session, last_seen, limit)
+        for slug, title, image, viewed_at in rows
     ]
 
 
@@ -189,6 +207,19 @@ async def drop_view_partitions_before(session: AsyncSession, cutoff: datetime) -
             await session.execute(text(f'DROP TABLE "{name}"'))
             dropped.append(name)
     return dropped
+
+
+async def delete_recent_views_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` "last seen" rows older than `cutoff` (with the views they stand for)."""
+    batch = (
+        select(RecentView.id)
+        .where(RecentView.viewed_at < cutoff)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = delete(RecentView).where(RecentView.id.in_(batch))
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return rows_affected(result)
 
 
 async def delete_product_views_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:

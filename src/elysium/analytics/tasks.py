@@ -33,6 +33,9 @@ async def purge_old_product_views(timestamp: int, batch_size: int = PURGE_BATCH_
     removed = await delete_in_batches(
         lambda session, n: service.delete_product_views_before(session, cutoff, n), batch_size
     )
+    await delete_in_batches(
+        lambda session, n: service.delete_recent_views_before(session, cutoff, n), batch_size
+    )
     log.info(
         "product views: %d partitions made, dropped %s, %d old views deleted",
         made,
