@@ -67,11 +67,16 @@ class ViewBuffer:
             try:
                 async with self.engine.begin() as conn:
                     await conn.execute(_INSERT_VIEWS, rows)
-            except Exception:
+            except Exception as exc:
                 kept = (rows + self._rows)[-10 * self.max_rows :]
                 lost = len(rows) + len(self._rows) - len(kept)
                 self._rows = kept
-                log.warning("analytics.views_not_written", waiting=len(kept), dropped=lost)
+                log.warning(
+                    "analytics.views_not_written",
+                    waiting=len(kept),
+                    dropped=lost,
+                    error=str(exc)[:300],
+                )
                 raise
             return len(rows)
 

@@ -71,9 +71,12 @@ class RedisRateLimiter:
     async def retry_after(self, key: str, limit: int, window: int) -> int | None:
         now = time.time()
         name = f"elysium:rl:{key}"
-        await self.redis.zremrangebyscore(name, 0, now - window)
-        entries = await self.redis.zrange(name, 0, 0, withscores=True)
-        if await self.redis.zcard(name) < limit or not entries:
+        async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
+            pipe.zremrangebyscore(name, 0, now - window)
+            pipe.zcard(name)
+            pipe.zrange(name, 0, 0, withscores=True)
+            _, count, entries = await pipe.execute()
+        if count < limit or not entries:
             return None
         oldest = float(entries[0][1])
         return max(1, int(window - (now - oldest)) + 1)
