@@ -101,7 +101,9 @@ async def _run(base_url: str, database_url: str, port: int, slugs: list[str]) ->
         Req(
             "POST",
             "/api/analytics/track-view",
-            body=json.dumps({"product_slug": slugs[i % len(slugs)], "session_id": f"cpu-session-{i}"}),
+            body=json.dumps(
+                {"product_slug": slugs[i % len(slugs)], "session_id": f"cpu-session-{i}"}
+            ),
         )
         for i in range(500)
     ]
