@@ -266,24 +266,34 @@ def direct_database_url(settings: Settings, url: str | None = None) -> str:
     return url or resolve_database_url(settings)
 
 
+PROCRASTINATE_POOL = 4
+"""Connections of a worker's procrastinate pool (psycopg_pool's default size, one of them
+holding the LISTEN for new jobs)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionBudget:
-    """Connections one deployment opens to PostgreSQL at most (see docs/connection-budget.md)."""
+    """Connections one deployment opens to PostgreSQL at most (docs/connection-budget.md)."""
 
-    per_web_process: int
-    per_worker_process: int
+    pool: int  # DB_POOL_SIZE + DB_MAX_OVERFLOW of one process's engine
     listen_per_web_process: int = 1  # the catalogue cache's LISTEN connection
 
+    def per_web_process(self) -> int:
+        return self.pool + self.listen_per_web_process
+
+    def per_worker_process(self, concurrency: int) -> int:
+        """procrastinate's pool plus one engine connection per job running at once."""
+        return PROCRASTINATE_POOL + min(concurrency, self.pool)
+
     def total(self, web_processes: int, worker_processes: int, worker_concurrency: int) -> int:
-        workers = worker_processes * (self.per_worker_process + worker_concurrency + 2)
-        return web_processes * (self.per_web_process + self.listen_per_web_process) + workers
+        return web_processes * self.per_web_process() + worker_processes * (
+            self.per_worker_process(worker_concurrency)
+        )
 
 
 def connection_budget(settings: Settings) -> ConnectionBudget:
-    """Pool size plus overflow of one process; workers add procrastinate's own pool (its
-    concurrency plus a LISTEN connection and one spare), counted in `ConnectionBudget.total`."""
-    per_process = settings.db_pool_size + settings.db_max_overflow
-    return ConnectionBudget(per_web_process=per_process, per_worker_process=per_process)
+    """The budget of this configuration (see `ConnectionBudget`)."""
+    return ConnectionBudget(pool=settings.db_pool_size + settings.db_max_overflow)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

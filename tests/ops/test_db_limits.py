@@ -114,10 +114,12 @@ async def test_a_statement_past_its_timeout_answers_503(
 
 
 def test_the_connection_budget_fits_max_connections(settings: Settings) -> None:
-    """The documented default deployment (docs/connection-budget.md) stays under PostgreSQL's
-    default max_connections of 100 with room for superusers and a backup."""
+    """The documented one-machine deployment (docs/connection-budget.md: 2 web processes, one
+    worker of concurrency 4) stays under PostgreSQL's default max_connections of 100, leaving
+    the 3 superuser slots and 10 for operators, backups and migrations."""
     budget = connection_budget(settings)
-    assert budget.per_web_process == settings.db_pool_size + settings.db_max_overflow
+    assert budget.per_web_process() == settings.db_pool_size + settings.db_max_overflow + 1
+    assert budget.per_worker_process(4) == 4 + 4
     total = budget.total(web_processes=2, worker_processes=1, worker_concurrency=4)
-    assert total == 2 * (20 + 1) + (20 + 4 + 2)
+    assert total == 2 * 21 + 8
     assert total <= 100 - 3 - 10
