@@ -25,7 +25,7 @@ Load generator: this process, asyncio and raw HTTP/1.1 keep-alive connections (h
 costs about a millisecond and would take a core from the server on this two-core machine.
 
 Environment: BENCH_SHOPPERS (comma-separated levels, default 1000), BENCH_SECONDS (measured
-seconds per level, default 30), BENCH_THINK (mean think time, default 5), BENCH_WARM_UP (10).
+seconds per level, default 20), BENCH_THINK (mean think time, default 5), BENCH_WARM_UP (10).
 `make bench BENCH_ARGS=shoppers` runs it; results go to bench/results/shoppers.json.
 """
 
@@ -51,7 +51,7 @@ from harness import RESULTS, KeepAliveClient, redis_env, running_server, scratch
 from elysium.db import libpq_url
 
 LEVELS = [int(n) for n in os.environ.get("BENCH_SHOPPERS", "1000").split(",")]
-SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 THINK = float(os.environ.get("BENCH_THINK", "5"))
 WARM_UP = float(os.environ.get("BENCH_WARM_UP", "10"))
 IDLE_RECONNECT = 4.0
