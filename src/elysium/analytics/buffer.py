@@ -94,11 +94,16 @@ class ViewBuffer:
         self._task = asyncio.get_running_loop().create_task(self.run())
 
     async def stop(self) -> None:
-        """Stop the loop and write what is left (a graceful shutdown loses nothing)."""
+        """Stop the loop and write what is left (a graceful shutdown loses nothing).
+
+        The loop is cancelled while holding the flush lock, so never in the middle of a write
+        (which would drop the rows it had taken)."""
         if self._task is not None:
-            self._task.cancel()
+            async with self._flushing:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
         with contextlib.suppress(Exception):
             await self.flush()
 
