@@ -5,10 +5,10 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install install-runtime run serve worker migrate demo stop-db backup test test-fast lint format bench clean
+.PHONY: help install install-runtime run serve worker migrate demo stop-db backup test test-fast lint format bench bench-load clean
 
 help:
-	@echo "make run | test | test-fast | lint | format | bench | migrate | demo | backup | stop-db | clean"
+	@echo "make run | test | test-fast | lint | format | bench | bench-load | migrate | demo | backup | stop-db | clean"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -75,6 +75,11 @@ format: install
 
 bench: install
 	$(RUN) python bench/run.py $(BENCH_ARGS)
+
+# The mixed-workload load test at several shopper counts, a minute each (bench/README.md).
+bench-load: install
+	BENCH_SHOPPERS=$${BENCH_SHOPPERS:-250,500,1000,1500} BENCH_SECONDS=$${BENCH_SECONDS:-60} \
+	  $(RUN) python bench/run.py shoppers
 
 clean:
 	rm -rf .venv .tools .elysium .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

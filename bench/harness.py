@@ -112,6 +112,15 @@ def running_server(
         proc.wait(timeout=30)
 
 
+def redis_env() -> dict[str, str]:
+    """Rate limits in Redis when one answers on 6379 (what a multi-process deployment uses)."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return {}
+    return {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+
+
 def _wait_ready(base_url: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

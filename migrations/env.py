@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 import elysium.models  # noqa: F401  (registers every table)
 from elysium.config import get_settings
-from elysium.db import Base, create_engine, resolve_database_url
+from elysium.db import Base, create_engine, direct_database_url, resolve_database_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,7 +24,10 @@ def include_object(
 
 
 def _database_url() -> str:
-    return config.attributes.get("database_url") or resolve_database_url(get_settings())
+    """The URL given, else DATABASE_DIRECT_URL (a migration wants a session of its own, not a
+    pooler in transaction mode), else DATABASE_URL."""
+    given = config.attributes.get("database_url")
+    return given or direct_database_url(get_settings(), resolve_database_url(get_settings()))
 
 
 def _run(connection: Connection) -> None:
@@ -40,7 +43,11 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_engine(get_settings(), _database_url())
+    # a migration may rewrite a large table: no statement timeout (lock_timeout still applies)
+    settings = get_settings().model_copy(
+        update={"db_statement_timeout_ms": 0, "db_pgbouncer": False}
+    )
+    engine = create_engine(settings, _database_url(), application_name="elysium-migrate")
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

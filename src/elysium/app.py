@@ -26,6 +26,7 @@ from elysium.admin.routes import router as admin_router
 from elysium.admin.security import AdminSecurityMiddleware
 from elysium.admin.templating import STATIC_DIR as ADMIN_STATIC_DIR
 from elysium.admin.two_factor import router as admin_two_factor_router
+from elysium.analytics.buffer import install_view_buffer
 from elysium.analytics.routes import router as analytics_router
 from elysium.apidocs import install_api_docs
 from elysium.audit.routes import router as audit_router
@@ -37,7 +38,12 @@ from elysium.catalog.routes import router as catalog_router
 from elysium.checkout.routes import router as checkout_router
 from elysium.config import Settings, get_settings
 from elysium.consultations.routes import router as consultations_router
-from elysium.db import create_engine, create_sessionmaker, resolve_database_url
+from elysium.db import (
+    create_engine,
+    create_read_replica,
+    create_sessionmaker,
+    resolve_database_url,
+)
 from elysium.engagement.routes import router as wishlist_router
 from elysium.errors import install_error_handlers
 from elysium.health.routes import router as health_router
@@ -72,6 +78,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(settings, app.state.database_url)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.rate_limiter = _rate_limiter(settings, app)
+    app.state.read_replica = create_read_replica(settings, app.state.engine)
+    if app.state.read_replica is not None:
+        await app.state.read_replica.start()
     for hook in app.state.startup_hooks:
         await hook(app)
     try:
@@ -79,6 +88,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for hook in app.state.shutdown_hooks:
             await hook(app)
+        if app.state.read_replica is not None:
+            await app.state.read_replica.stop()
         await app.state.engine.dispose()
 
 
@@ -101,6 +112,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     install_error_handlers(app, page=admin_error_page)
     install_api_docs(app)
     install_catalog_cache(app)
+    install_view_buffer(app)
     for router in (
         health_router,
         accounts_router,

@@ -38,9 +38,22 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
     database_url: str | None = None
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
-    db_pool_timeout: float = 10.0
+    # the primary without a pooler in between: LISTEN/NOTIFY (catalogue cache, job queue)
+    database_direct_url: str | None = None
+    # optional streaming replica for anonymous catalogue reads, trending and staff reports
+    database_replica_url: str | None = None
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0)
+    replica_check_seconds: float = Field(default=1.0, gt=0, le=60)
+    # DATABASE_URL points at PgBouncer in transaction pooling mode: no prepared-statement cache,
+    # no session state (timeouts are set per transaction instead of per connection)
+    db_pgbouncer: bool = False
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=0)  # 0: no limit
+    db_lock_timeout_ms: int = Field(default=5_000, ge=0)
+    db_idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=0)
+    db_busy_retry_after_seconds: int = Field(default=2, ge=1, le=60)
     db_pool_pre_ping: bool = True
     db_unavailable_retry_after: int = Field(default=2, ge=1, le=300)
     redis_url: str | None = None
@@ -154,6 +167,10 @@ class Settings(BaseSettings):
     consultation_booking_days: int = Field(default=90, ge=1, le=365)
     consultation_max_upcoming: int = Field(default=3, ge=1, le=50)
     trending_cache_seconds: float = Field(default=30.0, ge=0, le=60)
+    # product views are buffered per process and written in one INSERT at this interval:
+    # a crash loses at most this much of the views
+    view_flush_seconds: float = Field(default=0.2, gt=0, le=1.0)
+    view_buffer_max: int = Field(default=2_000, ge=1)
 
     @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod

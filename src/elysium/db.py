@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -9,6 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, ClassVar, cast
 
+import structlog
 from fastapi import Depends, Request
 from sqlalchemy import (
     Column,
@@ -22,7 +25,9 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    text,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,6 +39,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from elysium.config import Settings
 from elysium.errors import ElysiumError
 from elysium.kit.metrics import DB_POOL_IN_USE, DB_POOL_WAITING
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -186,10 +193,58 @@ def resolve_database_url(settings: Settings) -> str:
     return async_url(ensure_database(server))
 
 
-def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
-    """An asyncpg engine with the pool the settings ask for."""
+def session_timeouts(settings: Settings) -> dict[str, str]:
+    """The server settings every connection of the service runs with (milliseconds; 0: off)."""
+    return {
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+        "lock_timeout": str(settings.db_lock_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.db_idle_in_transaction_timeout_ms),
+    }
+
+
+def pgbouncer_connect_query(settings: Settings) -> str:
+    """The `connect_query` for PgBouncer's database entry: the same timeouts, set on each
+    server connection PgBouncer opens (a pooler passes no per-client session settings)."""
+    return "; ".join(f"SET {name} = {value}" for name, value in session_timeouts(settings).items())
+
+
+def _prepared_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def connect_args(settings: Settings, application_name: str = "elysium") -> dict[str, Any]:
+    """asyncpg connection arguments: the timeouts, or PgBouncer-safe statements.
+
+    Behind PgBouncer in transaction pooling mode two transactions of one client connection may
+    run on different server connections, so asyncpg's statement cache is off and every prepared
+    statement gets a unique name (as SQLAlchemy's asyncpg documentation prescribes); the
+    timeouts then come from PgBouncer's `connect_query` (see `pgbouncer_connect_query`).
+    """
+    if settings.db_pgbouncer:
+        return {
+            "statement_cache_size": 0,
+            "prepared_statement_name_func": _prepared_statement_name,
+            "server_settings": {"application_name": application_name},
+        }
+    server_settings = {"application_name": application_name} | session_timeouts(settings)
+    return {"server_settings": server_settings}
+
+
+def create_engine(
+    settings: Settings,
+    url: str | None = None,
+    application_name: str = "elysium",
+    connect_timeout: float | None = None,
+) -> AsyncEngine:
+    """An asyncpg engine with the pool and the timeouts the settings ask for."""
+    url = async_url(url or resolve_database_url(settings))
+    if settings.db_pgbouncer:  # SQLAlchemy's own prepared-statement cache: off as well
+        url = _with_query(url, prepared_statement_cache_size=0)
+    arguments = connect_args(settings, application_name)
+    if connect_timeout is not None:
+        arguments["timeout"] = connect_timeout
     engine = create_async_engine(
-        url or resolve_database_url(settings),
+        url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
@@ -197,7 +252,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         # pg_terminate_backend) is found by a ping at checkout and replaced, and the rest of the
         # pool with it, so a blip costs the requests that were mid-statement, not the next ones.
         pool_pre_ping=settings.db_pool_pre_ping,
-        connect_args={"server_settings": {"application_name": "elysium"}},
+        connect_args=arguments,
     )
     _observe_pool(engine)
     return engine
@@ -231,6 +286,51 @@ def _observe_pool(engine: AsyncEngine) -> None:
     event.listen(pool, "checkin", checked_in)
 
 
+def _with_query(url: str, **params: Any) -> str:
+    parsed = make_url(url)
+    return parsed.update_query_dict({k: str(v) for k, v in params.items()}).render_as_string(
+        hide_password=False
+    )
+
+
+def direct_database_url(settings: Settings, url: str | None = None) -> str:
+    """The URL for LISTEN/NOTIFY and the job queue: `DATABASE_DIRECT_URL` when set (the primary
+    without PgBouncer in between), else the service's own."""
+    if settings.database_direct_url:
+        return async_url(settings.database_direct_url)
+    return url or resolve_database_url(settings)
+
+
+PROCRASTINATE_POOL = 4
+"""Connections of a worker's procrastinate pool (psycopg_pool's default size, one of them
+holding the LISTEN for new jobs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionBudget:
+    """Connections one deployment opens to PostgreSQL at most (docs/connection-budget.md)."""
+
+    pool: int  # DB_POOL_SIZE + DB_MAX_OVERFLOW of one process's engine
+    listen_per_web_process: int = 1  # the catalogue cache's LISTEN connection
+
+    def per_web_process(self) -> int:
+        return self.pool + self.listen_per_web_process
+
+    def per_worker_process(self, concurrency: int) -> int:
+        """procrastinate's pool plus one engine connection per job running at once."""
+        return PROCRASTINATE_POOL + min(concurrency, self.pool)
+
+    def total(self, web_processes: int, worker_processes: int, worker_concurrency: int) -> int:
+        return web_processes * self.per_web_process() + worker_processes * (
+            self.per_worker_process(worker_concurrency)
+        )
+
+
+def connection_budget(settings: Settings) -> ConnectionBudget:
+    """The budget of this configuration (see `ConnectionBudget`)."""
+    return ConnectionBudget(pool=settings.db_pool_size + settings.db_max_overflow)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
@@ -252,3 +352,119 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+_PRIMARY_LSN = text("SELECT pg_current_wal_insert_lsn()::text")
+_REPLICA_STATE = text(
+    "SELECT pg_is_in_recovery(),"
+    " pg_wal_lsn_diff(CAST(CAST(:primary AS text) AS pg_lsn),"
+    " coalesce(pg_last_wal_replay_lsn(), '0/0')),"
+    " extract(epoch FROM now() - pg_last_xact_replay_timestamp())"
+)
+
+
+class ReadReplica:
+    """Chooses where reads that may be slightly stale go: a streaming replica while it answers
+    and is no more than `max_lag` seconds behind, else the primary.
+
+    A loop checks every `interval` seconds: the replica has replayed everything the primary
+    had written (lag 0), or its lag is the age of the last transaction it replayed. A replica
+    that does not answer, or is no replica at all, is skipped until a later check finds it good.
+    Only anonymous catalogue reads, trending and staff reports use it; a customer's own data is
+    always read from the primary (read-your-writes).
+    """
+
+    def __init__(
+        self, primary: AsyncEngine, replica: AsyncEngine, max_lag: float, interval: float
+    ) -> None:
+        self.primary = primary
+        self.replica = replica
+        self.max_lag = max_lag
+        self.interval = interval
+        self.healthy = False
+        self.lag: float | None = None
+        self.last_error: str | None = None
+        self._replica_sessions = create_sessionmaker(replica)
+        self._primary_sessions = create_sessionmaker(primary)
+        self._task: asyncio.Task[None] | None = None
+
+    async def check(self) -> bool:
+        """Measure the lag now; True when reads may go to the replica."""
+        try:
+            async with asyncio.timeout(max(self.interval, 2.0)):
+                async with self.primary.connect() as conn:
+                    primary_lsn = (await conn.execute(_PRIMARY_LSN)).scalar_one()
+                async with self.replica.connect() as conn:
+                    row = (await conn.execute(_REPLICA_STATE, {"primary": primary_lsn})).one()
+        except Exception as exc:  # down, unreachable, or not PostgreSQL: use the primary
+            self.last_error = str(exc)[:500]
+            if self.healthy:
+                log.warning("replica.unavailable", error=self.last_error)
+            self.healthy, self.lag = False, None
+            return False
+        in_recovery, behind_bytes, replay_age = row
+        self.lag = 0.0 if behind_bytes <= 0 else float(replay_age or float("inf"))
+        healthy = bool(in_recovery) and self.lag <= self.max_lag
+        if healthy != self.healthy:
+            log.warning("replica.state", healthy=healthy, lag=self.lag)
+        self.healthy = healthy
+        return healthy
+
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """The replica's sessions while it is good, else the primary's."""
+        return self._replica_sessions if self.healthy else self._primary_sessions
+
+    async def _run(self) -> None:
+        while True:
+            await self.check()
+            await asyncio.sleep(self.interval)
+
+    async def start(self) -> None:
+        await self.check()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.replica.dispose()
+
+
+def create_read_replica(settings: Settings, primary: AsyncEngine) -> ReadReplica | None:
+    """The replica router when `DATABASE_REPLICA_URL` is set, else None."""
+    url = settings.database_replica_url
+    if not url:
+        return None
+    replica = create_engine(
+        settings, async_url(url), application_name="elysium-replica", connect_timeout=2.0
+    )
+    return ReadReplica(
+        primary, replica, settings.replica_max_lag_seconds, settings.replica_check_seconds
+    )
+
+
+def read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads that tolerate the replica's bounded lag (see `ReadReplica`)."""
+    replica: ReadReplica | None = getattr(request.app.state, "read_replica", None)
+    if replica is None:
+        maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        return maker
+    return replica.sessionmaker()
+
+
+async def get_read_session(request: Request, primary: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A session on the replica when there is a good one (rolled back: it only reads), else
+    the request's own session on the primary (no second connection)."""
+    replica: ReadReplica | None = getattr(request.app.state, "read_replica", None)
+    if replica is None or not replica.healthy:
+        yield primary
+        return
+    async with replica.sessionmaker()() as session:
+        try:
+            yield session
+        finally:
+            await session.rollback()
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

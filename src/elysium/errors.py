@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -269,7 +270,34 @@ async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
             type_slug="validation-error",
             instance=request.url.path,
         )
+    if sqlstate in BUSY_SQLSTATES:
+        return _busy(request, f"database busy ({sqlstate})")
     return await _handle_unexpected(request, exc)
+
+
+BUSY_SQLSTATES = frozenset({"53300", "57014", "55P03"})
+"""too_many_connections, query_canceled (statement_timeout), lock_not_available (lock_timeout):
+the database is overloaded, not the request wrong; the client may try again shortly."""
+
+
+def _busy(request: Request, reason: str) -> JSONResponse:
+    settings = getattr(request.app.state, "settings", None)
+    retry_after = getattr(settings, "db_busy_retry_after_seconds", 2)
+    log.warning("database_busy", path=request.url.path, reason=reason)
+    return problem_response(
+        503,
+        "Service unavailable",
+        "The shop is very busy right now; please try again in a moment.",
+        type_slug="unavailable",
+        headers={"Retry-After": str(retry_after)},
+        instance=request.url.path,
+    )
+
+
+async def _handle_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    """Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds: a spike beyond the
+    pool is refused cleanly (503 + Retry-After), never a 500."""
+    return _busy(request, "connection pool exhausted")
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -299,4 +327,5 @@ def install_error_handlers(app: FastAPI, page: ErrorPage | None = None) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(DBAPIError, _handle_database)
+    app.add_exception_handler(PoolTimeoutError, _handle_pool_timeout)
     app.add_exception_handler(Exception, _handle_unexpected)

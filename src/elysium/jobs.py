@@ -30,8 +30,8 @@ from elysium.config import get_settings
 from elysium.db import (
     create_engine,
     create_sessionmaker,
+    direct_database_url,
     libpq_url,
-    resolve_database_url,
     rows_affected,
 )
 from elysium.kit.clock import utcnow
@@ -133,8 +133,11 @@ job_app = App(
 
 @asynccontextmanager
 async def open_job_app(database_url: str | None = None) -> AsyncIterator[App]:
-    """`job_app` connected (its own pool) to the service's database for the block."""
-    url = libpq_url(database_url or resolve_database_url(get_settings()))
+    """`job_app` connected (its own pool) to the service's database for the block.
+
+    procrastinate LISTENs for new jobs and takes advisory locks: session state that a pooler in
+    transaction mode would break, so it uses `DATABASE_DIRECT_URL` when that is set."""
+    url = libpq_url(direct_database_url(get_settings(), database_url))
     connector = PsycopgConnector(conninfo=url, kwargs={"application_name": "elysium-jobs"})
     with job_app.replace_connector(connector) as app:
         async with app.open_async():

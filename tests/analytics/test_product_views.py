@@ -29,6 +29,7 @@ def _fresh_trending_cache() -> Iterator[None]:
 
 
 async def view(
+    app: FastAPI,
     client: AsyncClient,
     slug: str,
     session_id: str | None = GUEST_SESSION,
@@ -37,6 +38,12 @@ async def view(
     body = {"product_slug": slug} | ({} if session_id is None else {"session_id": session_id})
     response = await client.post("/api/analytics/track-view", json=body, headers=headers)
     assert response.status_code == 202, response.text
+    await flush_views(app)
+
+
+async def flush_views(app: FastAPI) -> None:
+    """Write the views the app buffered (it does so on its own every VIEW_FLUSH_SECONDS)."""
+    await app.state.view_buffer.flush()
 
 
 async def add_old_views(app: FastAPI, product: Product, count: int, days_ago: float) -> None:
@@ -53,6 +60,7 @@ async def withdraw(app: FastAPI, product: Product) -> None:
         await session.execute(
             update(Product).where(Product.id == product.id).values(deleted_at=utcnow())
         )
+    app.state.catalog_cache.clear()  # what the catalogue's NOTIFY does after a real withdrawal
 
 
 def slugs(response_json: dict[str, list[dict[str, object]]]) -> list[object]:
@@ -68,7 +76,7 @@ async def test_guest_recently_viewed_is_distinct_and_newest_first(
             update(Product).where(Product.id == ring.id).values(image_url="https://img/ring.jpg")
         )
     for slug in (ring.slug, necklace.slug, ring.slug):
-        await view(client, slug)
+        await view(app, client, slug)
     response = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert response.status_code == 200
     items = response.json()["items"]
@@ -85,7 +93,7 @@ async def test_guest_recently_viewed_is_distinct_and_newest_first(
 async def test_signed_in_views_belong_to_the_user(app: FastAPI, client: AsyncClient) -> None:
     piece = await create_product(app)
     owner, stranger = await make_account(app), await make_account(app)
-    await view(client, piece.slug, session_id=GUEST_SESSION, headers=owner.headers)
+    await view(app, client, piece.slug, session_id=GUEST_SESSION, headers=owner.headers)
     mine = await client.get("/api/analytics/recently-viewed", headers=owner.headers)
     assert slugs(mine.json()) == [piece.slug]
     theirs = await client.get("/api/analytics/recently-viewed", headers=stranger.headers)
@@ -96,8 +104,8 @@ async def test_signed_in_views_belong_to_the_user(app: FastAPI, client: AsyncCli
 
 async def test_withdrawn_products_drop_out_of_both_lists(app: FastAPI, client: AsyncClient) -> None:
     kept, withdrawn = await create_product(app), await create_product(app)
-    await view(client, kept.slug)
-    await view(client, withdrawn.slug)
+    await view(app, client, kept.slug)
+    await view(app, client, withdrawn.slug)
     await withdraw(app, withdrawn)
     recent = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert slugs(recent.json()) == [kept.slug]
@@ -111,7 +119,7 @@ async def test_trending_counts_the_last_seven_days_only(app: FastAPI, client: As
     steady, faded, fresh = [await create_product(app) for _ in range(3)]
     await add_old_views(app, steady, 3, days_ago=6.5)
     await add_old_views(app, faded, 10, days_ago=7.5)
-    await view(client, fresh.slug, session_id=None)
+    await view(app, client, fresh.slug, session_id=None)
     response = await client.get("/api/analytics/trending")
     assert response.status_code == 200
     assert response.json()["items"] == [
@@ -131,7 +139,7 @@ async def test_trending_reflects_a_new_view_within_a_minute(
     await add_old_views(app, challenger, 2, days_ago=1)
     before = await client.get("/api/analytics/trending")
     assert [i["views"] for i in before.json()["items"]] == [2, 2]
-    await view(client, challenger.slug)
+    await view(app, client, challenger.slug)
 
     now = monotonic()
     monkeypatch.setattr(service, "monotonic", lambda: now + settings.trending_cache_seconds)

@@ -9,7 +9,7 @@ from elysium.accounts.deps import StaffUser
 from elysium.admin import service
 from elysium.admin.pages import render
 from elysium.admin.security import csrf_protect
-from elysium.db import SessionDep
+from elysium.db import ReadSessionDep
 from elysium.kit.clock import london_today
 from elysium.orders.read import list_all_orders
 from elysium.reports.service import SALES_DEFINITION
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depen
 
 
 @router.get("")
-async def dashboard(request: Request, staff: StaffUser, session: SessionDep) -> Response:
+async def dashboard(request: Request, staff: StaffUser, session: ReadSessionDep) -> Response:
     today = london_today()
     return render(
         request,

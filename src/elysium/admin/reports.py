@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from elysium.accounts.deps import StaffUser
 from elysium.admin.pages import csv_response, render
 from elysium.admin.security import csrf_protect
-from elysium.db import SessionDep
+from elysium.db import ReadSessionDep
 from elysium.kit.money import pence_to_str
 from elysium.kit.pagination import FromDayQuery, ToDayQuery
 from elysium.reports import service
@@ -31,7 +31,7 @@ Table = Literal["sales-by-day", "sales-by-collection", "top-products", "funnel"]
 async def reports(
     request: Request,
     staff: StaffUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     first: FromDayQuery = None,
     last: ToDayQuery = None,
 ) -> Response:
@@ -63,7 +63,7 @@ def _rate(value: float | None) -> str:
 async def report_csv(
     table: Table,
     staff: StaffUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     first: FromDayQuery = None,
     last: ToDayQuery = None,
 ) -> Response:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser
 from elysium.analytics import service
+from elysium.analytics.buffer import ViewBufferDep
 from elysium.analytics.schemas import (
     SESSION_ID_PATTERN,
     RecentlyViewed,
     Trending,
     ViewCreate,
 )
-from elysium.db import SessionDep
+from elysium.catalog.cache import CatalogCache, get_catalog_cache
+from elysium.db import ReadSessionDep, SessionDep
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["analytics"])
 
+CacheDep = Annotated[CatalogCache, Depends(get_catalog_cache)]
 ListLimit = Annotated[int, Query(ge=1, le=service.MAX_LIST, description="How many (max 50).")]
 
 
@@ -28,13 +31,20 @@ ListLimit = Annotated[int, Query(ge=1, le=service.MAX_LIST, description="How man
     response_class=Response,
     dependencies=[AnonymousWriteLimit],
 )
-async def track_view(body: ViewCreate, user: OptionalUser, session: SessionDep) -> Response:
+async def track_view(
+    body: ViewCreate,
+    user: OptionalUser,
+    session: SessionDep,
+    buffer: ViewBufferDep,
+    cache: CacheDep,
+) -> Response:
     """Record that a product page was viewed: by the signed-in user, else by `session_id`.
 
-    404 for an unknown product. Guests' writes are rate limited per client IP.
+    404 for an unknown product. Guests' writes are rate limited per client IP. Views are
+    written in batches: they show in the lists a fraction of a second later.
     """
     user_id = None if user is None else user.id
-    await service.record_view(session, body.product_slug, user_id, body.session_id)
+    await service.record_view(buffer, cache, session, body.product_slug, user_id, body.session_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -55,7 +65,9 @@ async def recently_viewed(
 
 
 @router.get("/api/analytics/trending")
-async def trending(session: SessionDep, settings: SettingsDep, limit: ListLimit = 10) -> Trending:
+async def trending(
+    session: ReadSessionDep, settings: SettingsDep, limit: ListLimit = 10
+) -> Trending:
     """The most viewed pieces of the last seven days; new views count within a minute."""
     items = await service.trending(session, limit, settings.trending_cache_seconds)
     return Trending(items=items)

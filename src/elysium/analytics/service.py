@@ -3,44 +3,67 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from time import monotonic
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.analytics.buffer import ViewBuffer
 from elysium.analytics.schemas import RecentlyViewedItem, TrendingItem
+from elysium.catalog.cache import CatalogCache
 from elysium.catalog.service import get_product
 from elysium.db import rows_affected
 from elysium.errors import ValidationFailedError
 from elysium.kit.clock import utcnow
-from elysium.models import Product, ProductView
+from elysium.models import Product, ProductView, RecentView
 
 TRENDING_WINDOW = timedelta(days=7)
 MAX_LIST = 50
-RECENT_SCAN = 500  # distinct products are drawn from a viewer's latest views only
 
 
 def _live() -> ColumnElement[bool]:
     return and_(Product.deleted_at.is_(None), Product.published.is_(True))
 
 
+async def live_product_id(session: AsyncSession, product_slug: str) -> uuid.UUID:
+    """The id of the live product called `product_slug`; NotFoundError otherwise."""
+    return (await get_product(session, product_slug)).id
+
+
 async def record_view(
-    session: AsyncSession, product_slug: str, user_id: uuid.UUID | None, session_id: str | None
+    buffer: ViewBuffer,
+    cache: CatalogCache,
+    session: AsyncSession,
+    product_slug: str,
+    user_id: uuid.UUID | None,
+    session_id: str | None,
 ) -> None:
-    """Record one view: by user when signed in, else by the guest's session id (if any)."""
-    product = await get_product(session, product_slug)
-    await session.execute(
-        insert(ProductView).values(
-            product_id=product.id,
-            user_id=user_id,
-            session_id=None if user_id is not None else session_id,
-        )
+    """Record one view: by user when signed in, else by the guest's session id (if any).
+
+    The product is looked up in the process's catalogue cache (dropped whenever the catalogue
+    changes), and the view joins the buffer that is written in batches: no database round trip
+    for a known product.
+    """
+    product_id = await cache.remember(
+        ("live-product-id", product_slug), lambda: live_product_id(session, product_slug)
     )
+    buffer.add(product_id, user_id, None if user_id is not None else session_id)
 
 
 async def _top_live_products(
@@ -58,36 +81,45 @@ async def _top_live_products(
     return (await session.execute(stmt)).all()
 
 
-def _viewer(user_id: uuid.UUID | None, session_id: str | None) -> ColumnElement[bool]:
+def _viewer(user_id: uuid.UUID | None, session_id: str | None) -> uuid.UUID | str:
+    """The signed-in user, else the guest's session id (422 when a guest sends none)."""
     if user_id is not None:
-        return ProductView.user_id == user_id
+        return user_id
     if session_id is None:
         raise ValidationFailedError(
             "Guests must send their session_id.",
             errors=[{"field": "session_id", "message": "required when not signed in"}],
         )
-    return ProductView.session_id == session_id
+    return session_id
+
+
+def _recent_statement(by_user: bool) -> Select[str, str, str | None, datetime]:
+    viewer = RecentView.user_id if by_user else RecentView.session_id
+    return (
+        select(Product.slug, Product.title, Product.image_url, RecentView.viewed_at)
+        .join(Product, Product.id == RecentView.product_id)
+        .where(viewer == bindparam("viewer"), _live())
+        .order_by(RecentView.viewed_at.desc(), Product.slug)
+        .limit(bindparam("limit"))
+    )
+
+
+_RECENT = {by_user: _recent_statement(by_user) for by_user in (True, False)}
 
 
 async def recently_viewed(
     session: AsyncSession, user_id: uuid.UUID | None, session_id: str | None, limit: int
 ) -> list[RecentlyViewedItem]:
-    """Distinct live products the viewer saw, most recently seen first."""
-    latest = (
-        select(ProductView.product_id, ProductView.viewed_at)
-        .where(_viewer(user_id, session_id))
-        .order_by(ProductView.viewed_at.desc())
-        .limit(RECENT_SCAN)
-        .subquery()
-    )
-    last_seen = (
-        select(latest.c.product_id, func.max(latest.c.viewed_at).label("viewed_at"))
-        .group_by(latest.c.product_id)
-        .subquery()
-    )
+    """Distinct live products the viewer saw, most recently seen first.
+
+    Read from `recent_views` (one row per viewer and product, kept by a trigger on
+    `product_views`): at most `limit` index entries, however many views the viewer has.
+    """
+    viewer = _viewer(user_id, session_id)
+    rows = await session.execute(_RECENT[user_id is not None], {"viewer": viewer, "limit": limit})
     return [
         RecentlyViewedItem(product_slug=slug, title=title, image=image, viewed_at=viewed_at)
-        for slug, title, image, viewed_at in await _top_live_products(session, last_seen, limit)
+        for slug, title, image, viewed_at in rows
     ]
 
 
@@ -135,6 +167,59 @@ trending_cache = TrendingCache()
 async def trending(session: AsyncSession, limit: int, ttl: float) -> list[TrendingItem]:
     """The `limit` most viewed live products of the last week, at most `ttl` seconds stale."""
     return (await trending_cache.get(session, ttl))[:limit]
+
+
+PARTITION_NAME = re.compile(r"^product_views_y(\d{4})m(\d{2})$")
+MONTHS_AHEAD = 2
+
+_ENSURE_PARTITIONS = text(
+    "SELECT count(*) FILTER (WHERE made) FROM (SELECT product_views_ensure_partition(m::date)"
+    " AS made FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),"
+    " date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => :ahead),"
+    " interval '1 month') AS m) AS made"
+)
+_PARTITIONS = text(
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = 'product_views'::regclass"
+)
+
+
+async def ensure_view_partitions(session: AsyncSession, months_ahead: int = MONTHS_AHEAD) -> int:
+    """Make the monthly partitions of this month and the next `months_ahead` when missing
+    (moving any of their views out of the default partition); the count made."""
+    return int((await session.execute(_ENSURE_PARTITIONS, {"ahead": months_ahead})).scalar_one())
+
+
+async def drop_view_partitions_before(session: AsyncSession, cutoff: datetime) -> list[str]:
+    """Drop the monthly partitions whose every view is older than `cutoff`; their names.
+
+    Dropping a month is one catalogue change instead of a delete per row: no dead rows, no
+    vacuum, no long lock. The views of the month the cutoff falls in are deleted row by row.
+    """
+    dropped = []
+    for name in sorted((await session.scalars(_PARTITIONS)).all()):
+        match = PARTITION_NAME.match(name)
+        if match is None:
+            continue
+        year, month = int(match[1]), int(match[2])
+        ends = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        if ends <= cutoff:
+            await session.execute(text(f'DROP TABLE "{name}"'))
+            dropped.append(name)
+    return dropped
+
+
+async def delete_recent_views_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` "last seen" rows older than `cutoff` (with the views they stand for)."""
+    batch = (
+        select(RecentView.id)
+        .where(RecentView.viewed_at < cutoff)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = delete(RecentView).where(RecentView.id.in_(batch))
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return rows_affected(result)
 
 
 async def delete_product_views_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:

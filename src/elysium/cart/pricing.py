@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from elysium.catalog.pricing import PricedConfiguration
 from elysium.catalog.service import price_now
@@ -80,6 +81,13 @@ class PricedCart:
 _LINES = (
     select(CartItem, Product)
     .join(Product, Product.id == CartItem.product_id)
+    # the Sanity document, description and search vector are never read on a cart's path:
+    # not loading them saves most of a cart read's decoding (raise if one ever is)
+    .options(
+        defer(Product.document, raiseload=True),
+        defer(Product.description, raiseload=True),
+        defer(Product.search, raiseload=True),
+    )
     .where(CartItem.cart_id == bindparam("cart_id"))
     .order_by(CartItem.created_at, CartItem.id)
 )

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elysium.db import libpq_url
+from elysium.db import direct_database_url, libpq_url
 
 CHANNEL = "catalog_changed"
 CACHE_CONTROL = "public, max-age=60"
@@ -148,7 +148,7 @@ def install_catalog_cache(app: FastAPI) -> None:
 
     async def start(app: FastAPI) -> None:
         app.state.catalog_invalidator = CacheInvalidator(
-            app.state.catalog_cache, app.state.database_url
+            app.state.catalog_cache, direct_database_url(app.state.settings, app.state.database_url)
         )
         await app.state.catalog_invalidator.start()
 

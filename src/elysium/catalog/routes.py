@@ -21,7 +21,7 @@ from elysium.catalog.schemas import (
 )
 from elysium.catalog.service import ProductFilters
 from elysium.catalog.webhook import handle_sanity_webhook
-from elysium.db import SessionDep
+from elysium.db import SessionDep, read_sessionmaker
 from elysium.inventory.service import available_quantities
 from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
@@ -41,10 +41,11 @@ async def _cached_read(
     key: Hashable,
     read: Callable[[AsyncSession], Awaitable[BaseModel]],
 ) -> Response:
-    """Serve a read from the cache; only a miss opens a database session."""
+    """Serve a read from the cache; only a miss opens a database session (on the read replica
+    when there is a good one: the catalogue is the same for everyone)."""
 
     async def fresh() -> BaseModel:
-        async with request.app.state.sessionmaker() as session:
+        async with read_sessionmaker(request)() as session:
             return await read(session)
 
     return conditional_response(request, await cache.get_or_build(key, fresh))

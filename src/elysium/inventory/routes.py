@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, status
 
 from elysium.accounts.deps import OptionalUser, StaffUser
-from elysium.db import SessionDep
+from elysium.db import ReadSessionDep, SessionDep
 from elysium.inventory import service
 from elysium.inventory.schemas import (
     HoldRead,
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/inventory", tags=["inventory"])
 
 @router.get("/low-stock")
 async def low_stock(
-    staff: StaffUser, session: SessionDep, limit: LimitQuery = 20, cursor: CursorQuery = None
+    staff: StaffUser, session: ReadSessionDep, limit: LimitQuery = 20, cursor: CursorQuery = None
 ) -> Page[LowStockRead]:
     """Stock-limited variants whose available units are at or below their low-stock threshold."""
     return await service.low_stock(session, limit, cursor)
@@ -74,7 +74,7 @@ async def product_inventory(
 async def movements(
     product_slug: str,
     staff: StaffUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> Page[MovementRead]:

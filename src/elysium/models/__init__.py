@@ -1,6 +1,6 @@
 """All ORM tables; importing this package registers every table on `Base.metadata`."""
 
-from elysium.models.analytics import ProductView
+from elysium.models.analytics import ProductView, RecentView
 from elysium.models.audit import AuditEvent
 from elysium.models.bespoke import BespokeEnquiry, BespokeQuote
 from elysium.models.cart import Cart, CartItem, SavedConfiguration, WishlistItem
@@ -57,6 +57,7 @@ __all__ = [
     "Product",
     "ProductView",
     "RateEvent",
+    "RecentView",
     "RecoveryCode",
     "Refund",
     "Review",

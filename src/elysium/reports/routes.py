@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from elysium.accounts.deps import StaffUser
-from elysium.db import SessionDep
+from elysium.db import ReadSessionDep
 from elysium.kit.pagination import FromDayQuery, ToDayQuery
 from elysium.reports import service
 from elysium.reports.schemas import SalesGroup, SalesReportRead
@@ -16,7 +16,7 @@ router = APIRouter(tags=["reports"])
 @router.get("/api/admin/reports/sales")
 async def sales_report(
     staff: StaffUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     first: FromDayQuery = None,
     last: ToDayQuery = None,
     group: SalesGroup = SalesGroup.DAY,
