@@ -24,7 +24,10 @@ from elysium.models import (
     AuthSession,
     BespokeEnquiry,
     Cart,
+    CartReminder,
+    ConsentRecord,
     Consultation,
+    ContactPreference,
     IdempotencyKey,
     Notification,
     Order,
@@ -78,6 +81,20 @@ async def _export_bespoke(session: AsyncSession, user: User) -> list[dict[str, A
     return await _rows(session, BespokeEnquiry, _bespoke_of(user))
 
 
+async def _export_cart_reminders(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    carts = select(Cart.id).where(Cart.user_id == user.id)
+    return await _rows(session, CartReminder, CartReminder.cart_id.in_(carts))
+
+
+async def _export_consents(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.user_id == user.id)
+        .order_by(ConsentRecord.recorded_at)
+    )
+    return [_columns(record) for record in rows]
+
+
 async def _export_emails(session: AsyncSession, user: User) -> list[dict[str, Any]]:
     rows = await session.scalars(select(SentEmail).where(SentEmail.to == user.email))
     return [{"template": e.template, "status": e.status, "created_at": e.created_at} for e in rows]
@@ -101,12 +118,15 @@ EXPORTERS: dict[str, Exporter] = {
     "sessions": _by_user(AuthSession),
     "orders": _export_orders,
     "carts": _by_user(Cart),
+    "cart_reminders": _export_cart_reminders,
     "wishlist": _by_user(WishlistItem),
     "product_views": _by_user(ProductView),
     "reviews": _by_user(Review),
     "consultations": _by_user(Consultation),
     "bespoke_enquiries": _export_bespoke,
     "notifications": _by_user(Notification),
+    "contact_preferences": _by_user(ContactPreference),
+    "consent_records": _export_consents,
     "emails": _export_emails,
     "audit_events": _export_audit,
 }
@@ -150,12 +170,14 @@ async def _anonymise_orders(session: AsyncSession, user: User) -> None:
 ERASERS: list[Eraser] = [
     _deleting(Address),
     _deleting(AuthSession),
-    _deleting(Cart),
+    _deleting(Cart),  # and its reminders, by cascade
     _deleting(WishlistItem),
     _deleting(ProductView),
     _deleting(Review),
     _deleting(Consultation),
     _deleting(Notification),
+    _deleting(ContactPreference),
+    _deleting(ConsentRecord),
     _deleting(IdempotencyKey),
     _erase_bespoke,
     _erase_emails,

@@ -46,6 +46,12 @@ TEMPLATE_NAMES: Final = (
     "bespoke_enquiry_staff",
     "consultation_confirmed",
     "consultation_cancelled",
+    "consultation_rescheduled",
+    "consultation_reminder",
+    "consultation_staff",
+    "wishlist_back_in_stock",
+    "wishlist_price_drop",
+    "cart_reminder",
     "low_stock_digest",
 )
 
