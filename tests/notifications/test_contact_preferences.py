@@ -79,12 +79,13 @@ async def test_order_updates_cannot_be_switched_off(client: AsyncClient, custome
     refused = await client.put(PATH, json=body, headers=customer.headers)
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
-    for bad in (
+    bad_bodies: list[dict[str, object]] = [
         {"preferences": [{"topic": "gossip", "channel": "email", "enabled": False}]},
         {"preferences": [{"topic": "wishlist", "channel": "pigeon", "enabled": False}]},
         {"preferences": []},
         {},
-    ):
+    ]
+    for bad in bad_bodies:
         assert (await client.put(PATH, json=bad, headers=customer.headers)).status_code == 422
     assert (await client.get(PATH)).status_code == 401
     export = (await client.get("/api/user/export", headers=customer.headers)).json()
