@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from elysium.catalog.pricing import SLUG_PATTERN
 from elysium.kit.money import Money
+from elysium.kit.pagination import Page
 from elysium.kit.schemas import Strict
 
 ProductSlug = Annotated[str, Field(pattern=SLUG_PATTERN, examples=["aurora-solitaire"])]
@@ -23,6 +24,53 @@ class ProductSummary(BaseModel):
     base_price: Money
     image: str | None = Field(description="URL of the main image.")
     in_stock: bool
+    sku: str | None = None
+    compare_at_price: Money | None = Field(
+        None, description="The price before the sale, shown struck through; null when none."
+    )
+    on_sale: bool = False
+    featured: bool = False
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class PriceBandCount(BaseModel):
+    value: str = Field(examples=["1000-2500"])
+    min_price: Money
+    max_price: Money | None = Field(description="Exclusive; null for the top band.")
+    count: int
+
+
+class Facets(BaseModel):
+    """How many of the filtered products fall in each value (computed on the filtered set)."""
+
+    collection: list[FacetCount]
+    category: list[FacetCount]
+    metal: list[FacetCount]
+    price_band: list[PriceBandCount]
+
+
+class ProductPage(Page[ProductSummary]):
+    """A page of products, with facet counts over every product the filters match."""
+
+    facets: Facets
+
+
+class CategoryNode(BaseModel):
+    """A category with its live product count (its own and every descendant's)."""
+
+    slug: str
+    title: str
+    description: str | None
+    product_count: int
+    children: list[CategoryNode]
+
+
+class CategoryTree(BaseModel):
+    items: list[CategoryNode]
 
 
 class OptionValueRead(BaseModel):
@@ -47,6 +95,19 @@ class EngravingRead(BaseModel):
 class ImageRead(BaseModel):
     url: str
     alt: str | None = None
+    width: int | None = Field(None, description="Pixels.")
+    height: int | None = Field(None, description="Pixels.")
+
+
+class CertificateRead(BaseModel):
+    """A diamond's grading certificate."""
+
+    laboratory: str = Field(examples=["GIA"])
+    number: str
+    carat: str = Field(examples=["1.01"])
+    colour: str
+    clarity: str
+    cut: str
 
 
 class ProductRead(BaseModel):
@@ -67,6 +128,14 @@ class ProductRead(BaseModel):
     lead_time_days: int | None
     images: list[ImageRead]
     in_stock: bool
+    sku: str | None = None
+    compare_at_price: Money | None = Field(
+        None, description="The price before the sale, shown struck through; null when none."
+    )
+    on_sale: bool = False
+    featured: bool = False
+    metals: list[str] = Field(default_factory=list)
+    certificate: CertificateRead | None = None
 
 
 class CollectionRead(BaseModel):
