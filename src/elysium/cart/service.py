@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select, update
@@ -439,3 +439,64 @@ async def delete_expired_guest_carts(session: AsyncSession, limit: int) -> int:
     statement = delete(Cart).where(Cart.id.in_(batch))
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return rows_affected(result)
+
+
+# --- forgotten carts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenLine:
+    product_id: uuid.UUID
+    title: str
+    configuration: dict[str, Any]
+    quantity: int
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenCart:
+    """A signed-in client's cart left unchanged, with its lines."""
+
+    cart_id: uuid.UUID
+    user_id: uuid.UUID
+    lines: tuple[ForgottenLine, ...]
+
+
+async def forgotten_carts(
+    session: AsyncSession, unchanged_since: datetime, limit: int
+) -> list[ForgottenCart]:
+    """Signed-in clients' carts with lines and no change since `unchanged_since`, locked
+    (SKIP LOCKED: another worker takes the others)."""
+    carts = list(
+        await session.scalars(
+            select(Cart)
+            .where(
+                Cart.user_id.is_not(None),
+                Cart.updated_at <= unchanged_since,
+                select(CartItem.id).where(CartItem.cart_id == Cart.id).exists(),
+            )
+            .order_by(Cart.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not carts:
+        return []
+    rows = await session.execute(
+        select(CartItem, Product.title)
+        .join(Product, Product.id == CartItem.product_id)
+        .where(CartItem.cart_id.in_([c.id for c in carts]))
+        .order_by(CartItem.created_at, CartItem.id)
+    )
+    lines: dict[uuid.UUID, list[ForgottenLine]] = {}
+    for item, title in rows.tuples():
+        lines.setdefault(item.cart_id, []).append(
+            ForgottenLine(
+                item.product_id, title, item.configuration, item.quantity, item.created_at
+            )
+        )
+    return [
+        ForgottenCart(c.id, c.user_id, tuple(lines.get(c.id, ())))
+        for c in carts
+        if c.user_id is not None
+    ]

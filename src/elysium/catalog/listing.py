@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from elysium.catalog.schemas import FacetCount, Facets, PriceBandCount, ProductPage, ProductSummary
 from elysium.errors import ValidationFailedError
@@ -85,9 +86,25 @@ def _in_category_tree(slug: str) -> ColumnElement[bool]:
     return or_(Product.category == slug, Product.category.in_(select(tree.c.slug)))
 
 
+# what a list never shows: left in the database (reading one raises rather than querying)
+_LIST_ONLY = tuple(
+    defer(column, raiseload=True)
+    for column in (
+        Product.document,
+        Product.search,
+        Product.description,
+        Product.options,
+        Product.engraving,
+        Product.images,
+        Product.certificate,
+    )
+)
+
+
 def filtered(filters: ProductFilters) -> Select[Product]:
-    """Live products matching every filter but the search words."""
-    statement = select(Product).where(visible())
+    """Live products matching every filter but the search words (without the columns only a
+    product page needs)."""
+    statement = select(Product).options(*_LIST_ONLY).where(visible())
     if filters.collection:
         statement = statement.where(Product.collection_slug == filters.collection)
     if filters.category:

@@ -62,10 +62,13 @@ async def list_consultations(
 async def book_consultation(
     body: ConsultationCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ConsultationRead:
-    """Book a free slot (`starts_at` as listed by `/api/consultations/slots`).
+    """Book a free slot of a kind of consultation (`starts_at` as listed by
+    `/api/consultations/slots?kind=`; bridal design when no `kind` is given).
 
-    409 when the slot is taken (or you hold too many upcoming bookings); 422 for a time in
-    the past, outside opening hours or not at the start of a slot. A confirmation is emailed.
+    409 when the slot is taken (or you hold too many upcoming bookings, however many you send
+    at once); 422 for a time in the past, on a bank holiday or closure, outside opening hours,
+    on a day the kind is not offered or not at the start of a slot. A confirmation is emailed
+    to you and the atelier is told.
     """
     return await service.book_consultation(session, settings, user, body)
 
@@ -74,7 +77,7 @@ async def book_consultation(
 async def cancel_consultation(
     consultation_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> None:
-    """Cancel one of your bookings; the slot becomes free again and you are emailed.
+    """Cancel one of your bookings; the slot becomes free again; you and the atelier are emailed.
 
     Another client's is 404; cancelling a cancelled booking again is a harmless 204.
     """
