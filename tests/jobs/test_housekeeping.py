@@ -35,6 +35,8 @@ async def test_every_housekeeping_job_is_scheduled() -> None:
         "remind_consultations": "*/15 * * * *",
         "purge_old_product_views": "45 3 * * *",
         "purge_expired_guest_carts": "50 3 * * *",
+        "wishlist_alerts": "*/5 * * * *",
+        "cart_reminders": "*/15 * * * *",
     }
 
 
