@@ -13,14 +13,20 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from elysium.catalog.schemas import FacetCount, Facets, PriceBandCount, ProductPage, ProductSummary
+from elysium.catalog.schemas import (
+    FacetCount,
+    Facets,
+    PriceBandCount,
+    ProductPage,
+    ProductSort,
+    ProductSummary,
+)
 from elysium.errors import ValidationFailedError
 from elysium.kit.clock import utcnow
 from elysium.kit.money import Money
@@ -36,16 +42,6 @@ PRICE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("5000-10000", 5_000_00, 10_000_00),
     ("10000-plus", 10_000_00, None),
 )
-
-
-class ProductSort(StrEnum):
-    """How `GET /api/products` orders pieces (by title when none is asked for)."""
-
-    PRICE_ASC = "price_asc"
-    PRICE_DESC = "price_desc"
-    NEWEST = "newest"
-    FEATURED = "featured"
-    POPULAR = "popular"
 
 
 @dataclass(frozen=True, slots=True)

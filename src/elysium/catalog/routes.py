@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
-from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.analytics.service import view_counts_since
 from elysium.catalog import service
 from elysium.catalog.cache import CatalogCache, conditional_response, get_catalog_cache
-from elysium.catalog.listing import ProductSort
 from elysium.catalog.schemas import (
     CategoryTree,
     CollectionRead,
     PriceRead,
     PriceRequest,
+    ProductListQuery,
     ProductPage,
     ProductRead,
     WebhookReceipt,
@@ -28,21 +27,11 @@ from elysium.db import SessionDep
 from elysium.inventory.service import available_quantities
 from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
+from elysium.kit.query import openapi_parameters, parse_query
 
 router = APIRouter(tags=["catalogue"])
 
 CacheDep = Annotated[CatalogCache, Depends(get_catalog_cache)]
-Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
-PriceBound = Annotated[
-    Decimal | None,
-    Query(
-        ge=0,
-        le=10_000_000,
-        decimal_places=2,
-        description="Pounds, VAT included.",
-        examples=["2500"],
-    ),
-]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the `If-None-Match` ETag is current."}
 }
@@ -63,47 +52,28 @@ async def _cached_read(
     return conditional_response(request, await cache.get_or_build(key, fresh))
 
 
-@router.get("/api/products", response_model=ProductPage, responses=NOT_MODIFIED)
-async def list_products(
-    request: Request,
-    cache: CacheDep,
-    collection: Filter = None,
-    category: Annotated[
-        str | None,
-        Query(max_length=200, pattern=r"^[^\x00]*$", description="Includes its subcategories."),
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(max_length=200, pattern=r"^[^\x00]*$", description="Search words; typos forgiven."),
-    ] = None,
-    metal: Filter = None,
-    min_price: PriceBound = None,
-    max_price: PriceBound = None,
-    sort: Annotated[
-        ProductSort | None,
-        Query(description="Default: by title, or by relevance when searching."),
-    ] = None,
-    limit: LimitQuery = 20,
-    cursor: CursorQuery = None,
-) -> Response:
+@router.get(
+    "/api/products",
+    response_model=ProductPage,
+    responses=NOT_MODIFIED,
+    openapi_extra=openapi_parameters(ProductListQuery),
+)
+async def list_products(request: Request, cache: CacheDep) -> Response:
     """Live products, filtered and sorted, with facet counts over the filtered set.
 
-    `popular` orders by views in the last 30 days. Cached for 60 s with an ETag;
-    `If-None-Match` answers 304.
+    `category` includes its subcategories; `popular` orders by views in the last 30 days.
+    Cached for 60 s with an ETag; `If-None-Match` answers 304.
     """
-    filters = service.product_filters(
-        collection=collection,
-        category=category,
-        q=q,
-        metal=metal,
-        min_price=min_price,
-        max_price=max_price,
-        sort=sort,
-    )
+    cached = cache.rendered(("products", request.url.query))
+    if cached is not None:  # this exact query was valid a moment ago
+        return conditional_response(request, cached)
+    query = parse_query(ProductListQuery, request.query_params)
+    filters = service.product_filters(query)
+    limit, cursor = query.limit, query.cursor
     return await _cached_read(
         request,
         cache,
-        ("products", filters, limit, cursor),
+        ("products", request.url.query),
         lambda session: service.list_products(
             session, available_quantities, filters, limit, cursor, view_counts_since
         ),

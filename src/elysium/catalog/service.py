@@ -11,7 +11,6 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, cast, func, literal, or_, select, tuple_
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.catalog import listing
 from elysium.catalog.cache import CatalogCache
-from elysium.catalog.listing import ProductFilters, ProductSort, ViewCounts
+from elysium.catalog.listing import ProductFilters, ViewCounts
 from elysium.catalog.pricing import (
     SLUG_PATTERN,
     InvalidConfigurationError,
@@ -39,8 +38,10 @@ from elysium.catalog.schemas import (
     OptionRead,
     OptionValueRead,
     PriceRead,
+    ProductListQuery,
     ProductPage,
     ProductRead,
+    ProductSort,
 )
 from elysium.errors import NotFoundError, ValidationFailedError
 from elysium.kit.money import Money
@@ -53,32 +54,23 @@ RECONFIGURE = "This configuration is no longer offered; please choose again."
 _specs: dict[tuple[uuid.UUID, str], ProductSpec] = {}
 
 
-def product_filters(
-    *,
-    collection: str | None,
-    category: str | None,
-    q: str | None,
-    metal: str | None,
-    min_price: Decimal | None,
-    max_price: Decimal | None,
-    sort: ProductSort | None,
-) -> ProductFilters:
+def product_filters(query: ProductListQuery) -> ProductFilters:
     """The list filters from the query; 422 when the price range is upside down."""
-    low = None if min_price is None else int(min_price * 100)
-    high = None if max_price is None else int(max_price * 100)
+    low = None if query.min_price is None else int(query.min_price * 100)
+    high = None if query.max_price is None else int(query.max_price * 100)
     if low is not None and high is not None and low > high:
         raise ValidationFailedError(
             "min_price must not be above max_price.",
             errors=[{"field": "min_price", "message": "above max_price"}],
         )
     return ProductFilters(
-        collection=collection or None,
-        category=category or None,
-        q=(q or "").strip() or None,
-        metal=metal or None,
+        collection=query.collection or None,
+        category=query.category or None,
+        q=(query.q or "").strip() or None,
+        metal=query.metal or None,
         min_price_pence=low,
         max_price_pence=high,
-        sort=sort,
+        sort=query.sort,
     )
 
 
