@@ -3,10 +3,12 @@ once per change, as the client's wishlist preferences allow."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from elysium.engagement import alerts
 from elysium.jobs import enqueue
 from elysium.models import SentEmail
 from factories import (
@@ -42,8 +44,9 @@ async def notices(client: AsyncClient, who: Account, kind: str) -> list[dict[str
 
 
 async def test_back_in_stock_and_price_drop_are_told_once_per_change(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(alerts, "BATCH", 2)  # three entries: the job walks two batches
     piece = await stocked_piece(app, level=0)
     exact, any_variant, in_app_only = [await make_account(app) for _ in range(3)]
     await wish(client, exact, piece.slug, configuration=HALF_CARAT)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import update
 
+from elysium.checkout import reminders as cart_reminders
 from elysium.jobs import enqueue
 from elysium.kit.clock import utcnow
-from elysium.models import Cart, CartItem
+from elysium.models import Cart, CartItem, CartReminder
 from factories import (
     Account,
     Shopper,
@@ -39,7 +41,7 @@ async def consent_to_marketing(client: AsyncClient, who: Account) -> None:
 
 
 async def age_cart(app: FastAPI, who: Shopper, hours: float = 25) -> None:
-    """Pretend the cart was last changed `hours` ago."""
+    """Pretend the cart was last changed `hours` ago (and any reminder came before that)."""
     then = utcnow() - timedelta(hours=hours)
     async with app.state.sessionmaker() as session, session.begin():
         cart_id = (
@@ -53,11 +55,17 @@ async def age_cart(app: FastAPI, who: Shopper, hours: float = 25) -> None:
         await session.execute(
             update(CartItem).where(CartItem.cart_id == cart_id).values(created_at=then)
         )
+        await session.execute(
+            update(CartReminder)
+            .where(CartReminder.cart_id == cart_id)
+            .values(sent_at=then - timedelta(hours=1))
+        )
 
 
 async def test_one_reminder_per_cart_state_with_consent_only(
-    app: FastAPI, client: AsyncClient
+    app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(cart_reminders, "BATCH", 1)  # the job walks every batch
     ring, pendant = await stocked_piece(app), await stocked_piece(app)
     keen, shy, fresh = [await shopper(app, client, ring) for _ in range(3)]
     await consent_to_marketing(client, keen.account)

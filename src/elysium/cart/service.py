@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,7 @@ from elysium.inventory.service import available_quantity
 from elysium.kit.clock import utcnow
 from elysium.kit.money import Money
 from elysium.kit.tokens import hash_token, new_token
-from elysium.models import Cart, CartItem, Product
+from elysium.models import Cart, CartItem, CartReminder, Product
 from elysium.models.cart import MAX_LINE_QUANTITY
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
 from elysium.shipping.service import HOME_COUNTRY, default_method, shipping_options
@@ -459,27 +459,36 @@ class ForgottenCart:
 
     cart_id: uuid.UUID
     user_id: uuid.UUID
+    updated_at: datetime
     lines: tuple[ForgottenLine, ...]
 
 
 async def forgotten_carts(
-    session: AsyncSession, unchanged_since: datetime, limit: int
+    session: AsyncSession,
+    unchanged_since: datetime,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[ForgottenCart]:
-    """Signed-in clients' carts with lines and no change since `unchanged_since`, locked
-    (SKIP LOCKED: another worker takes the others)."""
-    carts = list(
-        await session.scalars(
-            select(Cart)
-            .where(
-                Cart.user_id.is_not(None),
-                Cart.updated_at <= unchanged_since,
-                select(CartItem.id).where(CartItem.cart_id == Cart.id).exists(),
-            )
-            .order_by(Cart.updated_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    """Signed-in clients' carts with lines, no change since `unchanged_since` and no reminder
+    since their last change; one keyset page after `after` (updated_at, id), locked (SKIP
+    LOCKED: another worker takes the others)."""
+    statement = (
+        select(Cart)
+        .where(
+            Cart.user_id.is_not(None),
+            Cart.updated_at <= unchanged_since,
+            select(CartItem.id).where(CartItem.cart_id == Cart.id).exists(),
+            ~select(CartReminder.id)
+            .where(CartReminder.cart_id == Cart.id, CartReminder.sent_at >= Cart.updated_at)
+            .exists(),
         )
+        .order_by(Cart.updated_at, Cart.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    if after is not None:
+        statement = statement.where(tuple_(Cart.updated_at, Cart.id) > tuple_(*after))
+    carts = list(await session.scalars(statement))
     if not carts:
         return []
     rows = await session.execute(
@@ -496,7 +505,7 @@ async def forgotten_carts(
             )
         )
     return [
-        ForgottenCart(c.id, c.user_id, tuple(lines.get(c.id, ())))
+        ForgottenCart(c.id, c.user_id, c.updated_at, tuple(lines.get(c.id, ())))
         for c in carts
         if c.user_id is not None
     ]

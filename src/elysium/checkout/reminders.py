@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,14 +38,19 @@ def cart_state(cart: carts.ForgottenCart) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-async def send_cart_reminders(session: AsyncSession, settings: Settings) -> int:
-    """Remind clients of carts unchanged for CART_REMINDER_AFTER_HOURS; the reminders sent."""
+async def send_cart_reminders(
+    session: AsyncSession, settings: Settings, after: tuple[datetime, uuid.UUID] | None = None
+) -> tuple[int, tuple[datetime, uuid.UUID] | None]:
+    """Remind clients of carts unchanged for CART_REMINDER_AFTER_HOURS, one batch after
+    `after`; the reminders sent and where the next batch starts (None at the end)."""
     cutoff = utcnow() - timedelta(hours=settings.cart_reminder_after_hours)
+    batch = await carts.forgotten_carts(session, cutoff, BATCH, after)
     sent = 0
-    for cart in await carts.forgotten_carts(session, cutoff, BATCH):
+    for cart in batch:
         if await _remind(session, settings, cart):
             sent += 1
-    return sent
+    last = batch[-1] if len(batch) == BATCH else None
+    return sent, None if last is None else (last.updated_at, last.cart_id)
 
 
 async def _remind(session: AsyncSession, settings: Settings, cart: carts.ForgottenCart) -> bool:

@@ -8,6 +8,7 @@ same transaction as the notices, so two workers never send the same alert.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -52,9 +53,13 @@ async def current_state(
     return Seen(outcome.unit_price_pence, await in_stock(session, product, outcome.variant_key))
 
 
-async def send_wishlist_alerts(session: AsyncSession, settings: Settings) -> int:
-    """Alert clients whose wished-for pieces came back or got cheaper; the alerts sent."""
-    rows = await session.execute(
+async def send_wishlist_alerts(
+    session: AsyncSession, settings: Settings, after: uuid.UUID | None = None
+) -> tuple[int, uuid.UUID | None]:
+    """Alert clients whose wished-for pieces came back or got cheaper, for one batch of
+    entries after `after` (by id); the alerts sent and where the next batch starts (None at
+    the end)."""
+    statement = (
         select(WishlistItem, Product, User)
         .join(Product, Product.id == WishlistItem.product_id)
         .join(User, User.id == WishlistItem.user_id)
@@ -63,8 +68,11 @@ async def send_wishlist_alerts(session: AsyncSession, settings: Settings) -> int
         .limit(BATCH)
         .with_for_update(of=WishlistItem, skip_locked=True)
     )
+    if after is not None:
+        statement = statement.where(WishlistItem.id > after)
+    rows = list((await session.execute(statement)).tuples())
     sent = 0
-    for item, product, user in rows.tuples():
+    for item, product, user in rows:
         now = await current_state(session, product, item.configuration)
         if now is None:
             continue
@@ -79,7 +87,7 @@ async def send_wishlist_alerts(session: AsyncSession, settings: Settings) -> int
             )
             sent += 1
     await session.flush()
-    return sent
+    return sent, rows[-1][0].id if len(rows) == BATCH else None
 
 
 async def _alert(

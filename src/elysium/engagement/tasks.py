@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 @job_app.periodic(cron="*/5 * * * *")
 @job_app.task(name="wishlist_alerts", queue="maintenance", queueing_lock="wishlist_alerts")
 async def wishlist_alerts(timestamp: int) -> int:
-    """Tell clients (once per change) that a wished-for piece is back in stock or cheaper."""
-    async with job_session() as session:
-        sent = await send_wishlist_alerts(session, get_settings())
-    log.info("sent %d wishlist alerts", sent)
-    return sent
+    """Tell clients (once per change) that a wished-for piece is back in stock or cheaper;
+    every wishlist entry, one short transaction per batch."""
+    total, after, settings = 0, None, get_settings()
+    while True:
+        async with job_session() as session:
+            sent, after = await send_wishlist_alerts(session, settings, after)
+        total += sent
+        if after is None:
+            break
+    log.info("sent %d wishlist alerts", total)
+    return total
