@@ -37,6 +37,16 @@ LISTS = [
     "/api/products?q=sapphire",
     "/api/collections",
 ]
+# the filters, sorts and facets of the jeweller's catalogue (issue 14); older code ignores them
+FILTERED_LISTS = [
+    "/api/products?category=rings",
+    "/api/products?category=rings&metal=platinum&sort=price_asc",
+    "/api/products?min_price=1000&max_price=5000&sort=price_desc",
+    "/api/products?collection=fine&sort=featured",
+    "/api/products?sort=popular",
+    "/api/products?sort=newest&limit=5",
+    "/api/categories",
+]
 PRICES = [
     ("aurora-solitaire", {"metal": "platinum", "carat": "1.00", "ring_size": "L"}),
     ("nova-pendant", {"metal": "18k-rose-gold", "chain_length": "50cm"}),
@@ -76,6 +86,11 @@ async def _run(base_url: str) -> None:
     ]
     results = [
         await _measured("catalogue list", base_url, [Req("GET", path) for path in LISTS]),
+        await _measured(
+            "catalogue list, filtered and sorted",
+            base_url,
+            [Req("GET", path) for path in FILTERED_LISTS],
+        ),
         await _measured(
             "product detail", base_url, [Req("GET", f"/api/products/{slug}") for slug in SLUGS]
         ),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -166,6 +167,10 @@ class Settings(BaseSettings):
     consultation_slot_minutes: int = Field(default=60, ge=15, le=240)
     consultation_booking_days: int = Field(default=90, ge=1, le=365)
     consultation_max_upcoming: int = Field(default=3, ge=1, le=50)
+    atelier_holiday_country: str = "GB"
+    atelier_holiday_subdivision: str | None = "ENG"
+    consent_text_version: str = Field(default="2026-12-01", min_length=1, max_length=32)
+    cart_reminder_after_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     trending_cache_seconds: float = Field(default=30.0, ge=0, le=60)
     # product views are buffered per process and written in one INSERT at this interval:
     # a crash loses at most this much of the views
@@ -194,6 +199,19 @@ class Settings(BaseSettings):
         if not value or any(not 1 <= day <= 7 for day in value):
             raise ValueError("ATELIER_OPEN_DAYS needs weekdays such as Tue,Wed,Thu,Fri,Sat")
         return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _known_holiday_calendar(self) -> Settings:
+        try:
+            holidays.country_holidays(
+                self.atelier_holiday_country, subdiv=self.atelier_holiday_subdivision or None
+            )
+        except NotImplementedError as exc:
+            raise ValueError(
+                "ATELIER_HOLIDAY_COUNTRY / ATELIER_HOLIDAY_SUBDIVISION are not a calendar the "
+                f"holidays package knows: {exc}"
+            ) from exc
+        return self
 
     @field_validator("atelier_timezone")
     @classmethod

@@ -38,6 +38,10 @@ async def test_lists_demo_products_with_their_summary_fields(client: AsyncClient
         "base_price": {"amount": "3950.00", "currency": "GBP"},
         "image": "https://cdn.sanity.io/images/elysium/production/0000a1b2c3d4e5f6-1600x1600.jpg",
         "in_stock": True,
+        "sku": "ELY-AURO-001",
+        "compare_at_price": None,
+        "on_sale": False,
+        "featured": True,
     }
 
 

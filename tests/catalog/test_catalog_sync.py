@@ -53,14 +53,29 @@ class ContentLake:
         return sorted(found, key=lambda d: (d["_updatedAt"], d["_id"]))[: p["limit"]]
 
     def _projected(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """What RESOLVING_PROJECTION adds: the referenced collection's slug and image URL."""
+        """What RESOLVING_PROJECTION adds: the referenced collection's and category's slugs,
+        the main image URL and the gallery's assets."""
         if doc["_type"] != "product":
             return doc
         collection = self.documents.get(doc["collection"]["_ref"], {})
-        asset = self.documents.get(doc["images"][0]["asset"]["_ref"], {})
+        category = doc.get("category")
+        ref = category.get("_ref", "") if isinstance(category, dict) else ""
+        assets = [self.documents.get(i["asset"]["_ref"], {}) for i in doc["images"]]
         return doc | {
             sanity.RESOLVED_COLLECTION_SLUG: collection.get("slug", {}).get("current"),
-            sanity.RESOLVED_IMAGE_URL: asset.get("url"),
+            sanity.RESOLVED_IMAGE_URL: assets[0].get("url"),
+            sanity.RESOLVED_CATEGORY_SLUG: self.documents.get(ref, {})
+            .get("slug", {})
+            .get("current"),
+            sanity.RESOLVED_GALLERY: [
+                {
+                    "assetId": i["asset"]["_ref"],
+                    "url": a.get("url"),
+                    "width": a["metadata"]["dimensions"]["width"],
+                    "height": a["metadata"]["dimensions"]["height"],
+                }
+                for i, a in zip(doc["images"], assets, strict=True)
+            ],
         }
 
     def edit(self, sanity_id: str, **changes: Any) -> None:
@@ -125,6 +140,7 @@ async def test_first_sync_loads_everything_published(
     content, url = lake
     result = await _sync(app, _sanity_settings(settings, url))
     assert (result.applied.collections, result.applied.products, result.deleted) == (4, 18, 0)
+    assert result.applied.categories == 7
     assert result.errors == []
     assert content.sync_requests[0]["since"] == ""
     items = (await client.get("/api/products?limit=100")).json()["items"]
@@ -133,6 +149,11 @@ async def test_first_sync_loads_everything_published(
     assert aurora["collection"] == "bridal"
     assert aurora["image"].startswith("https://cdn.sanity.io/")
     assert aurora["base_price"]["amount"] == "3950.00"  # not the draft's price
+    celeste = (await client.get("/api/products/celeste-halo")).json()
+    assert celeste["category"] == "engagement-rings"
+    assert [(i["width"], i["height"]) for i in celeste["images"]] == [(1600, 1600), (1600, 1200)]
+    rings = (await client.get("/api/categories")).json()["items"][0]
+    assert (rings["slug"], rings["product_count"]) == ("rings", 11)
 
 
 async def test_second_sync_is_incremental_and_soft_deletes_what_is_gone(

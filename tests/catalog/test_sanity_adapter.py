@@ -51,7 +51,8 @@ def test_parses_the_demo_export() -> None:
 
     assert [c.slug for c in batch.collections] == ["bridal", "fine", "high", "bespoke"]
     assert len(batch.products) == 18
-    assert len(batch.image_urls) == 18
+    assert len(batch.image_urls) == 23  # one per product, a second or third for four
+    assert [c.slug for c in batch.categories][:3] == ["rings", "engagement-rings", "wedding-bands"]
     assert batch.drafts_skipped == 1
     assert batch.errors == []
     assert batch.warnings == []
@@ -90,6 +91,9 @@ def test_every_demo_product_belongs_to_a_collection_and_has_an_image() -> None:
     assert made_to_order == {"bespoke-engagement-ring", "bespoke-signet"}
 
 
+AURORA_LINE = next(i for i, line in enumerate(DEMO_LINES) if '"product.aurora-solitaire"' in line)
+
+
 def _product(slug: str, **changes: Any) -> str:
     doc = _demo_doc("product.nova-pendant")
     doc.update({"_id": f"product.{slug}", "slug": {"_type": "slug", "current": slug}, **changes})
@@ -100,23 +104,23 @@ def test_malformed_lines_are_reported_with_their_line_numbers() -> None:
     no_slug = json.loads(_product("x"))
     del no_slug["slug"]
     extra = [
-        "{not json",  # 42
-        "[1, 2, 3]",  # 43
-        json.dumps({"_type": "product"}),  # 44
-        json.dumps({"_id": "product.nameless"}),  # 45
-        json.dumps(no_slug),  # 46
-        _product("sub-penny", basePrice=12.345),  # 47
-        DEMO_LINES[5],  # 48: the aurora solitaire again
-        _product("nova-pendant", _id="product.nova-copy"),  # 49: slug taken
-        json.dumps({"_id": "image-broken", "_type": "sanity.imageAsset"}),  # 50
-        "   ",  # 51: blank lines are fine
-        json.dumps({"_id": "siteSettings", "_type": "siteSettings"}),  # 52
-        _product("orphan", collection={"_ref": "collection.gone", "_type": "reference"}),  # 53
-        "[" * 100_000,  # 54
+        "{not json",  # 54
+        "[1, 2, 3]",  # 55
+        json.dumps({"_type": "product"}),  # 56
+        json.dumps({"_id": "product.nameless"}),  # 57
+        json.dumps(no_slug),  # 58
+        _product("sub-penny", basePrice=12.345),  # 59
+        DEMO_LINES[AURORA_LINE],  # 60: the aurora solitaire again
+        _product("nova-pendant", _id="product.nova-copy"),  # 61: slug taken
+        json.dumps({"_id": "image-broken", "_type": "sanity.imageAsset"}),  # 62
+        "   ",  # 63: blank lines are fine
+        json.dumps({"_id": "siteSettings", "_type": "siteSettings"}),  # 64
+        _product("orphan", collection={"_ref": "collection.gone", "_type": "reference"}),  # 65
+        "[" * 100_000,  # 66
     ]
     batch = parse_ndjson_export(DEMO_LINES + extra)
 
-    assert [error.line for error in batch.errors] == [42, 43, 44, 45, 46, 47, 48, 49, 50, 54]
+    assert [error.line for error in batch.errors] == [54, 55, 56, 57, 58, 59, 60, 61, 62, 66]
     assert "invalid JSON" in batch.errors[0].error
     assert "_id" in batch.errors[2].error
     assert "_type" in batch.errors[3].error
@@ -124,7 +128,7 @@ def test_malformed_lines_are_reported_with_their_line_numbers() -> None:
     assert "fraction of a penny" in batch.errors[5].error
     assert "duplicate _id" in batch.errors[6].error
     assert "duplicate product slug" in batch.errors[7].error
-    assert batch.warnings == [LineError(53, "orphan: collection reference not found")]
+    assert batch.warnings == [LineError(65, "orphan: collection reference not found")]
     assert len(batch.products) == 19  # the demo's 18 and the orphan
     assert batch.other_types_skipped == 1
 
@@ -376,11 +380,11 @@ async def test_fetches_every_published_document_over_several_pages(
         docs = [doc async for doc in client.fetch_documents_since(None, page_size=7)]
 
     published = [d for d in fake.documents if not d["_id"].startswith("drafts.")]
-    assert len(docs) == len(published) == 40
+    assert len(docs) == len(published) == 52
     assert [(d["_updatedAt"], d["_id"]) for d in docs] == sorted(
         (d["_updatedAt"], d["_id"]) for d in published
     )
-    assert len(fake.requests) == 6  # 5 full pages of 7, then 5
+    assert len(fake.requests) == 8  # 7 full pages of 7, then 3
     second = fake.requests[1]
     assert json.loads(second["$since"]) == docs[6]["_updatedAt"]
     assert json.loads(second["$lastId"]) == docs[6]["_id"]
@@ -432,7 +436,7 @@ async def test_retries_after_503_and_429(fake_sanity: tuple[FakeSanity, str]) ->
     async with _client(url, sleeps) as client:
         docs = [doc async for doc in client.fetch_documents_since(None, page_size=100)]
 
-    assert len(docs) == 40
+    assert len(docs) == 52
     assert len(fake.requests) == 4
     assert 0.05 <= sleeps[0] <= 0.1
     assert sleeps[1] == 3.0

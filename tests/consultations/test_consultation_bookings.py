@@ -4,46 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 from sqlalchemy import func, select
 
+from consultation_helpers import at, book, free_starts, open_day
 from elysium.models import Consultation, SentEmail
 from factories import Account, make_account, queued_emails
 from job_helpers import run_jobs
-
-LONDON = ZoneInfo("Europe/London")
-OPEN_DAYS = {2, 3, 4, 5, 6}  # the default: Tuesday to Saturday, 10:00 to 18:00, 60 minutes
-
-
-def open_day(days_ahead: int = 2, open_: bool = True) -> date:
-    """The first London day at least `days_ahead` away that is (or is not) an opening day."""
-    day = datetime.now(LONDON).date() + timedelta(days=days_ahead)
-    while (day.isoweekday() in OPEN_DAYS) != open_:
-        day += timedelta(days=1)
-    return day
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), LONDON)
-
-
-async def book(
-    client: AsyncClient, who: Account, starts_at: datetime | str, **extra: Any
-) -> Response:
-    when = starts_at if isinstance(starts_at, str) else starts_at.isoformat()
-    body = {"starts_at": when, "topic": "Engagement ring"} | extra
-    return await client.post("/api/consultations", json=body, headers=who.headers)
-
-
-async def free_starts(client: AsyncClient, day: date) -> list[datetime]:
-    response = await client.get(f"/api/consultations/slots?from={day}&to={day}")
-    assert response.status_code == 200, response.text
-    return [datetime.fromisoformat(s["starts_at"]) for s in response.json()["items"]]
 
 
 async def test_slots_follow_the_opening_hours(client: AsyncClient) -> None:

@@ -36,6 +36,8 @@ async def test_every_housekeeping_job_is_scheduled() -> None:
         "purge_old_product_views": "45 3 * * *",
         "purge_expired_guest_carts": "50 3 * * *",
         "retry_stalled_jobs": "* * * * *",
+        "wishlist_alerts": "*/5 * * * *",
+        "cart_reminders": "*/15 * * * *",
     }
 
 

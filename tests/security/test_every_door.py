@@ -93,6 +93,8 @@ async def world(app: FastAPI, client: AsyncClient) -> World:
         "plan_id": str(uuid.uuid4()),
         "subscription_id": str(uuid.uuid4()),
         "customer_id": b.id,
+        "day": "2031-12-25",
+        "token": "not-a-real-token",
     }
     return World(a.account, b, staff, admin, params)
 
@@ -194,6 +196,7 @@ OWNED = {
     "PUT /api/user/addresses/{address_id}": {"type": "shipping"} | LONDON_ADDRESS,
     "DELETE /api/user/addresses/{address_id}": None,
     "DELETE /api/consultations/{consultation_id}": None,
+    "PATCH /api/consultations/{consultation_id}": {"starts_at": "2031-12-02T10:00:00+00:00"},
     "PUT /api/cart/{item_id}": {"quantity": 1},
     "DELETE /api/cart/{item_id}": None,
 }

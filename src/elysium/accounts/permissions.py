@@ -155,6 +155,17 @@ PERMISSIONS: dict[str, Access] = {
     "POST /api/consultations": S,
     "DELETE /api/consultations/{consultation_id}": S,
     "GET /api/admin/consultations": ST,
+    "GET /api/consultations/types": A,
+    "PATCH /api/consultations/{consultation_id}": S,
+    "GET /api/admin/atelier/closures": ST,
+    "POST /api/admin/atelier/closures": ST,
+    "DELETE /api/admin/atelier/closures/{day}": ST,
+    # catalogue tree, contact preferences and the one-click unsubscribe link (signed token)
+    "GET /api/categories": A,
+    "GET /api/user/contact-preferences": S,
+    "PUT /api/user/contact-preferences": S,
+    "GET /api/unsubscribe/{token}": A,
+    "POST /api/unsubscribe/{token}": A,
     # the back office (HTML): sign-in pages for anyone, every other page for staff
     "GET /admin/login": A,
     "POST /admin/login": A,

@@ -9,17 +9,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.accounts.schemas import AddressWrite, ProfileUpdate
 from elysium.audit.service import record_event
+from elysium.config import Settings
 from elysium.errors import ConflictError, NotFoundError
-from elysium.models import Address, User
+from elysium.models import Address, ContactChannel, ContactTopic, User
+from elysium.notifications import preferences
 
 MAX_ADDRESSES = 50
 
 
-async def update_profile(session: AsyncSession, user: User, data: ProfileUpdate) -> User:
-    """Apply the fields that were sent."""
+async def update_profile(
+    session: AsyncSession, settings: Settings, user: User, data: ProfileUpdate
+) -> User:
+    """Apply the fields that were sent; a change of marketing consent is recorded as such."""
     for field, value in data.model_dump(exclude_unset=True).items():
         if field == "preferences" and value is None:
             value = {}
+        if field == "marketing_opt_in":
+            choice = (ContactTopic.MARKETING, ContactChannel.EMAIL, bool(value))
+            await preferences.record_choices(session, settings, user, [choice], "profile")
+            continue
         setattr(user, field, value)
     await session.flush()
     return user

@@ -303,9 +303,15 @@ async def get_profile(user: CurrentUser) -> ProfileRead:
 
 
 @router.put("/api/user/profile")
-async def put_profile(body: ProfileUpdate, user: CurrentUser, session: SessionDep) -> ProfileRead:
-    """Update the profile; fields left out keep their value."""
-    return ProfileRead.model_validate(await profile.update_profile(session, user, body))
+async def put_profile(
+    body: ProfileUpdate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> ProfileRead:
+    """Update the profile; fields left out keep their value.
+
+    `marketing_opt_in` is the marketing-by-email contact preference; a change is recorded as
+    consent (see `/api/user/contact-preferences`).
+    """
+    return ProfileRead.model_validate(await profile.update_profile(session, settings, user, body))
 
 
 @router.get("/api/user/addresses")

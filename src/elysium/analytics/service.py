@@ -236,3 +236,15 @@ async def delete_product_views_before(session: AsyncSession, cutoff: datetime, l
     statement = delete(ProductView).where(ProductView.id.in_(batch))
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return rows_affected(result)
+
+
+async def view_counts_since(
+    session: AsyncSession, product_ids: Sequence[uuid.UUID], since: datetime
+) -> dict[uuid.UUID, int]:
+    """Views of each of `product_ids` since `since` (products without views are left out)."""
+    rows = await session.execute(
+        select(ProductView.product_id, func.count())
+        .where(ProductView.viewed_at >= since, ProductView.product_id.in_(product_ids))
+        .group_by(ProductView.product_id)
+    )
+    return dict(rows.tuples().all())

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,7 @@ from elysium.kit.clock import utcnow
 from elysium.kit.money import Money
 from elysium.kit.tokens import hash_token, new_token
 from elysium.kit.vat import VatTreatment, charged, treatment_for, vat_of
-from elysium.models import Cart, CartItem, Product
+from elysium.models import Cart, CartItem, CartReminder, Product
 from elysium.models.cart import MAX_LINE_QUANTITY
 from elysium.promotions.service import DiscountResult, evaluate_coupon
 from elysium.shipping.service import HOME_COUNTRY, default_method, shipping_options
@@ -455,3 +455,73 @@ async def delete_expired_guest_carts(session: AsyncSession, limit: int) -> int:
     statement = delete(Cart).where(Cart.id.in_(batch))
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return rows_affected(result)
+
+
+# --- forgotten carts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenLine:
+    product_id: uuid.UUID
+    title: str
+    configuration: dict[str, Any]
+    quantity: int
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenCart:
+    """A signed-in client's cart left unchanged, with its lines."""
+
+    cart_id: uuid.UUID
+    user_id: uuid.UUID
+    updated_at: datetime
+    lines: tuple[ForgottenLine, ...]
+
+
+async def forgotten_carts(
+    session: AsyncSession,
+    unchanged_since: datetime,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[ForgottenCart]:
+    """Signed-in clients' carts with lines, no change since `unchanged_since` and no reminder
+    since their last change; one keyset page after `after` (updated_at, id), locked (SKIP
+    LOCKED: another worker takes the others)."""
+    statement = (
+        select(Cart)
+        .where(
+            Cart.user_id.is_not(None),
+            Cart.updated_at <= unchanged_since,
+            select(CartItem.id).where(CartItem.cart_id == Cart.id).exists(),
+            ~select(CartReminder.id)
+            .where(CartReminder.cart_id == Cart.id, CartReminder.sent_at >= Cart.updated_at)
+            .exists(),
+        )
+        .order_by(Cart.updated_at, Cart.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if after is not None:
+        statement = statement.where(tuple_(Cart.updated_at, Cart.id) > tuple_(*after))
+    carts = list(await session.scalars(statement))
+    if not carts:
+        return []
+    rows = await session.execute(
+        select(CartItem, Product.title)
+        .join(Product, Product.id == CartItem.product_id)
+        .where(CartItem.cart_id.in_([c.id for c in carts]))
+        .order_by(CartItem.created_at, CartItem.id)
+    )
+    lines: dict[uuid.UUID, list[ForgottenLine]] = {}
+    for item, title in rows.tuples():
+        lines.setdefault(item.cart_id, []).append(
+            ForgottenLine(
+                item.product_id, title, item.configuration, item.quantity, item.created_at
+            )
+        )
+    return [
+        ForgottenCart(c.id, c.user_id, c.updated_at, tuple(lines.get(c.id, ())))
+        for c in carts
+        if c.user_id is not None
+    ]

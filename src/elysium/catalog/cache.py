@@ -60,6 +60,13 @@ class CatalogCache:
         self.generation += 1
         self._entries.clear()
 
+    def rendered(self, key: Hashable) -> CachedBody | None:
+        """The rendered body cached for `key`, if any and still fresh (never builds)."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic() and isinstance(entry[1], CachedBody):
+            return entry[1]
+        return None
+
     async def remember(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
         """The cached value for `key`, else what `build` returns (kept unless a clear came)."""
         entry = self._entries.get(key)

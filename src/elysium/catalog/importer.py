@@ -11,16 +11,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, null, select, update
+from sqlalchemy import ColumnElement, case, func, null, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.catalog.cache import notify_catalog_changed
-from elysium.catalog.records import CollectionRecord, ProductRecord
+from elysium.catalog.records import CategoryRecord, CollectionRecord, ProductRecord
 from elysium.kit.clock import utcnow
-from elysium.models import Collection, Product
+from elysium.models import Category, Collection, Product
 
-Record = CollectionRecord | ProductRecord
+Record = CollectionRecord | CategoryRecord | ProductRecord
+Model = type[Collection] | type[Category] | type[Product]
 
 
 @dataclass(slots=True)
@@ -29,18 +30,37 @@ class ApplyResult:
 
     collections: int = 0
     products: int = 0
+    categories: int = 0
 
     @property
     def changed(self) -> int:
-        return self.collections + self.products
+        return self.collections + self.products + self.categories
 
 
-def _latest_by_id(records: Iterable[Record]) -> tuple[list[CollectionRecord], list[ProductRecord]]:
-    """Collections and products, one record per Sanity id (the last one given wins)."""
+def _latest_by_id(
+    records: Iterable[Record],
+) -> tuple[list[CollectionRecord], list[CategoryRecord], list[ProductRecord]]:
+    """Collections, categories and products, one record per Sanity id (the last one wins)."""
     latest: dict[str, Record] = {r.sanity_id: r for r in records if r.published}
     collections = [r for r in latest.values() if isinstance(r, CollectionRecord)]
+    categories = [r for r in latest.values() if isinstance(r, CategoryRecord)]
     products = [r for r in latest.values() if isinstance(r, ProductRecord)]
-    return collections, products
+    return collections, categories, products
+
+
+def _category_row(record: CategoryRecord) -> dict[str, Any]:
+    return {
+        "sanity_id": record.sanity_id,
+        "slug": record.slug,
+        "title": record.title,
+        "description": record.description,
+        "parent_sanity_id": record.parent_sanity_id,
+        "sort_order": record.sort_order,
+        "document": record.raw,
+        "rev": record.rev or "",
+        "sanity_updated_at": record.updated_at,
+        "published": True,
+    }
 
 
 def _collection_row(record: CollectionRecord) -> dict[str, Any]:
@@ -73,6 +93,13 @@ def _product_row(record: ProductRecord) -> dict[str, Any]:
         "made_to_order": record.made_to_order,
         "lead_time_days": record.lead_time_days,
         "image_url": record.image_url,
+        "sku": record.sku,
+        "compare_at_price_pence": record.compare_at_price_pence,
+        "featured": record.featured,
+        "images": list(record.images),
+        "certificate": record.certificate,
+        "metals": record.metals,
+        "sanity_created_at": record.created_at,
         "document": record.raw,
         "rev": record.rev or "",
         "sanity_updated_at": record.updated_at,
@@ -80,9 +107,7 @@ def _product_row(record: ProductRecord) -> dict[str, Any]:
     }
 
 
-async def _upsert(
-    session: AsyncSession, model: type[Collection] | type[Product], rows: Sequence[dict[str, Any]]
-) -> int:
+async def _upsert(session: AsyncSession, model: Model, rows: Sequence[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT (sanity_id) DO UPDATE, only where the revision differs."""
     if not rows:
         return 0
@@ -93,8 +118,12 @@ async def _upsert(
     }
     changes["deleted_at"] = null()
     changes["updated_at"] = func.now()
-    if model is Product:  # a webhook cannot resolve images: keep the one we know
+    if model is Product:  # a webhook cannot resolve images: keep the ones we know
         changes["image_url"] = func.coalesce(statement.excluded.image_url, table.c.image_url)
+        changes["images"] = case(
+            (func.jsonb_array_length(statement.excluded.images) == 0, table.c.images),
+            else_=statement.excluded.images,
+        )
     upsert = statement.on_conflict_do_update(
         index_elements=["sanity_id"],
         set_=changes,
@@ -119,7 +148,7 @@ async def _link_products_to_collections(session: AsyncSession) -> None:
 
 
 async def _free_slugs_of_deleted(
-    session: AsyncSession, model: type[Collection] | type[Product], records: Sequence[Record]
+    session: AsyncSession, model: Model, records: Sequence[Record]
 ) -> None:
     """A soft-deleted row gives up its slug to a new document that claims it."""
     claims = [(r.slug, r.sanity_id) for r in records]
@@ -139,16 +168,19 @@ async def _free_slugs_of_deleted(
 
 
 async def apply_sanity_documents(session: AsyncSession, records: Iterable[Record]) -> ApplyResult:
-    """Upsert collections, then products, by Sanity id; undelete what is published again.
+    """Upsert collections, categories, then products, by Sanity id; undelete what is
+    published again.
 
     Drafts are ignored. Returns how many rows changed; nothing is notified when none did.
     """
-    collections, products = _latest_by_id(records)
+    collections, categories, products = _latest_by_id(records)
     result = ApplyResult()
     await _free_slugs_of_deleted(session, Collection, collections)
     result.collections = await _upsert(
         session, Collection, [_collection_row(r) for r in collections]
     )
+    await _free_slugs_of_deleted(session, Category, categories)
+    result.categories = await _upsert(session, Category, [_category_row(r) for r in categories])
     await _free_slugs_of_deleted(session, Product, products)
     result.products = await _upsert(session, Product, [_product_row(r) for r in products])
     if result.changed:
@@ -158,10 +190,12 @@ async def apply_sanity_documents(session: AsyncSession, records: Iterable[Record
 
 
 async def soft_delete_documents(session: AsyncSession, sanity_ids: Iterable[str]) -> int:
-    """Mark products and collections with these Sanity ids deleted; returns how many were live."""
+    """Mark products, collections and categories with these Sanity ids deleted; returns how
+    many were live."""
     ids = list(set(sanity_ids))
     deleted = 0
-    for model in (Product, Collection):
+    models: tuple[Model, ...] = (Product, Collection, Category)
+    for model in models:
         outcome = await session.execute(
             update(model)
             .where(model.sanity_id.in_(ids), model.deleted_at.is_(None))
@@ -176,9 +210,11 @@ async def soft_delete_documents(session: AsyncSession, sanity_ids: Iterable[str]
 
 
 async def soft_delete_missing(session: AsyncSession, live_ids: set[str]) -> int:
-    """Soft-delete every live product and collection whose Sanity id is not in `live_ids`."""
+    """Soft-delete every live product, collection and category whose Sanity id is not in
+    `live_ids`."""
     stored: list[str] = []
-    for model in (Product, Collection):
+    models: tuple[Model, ...] = (Product, Collection, Category)
+    for model in models:
         stored += (
             await session.scalars(select(model.sanity_id).where(model.deleted_at.is_(None)))
         ).all()
@@ -189,3 +225,9 @@ async def collection_slugs_by_id(session: AsyncSession) -> dict[str, str]:
     """Sanity id -> slug of every stored collection, to resolve product references."""
     rows = await session.execute(select(Collection.sanity_id, Collection.slug))
     return dict(rows.all())
+
+
+async def category_slugs_by_id(session: AsyncSession) -> dict[str, str]:
+    """Sanity id -> slug of every stored category, to resolve product references."""
+    rows = await session.execute(select(Category.sanity_id, Category.slug))
+    return dict(rows.tuples().all())

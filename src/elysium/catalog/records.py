@@ -25,6 +25,32 @@ class CollectionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryRecord:
+    """A category; `parent_sanity_id` places it in the tree (None at the top)."""
+
+    sanity_id: str
+    rev: str | None
+    updated_at: datetime
+    slug: str
+    title: str
+    description: str | None
+    parent_sanity_id: str | None
+    sort_order: int
+    published: bool
+    raw: dict[str, Any]
+    type: Literal["category"] = "category"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageAsset:
+    """A Sanity image asset: where it is served and its size in pixels."""
+
+    url: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class ProductRecord:
     """A product, with the columns its table needs; `spec` is what the price engine uses."""
 
@@ -41,7 +67,18 @@ class ProductRecord:
     published: bool
     spec: ProductSpec
     raw: dict[str, Any]
+    sku: str | None = None
+    compare_at_price_pence: int | None = None
+    featured: bool = False
+    images: tuple[dict[str, Any], ...] = ()
+    certificate: dict[str, Any] | None = None
+    created_at: datetime | None = None
     type: Literal["product"] = "product"
+
+    @property
+    def metals(self) -> list[str]:
+        """The values of the piece's `metal` option (what the metal filter matches)."""
+        return [v.value for o in self.spec.options if o.name == "metal" for v in o.values]
 
     @property
     def base_price_pence(self) -> int:
@@ -85,8 +122,10 @@ class ImportBatch:
     """Everything usable in an export, plus what was wrong with the rest."""
 
     collections: list[CollectionRecord] = field(default_factory=list)
+    categories: list[CategoryRecord] = field(default_factory=list)
     products: list[ProductRecord] = field(default_factory=list)
     image_urls: dict[str, str] = field(default_factory=dict)
+    image_assets: dict[str, ImageAsset] = field(default_factory=dict)
     errors: list[LineError] = field(default_factory=list)
     warnings: list[LineError] = field(default_factory=list)
     drafts_skipped: int = 0

@@ -5,31 +5,33 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.analytics.service import view_counts_since
 from elysium.catalog import service
 from elysium.catalog.cache import CatalogCache, conditional_response, get_catalog_cache
 from elysium.catalog.schemas import (
+    CategoryTree,
     CollectionRead,
     PriceRead,
     PriceRequest,
+    ProductListQuery,
+    ProductPage,
     ProductRead,
-    ProductSummary,
     WebhookReceipt,
 )
-from elysium.catalog.service import ProductFilters
 from elysium.catalog.webhook import handle_sanity_webhook
 from elysium.db import SessionDep, read_sessionmaker
 from elysium.inventory.service import available_quantities
 from elysium.kit.deps import SettingsDep
 from elysium.kit.pagination import CursorQuery, LimitQuery, Page
+from elysium.kit.query import openapi_parameters, parse_query
 
 router = APIRouter(tags=["catalogue"])
 
 CacheDep = Annotated[CatalogCache, Depends(get_catalog_cache)]
-Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the `If-None-Match` ETag is current."}
 }
@@ -51,32 +53,38 @@ async def _cached_read(
     return conditional_response(request, await cache.get_or_build(key, fresh))
 
 
-@router.get("/api/products", response_model=Page[ProductSummary], responses=NOT_MODIFIED)
-async def list_products(
-    request: Request,
-    cache: CacheDep,
-    collection: Filter = None,
-    category: Filter = None,
-    q: Annotated[
-        str | None,
-        Query(max_length=200, pattern=r"^[^\x00]*$", description="Search words; typos forgiven."),
-    ] = None,
-    limit: LimitQuery = 20,
-    cursor: CursorQuery = None,
-) -> Response:
-    """Live products by title, or by relevance when `q` searches titles and descriptions.
+@router.get(
+    "/api/products",
+    response_model=ProductPage,
+    responses=NOT_MODIFIED,
+    openapi_extra=openapi_parameters(ProductListQuery),
+)
+async def list_products(request: Request, cache: CacheDep) -> Response:
+    """Live products, filtered and sorted, with facet counts over the filtered set.
 
+    `category` includes its subcategories; `popular` orders by views in the last 30 days.
     Cached for 60 s with an ETag; `If-None-Match` answers 304.
     """
-    filters = ProductFilters(collection or None, category or None, (q or "").strip() or None)
+    cached = cache.rendered(("products", request.url.query))
+    if cached is not None:  # this exact query was valid a moment ago
+        return conditional_response(request, cached)
+    query = parse_query(ProductListQuery, request.query_params)
+    filters = service.product_filters(query)
+    limit, cursor = query.limit, query.cursor
     return await _cached_read(
         request,
         cache,
-        ("products", filters, limit, cursor),
+        ("products", request.url.query),
         lambda session: service.list_products(
-            session, available_quantities, filters, limit, cursor
+            session, available_quantities, filters, limit, cursor, view_counts_since
         ),
     )
+
+
+@router.get("/api/categories", response_model=CategoryTree, responses=NOT_MODIFIED)
+async def list_categories(request: Request, cache: CacheDep) -> Response:
+    """The category tree, each category with its live products (its own and below it)."""
+    return await _cached_read(request, cache, ("categories",), service.category_tree)
 
 
 @router.get("/api/products/{slug}", response_model=ProductRead, responses=NOT_MODIFIED)

@@ -15,6 +15,7 @@ import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,25 +25,48 @@ import structlog
 from elysium.catalog.pricing import (
     SLUG_PATTERN,
     InvalidProductSpecError,
+    pounds_to_pence,
     product_spec_from_sanity,
 )
-from elysium.catalog.records import CollectionRecord, ImportBatch, LineError, ProductRecord
+from elysium.catalog.records import (
+    CategoryRecord,
+    CollectionRecord,
+    ImageAsset,
+    ImportBatch,
+    LineError,
+    ProductRecord,
+)
 from elysium.kit.breakers import CircuitOpenError, Provider, breaker
 
 log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER_NAME = "sanity-webhook-signature"
-SYNCED_TYPES = ("product", "collection", "sanity.imageAsset")
+SYNCED_TYPES = ("product", "collection", "category", "sanity.imageAsset")
+CATALOGUE_TYPES = ("product", "collection", "category")
 UNPUBLISHED_PREFIXES = ("drafts.", "versions.")
 # Filled in by RESOLVING_PROJECTION so that an incremental sync (or a webhook with the same
 # projection) can name a product's collection and image without the referenced documents.
 RESOLVED_COLLECTION_SLUG = "collectionSlug"
 RESOLVED_IMAGE_URL = "imageUrl"
+RESOLVED_CATEGORY_SLUG = "categorySlug"
+RESOLVED_GALLERY = "imageGallery"
+RESOLVED_KEYS = (
+    RESOLVED_COLLECTION_SLUG,
+    RESOLVED_IMAGE_URL,
+    RESOLVED_CATEGORY_SLUG,
+    RESOLVED_GALLERY,
+)
 RESOLVING_PROJECTION = (
     '{..., _type == "product" => {'
     f'"{RESOLVED_COLLECTION_SLUG}": collection->slug.current, '
-    f'"{RESOLVED_IMAGE_URL}": coalesce(mainImage.asset->url, images[0].asset->url)}}}}'
+    f'"{RESOLVED_IMAGE_URL}": coalesce(mainImage.asset->url, images[0].asset->url), '
+    f'"{RESOLVED_CATEGORY_SLUG}": category->slug.current, '
+    f'"{RESOLVED_GALLERY}": images[]{{"assetId": asset._ref, "url": asset->url, '
+    '"width": asset->metadata.dimensions.width, "height": asset->metadata.dimensions.height}'
+    "}}"
 )
+CERTIFICATE_FIELDS = ("laboratory", "number", "carat", "colour", "clarity", "cut")
+_ASSET_SIZE = re.compile(r"-(\d{1,5})x(\d{1,5})-[a-z0-9]+$")
 _PUBLISHED_ONLY = '!(_id in path("drafts.**")) && !(_id in path("versions.**"))'
 SYNC_QUERY = (
     f"*[_type in $types && {_PUBLISHED_ONLY}"
@@ -93,23 +117,40 @@ class InvalidSignatureError(Exception):
 # --- normalising documents -------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class References:
+    """What references resolve to (Sanity id -> slug, URL or asset) where known."""
+
+    collection_slugs: Mapping[str, str] = field(default_factory=dict)
+    category_slugs: Mapping[str, str] = field(default_factory=dict)
+    image_urls: Mapping[str, str] = field(default_factory=dict)
+    image_assets: Mapping[str, ImageAsset] = field(default_factory=dict)
+
+
 def normalize_document(
     doc: Mapping[str, Any],
     *,
     collection_slugs: Mapping[str, str] | None = None,
     image_urls: Mapping[str, str] | None = None,
-) -> CollectionRecord | ProductRecord:
-    """Turn a `collection` or `product` document into a record; InvalidDocumentError if unfit.
+    refs: References | None = None,
+) -> CollectionRecord | CategoryRecord | ProductRecord:
+    """Turn a `collection`, `category` or `product` document into a record;
+    InvalidDocumentError if unfit.
 
     References resolve through the given maps (Sanity id -> slug / URL), falling back to the
     fields RESOLVING_PROJECTION adds. Drafts are accepted, with `published=False`.
     """
+    refs = refs or References(collection_slugs=collection_slugs or {}, image_urls=image_urls or {})
     doc_type = doc.get("_type")
     if doc_type == "collection":
         return _collection_record(doc)
+    if doc_type == "category":
+        return _category_record(doc)
     if doc_type == "product":
-        return _product_record(doc, collection_slugs or {}, image_urls or {})
-    raise InvalidDocumentError(f"not a collection or product: _type={str(doc_type)[:64]!r}")
+        return _product_record(doc, refs)
+    raise InvalidDocumentError(
+        f"not a collection, category or product: _type={str(doc_type)[:64]!r}"
+    )
 
 
 def _collection_record(doc: Mapping[str, Any]) -> CollectionRecord:
@@ -125,31 +166,172 @@ def _collection_record(doc: Mapping[str, Any]) -> CollectionRecord:
     )
 
 
-def _product_record(
-    doc: Mapping[str, Any], collection_slugs: Mapping[str, str], image_urls: Mapping[str, str]
-) -> ProductRecord:
-    raw = {k: v for k, v in doc.items() if k not in (RESOLVED_COLLECTION_SLUG, RESOLVED_IMAGE_URL)}
+def _category_record(doc: Mapping[str, Any]) -> CategoryRecord:
+    order = doc.get("sortOrder")
+    return CategoryRecord(
+        sanity_id=_text(doc, "_id"),
+        rev=_optional_text(doc, "_rev"),
+        updated_at=_updated_at(doc),
+        slug=_slug(doc),
+        title=_text(doc, "title"),
+        description=_plain_text(doc.get("description")),
+        parent_sanity_id=_ref(doc.get("parent")),
+        sort_order=order if isinstance(order, int) and not isinstance(order, bool) else 0,
+        published=is_published_id(_text(doc, "_id")),
+        raw=dict(doc),
+    )
+
+
+def _product_record(doc: Mapping[str, Any], refs: References) -> ProductRecord:
+    raw = {k: v for k, v in doc.items() if k not in RESOLVED_KEYS}
     try:
         spec = product_spec_from_sanity(raw)
     except InvalidProductSpecError as exc:
         raise InvalidDocumentError(f"product cannot be priced: {exc}") from exc
     collection_ref, image_ref = _ref(doc.get("collection")), _image_ref(doc)
+    title = _text(doc, "title")
+    images = _gallery(doc, refs, title)
     return ProductRecord(
         sanity_id=_text(doc, "_id"),
         rev=_optional_text(doc, "_rev"),
         updated_at=_updated_at(doc),
         slug=spec.slug,
-        title=_text(doc, "title"),
+        title=title,
         description=_plain_text(doc.get("description")),
-        collection_slug=collection_slugs.get(collection_ref or "")
+        collection_slug=refs.collection_slugs.get(collection_ref or "")
         or _optional_text(doc, RESOLVED_COLLECTION_SLUG),
-        category=_optional_text(doc, "category"),
-        image_url=image_urls.get(image_ref or "") or _optional_text(doc, RESOLVED_IMAGE_URL),
+        category=_category_slug(doc, refs),
+        image_url=refs.image_urls.get(image_ref or "")
+        or _optional_text(doc, RESOLVED_IMAGE_URL)
+        or (images[0]["url"] if images else None),
         lead_time_days=_lead_time(doc.get("leadTimeDays")),
         published=is_published_id(_text(doc, "_id")),
         spec=spec,
         raw=raw,
+        sku=_sku(doc.get("sku")),
+        compare_at_price_pence=_compare_at(doc.get("compareAtPrice"), spec.base_price_pence),
+        featured=doc.get("featured") is True,
+        images=images,
+        certificate=_certificate(doc.get("certificate")),
+        created_at=_created_at(doc),
     )
+
+
+def _category_slug(doc: Mapping[str, Any], refs: References) -> str | None:
+    """A plain slug (`"rings"`), or a reference to a `category` document."""
+    value = doc.get("category")
+    if isinstance(value, str):
+        return value or None
+    ref = _ref(value)
+    return refs.category_slugs.get(ref or "") or _optional_text(doc, RESOLVED_CATEGORY_SLUG)
+
+
+def _sku(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}", value):
+        raise InvalidDocumentError("sku must be up to 64 letters, digits, '.', '_', '/', '-'")
+    return value
+
+
+def _compare_at(value: object, base_price_pence: int) -> int | None:
+    """The price before the sale; it must be above the price, or a sale would not show."""
+    if value is None:
+        return None
+    try:
+        pence = pounds_to_pence(value)
+    except InvalidProductSpecError as exc:
+        raise InvalidDocumentError(f"compareAtPrice: {exc}") from exc
+    if pence <= base_price_pence:
+        raise InvalidDocumentError("compareAtPrice must be above basePrice")
+    return pence
+
+
+def _certificate(value: object) -> dict[str, Any] | None:
+    """A diamond grading certificate: laboratory (GIA, IGI ...), number, carat and the grades."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidDocumentError("certificate must be an object")
+    found = {
+        "laboratory": value.get("laboratory") or value.get("lab"),
+        "number": value.get("number"),
+        "carat": value.get("carat"),
+        "colour": value.get("colour") or value.get("color"),
+        "clarity": value.get("clarity"),
+        "cut": value.get("cut"),
+    }
+    if isinstance(found["carat"], int | float) and not isinstance(found["carat"], bool):
+        found["carat"] = f"{found['carat']:.2f}"
+    checked: dict[str, Any] = {}
+    for key in CERTIFICATE_FIELDS:
+        item = found[key]
+        if not isinstance(item, str) or not item.strip() or len(item) > 64:
+            raise InvalidDocumentError(f"certificate.{key} is missing or not short text")
+        checked[key] = item.strip()
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,3})?", checked["carat"]):
+        raise InvalidDocumentError("certificate.carat must be a number of carats such as 1.01")
+    checked["laboratory"] = checked["laboratory"].upper()
+    return checked
+
+
+def _asset_size(asset_id: str) -> tuple[int, int] | None:
+    """Sanity names image assets `image-<hash>-<width>x<height>-<format>`."""
+    match = _ASSET_SIZE.search(asset_id)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _gallery(doc: Mapping[str, Any], refs: References, title: str) -> tuple[dict[str, Any], ...]:
+    """Every image with its URL, alt text (the title when none is given), width and height;
+    images whose asset cannot be resolved are left out."""
+    images = doc.get("images")
+    resolved = doc.get(RESOLVED_GALLERY)
+    by_asset = {
+        item.get("assetId"): item
+        for item in (resolved if isinstance(resolved, list) else [])
+        if isinstance(item, Mapping)
+    }
+    gallery: list[dict[str, Any]] = []
+    for image in images if isinstance(images, list) else []:
+        ref = _ref(image.get("asset")) if isinstance(image, Mapping) else None
+        if not ref:
+            continue
+        assert isinstance(image, Mapping)
+        entry = _gallery_entry(ref, refs.image_assets.get(ref), by_asset.get(ref))
+        if entry is not None:
+            alt = image.get("alt")
+            entry["alt"] = alt.strip() if isinstance(alt, str) and alt.strip() else title
+            gallery.append(entry)
+    return tuple(gallery)
+
+
+def _gallery_entry(
+    ref: str, asset: ImageAsset | None, resolved: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    if asset is not None:
+        return {"url": asset.url, "width": asset.width, "height": asset.height}
+    url = resolved.get("url") if resolved else None
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return None
+    assert resolved is not None
+    width, height = resolved.get("width"), resolved.get("height")
+    if not (isinstance(width, int) and isinstance(height, int)):
+        size = _asset_size(ref)
+        if size is None:
+            return None
+        width, height = size
+    return {"url": url, "width": width, "height": height}
+
+
+def _created_at(doc: Mapping[str, Any]) -> datetime | None:
+    raw = doc.get("_createdAt")
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def is_published_id(sanity_id: str) -> bool:
@@ -241,11 +423,17 @@ def parse_ndjson_export(lines: Iterable[str]) -> ImportBatch:
     batch.collections = [
         r for r in _normalize_all(documents, "collection", batch) if isinstance(r, CollectionRecord)
     ]
-    slugs = {c.sanity_id: c.slug for c in batch.collections}
+    batch.categories = [
+        r for r in _normalize_all(documents, "category", batch) if isinstance(r, CategoryRecord)
+    ]
+    refs = References(
+        collection_slugs={c.sanity_id: c.slug for c in batch.collections},
+        category_slugs={c.sanity_id: c.slug for c in batch.categories},
+        image_urls=batch.image_urls,
+        image_assets=batch.image_assets,
+    )
     batch.products = [
-        r
-        for r in _normalize_all(documents, "product", batch, slugs)
-        if isinstance(r, ProductRecord)
+        r for r in _normalize_all(documents, "product", batch, refs) if isinstance(r, ProductRecord)
     ]
     batch.errors.sort()
     return batch
@@ -269,7 +457,7 @@ def _read_documents(lines: Iterable[str], batch: ImportBatch) -> list[tuple[int,
             batch.drafts_skipped += 1
         elif doc["_type"] == "sanity.imageAsset":
             _add_image(number, doc, batch)
-        elif doc["_type"] in ("product", "collection"):
+        elif doc["_type"] in CATALOGUE_TYPES:
             kept.append((number, doc))
         else:
             batch.other_types_skipped += 1
@@ -293,24 +481,36 @@ def _add_image(line: int, doc: Mapping[str, Any], batch: ImportBatch) -> None:
     url = doc.get("url")
     if isinstance(url, str) and url.startswith(("https://", "http://")):
         batch.image_urls[doc["_id"]] = url
+        size = _dimensions(doc) or _asset_size(doc["_id"])
+        if size is not None:
+            batch.image_assets[doc["_id"]] = ImageAsset(url, *size)
     else:
         batch.errors.append(LineError(line, "image asset without an http(s) url"))
+
+
+def _dimensions(doc: Mapping[str, Any]) -> tuple[int, int] | None:
+    metadata = doc.get("metadata")
+    size = metadata.get("dimensions") if isinstance(metadata, Mapping) else None
+    if not isinstance(size, Mapping):
+        return None
+    width, height = size.get("width"), size.get("height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return width, height
+    return None
 
 
 def _normalize_all(
     documents: Sequence[tuple[int, dict[str, Any]]],
     doc_type: str,
     batch: ImportBatch,
-    collection_slugs: Mapping[str, str] | None = None,
-) -> list[CollectionRecord | ProductRecord]:
+    refs: References | None = None,
+) -> list[CollectionRecord | CategoryRecord | ProductRecord]:
     """Second pass for one type; the first document to claim a slug keeps it."""
-    records: list[CollectionRecord | ProductRecord] = []
+    records: list[CollectionRecord | CategoryRecord | ProductRecord] = []
     slugs: set[str] = set()
     for line, doc in (item for item in documents if item[1]["_type"] == doc_type):
         try:
-            record = normalize_document(
-                doc, collection_slugs=collection_slugs, image_urls=batch.image_urls
-            )
+            record = normalize_document(doc, refs=refs or References())
         except InvalidDocumentError as exc:
             batch.errors.append(LineError(line, f"{doc_type} {doc['_id'][:100]!r}: {exc}"))
             continue
@@ -331,6 +531,8 @@ def _warn_on_dangling_refs(
         batch.warnings.append(LineError(line, f"{record.slug}: collection reference not found"))
     if _image_ref(doc) and record.image_url is None:
         batch.warnings.append(LineError(line, f"{record.slug}: image asset not found"))
+    if _ref(doc.get("category")) and record.category is None:
+        batch.warnings.append(LineError(line, f"{record.slug}: category reference not found"))
 
 
 # --- the GROQ query API ----------------------------------------------------------------------

@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, cast, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elysium.catalog import listing
 from elysium.catalog.cache import CatalogCache
+from elysium.catalog.listing import ProductFilters, ViewCounts
 from elysium.catalog.pricing import (
     SLUG_PATTERN,
     InvalidConfigurationError,
@@ -27,19 +29,24 @@ from elysium.catalog.pricing import (
     price_configuration,
 )
 from elysium.catalog.schemas import (
+    CategoryNode,
+    CategoryTree,
+    CertificateRead,
     CollectionRead,
     EngravingRead,
     ImageRead,
     OptionRead,
     OptionValueRead,
     PriceRead,
+    ProductListQuery,
+    ProductPage,
     ProductRead,
-    ProductSummary,
+    ProductSort,
 )
 from elysium.errors import NotFoundError, ValidationFailedError
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
-from elysium.models import Collection, Product
+from elysium.models import Category, Collection, Product
 
 _SPEC_CACHE_SIZE = 4096
 WITHDRAWN = "This piece is no longer offered."
@@ -47,17 +54,28 @@ RECONFIGURE = "This configuration is no longer offered; please choose again."
 _specs: dict[tuple[uuid.UUID, str], ProductSpec] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class ProductFilters:
-    """What `GET /api/products` narrows by."""
-
-    collection: str | None = None
-    category: str | None = None
-    q: str | None = None
+def product_filters(query: ProductListQuery) -> ProductFilters:
+    """The list filters from the query; 422 when the price range is upside down."""
+    low = None if query.min_price is None else int(query.min_price * 100)
+    high = None if query.max_price is None else int(query.max_price * 100)
+    if low is not None and high is not None and low > high:
+        raise ValidationFailedError(
+            "min_price must not be above max_price.",
+            errors=[{"field": "min_price", "message": "above max_price"}],
+        )
+    return ProductFilters(
+        collection=query.collection or None,
+        category=query.category or None,
+        q=(query.q or "").strip() or None,
+        metal=query.metal or None,
+        min_price_pence=low,
+        max_price_pence=high,
+        sort=query.sort,
+    )
 
 
 def _visible() -> ColumnElement[bool]:
-    return and_(Product.deleted_at.is_(None), Product.published.is_(True))
+    return listing.visible()
 
 
 def _typed_cursor(cursor: str | None, *types: type | tuple[type, ...]) -> list[Any] | None:
@@ -243,6 +261,8 @@ def _engraving(product: Product) -> EngravingRead | None:
 
 
 def _images(product: Product) -> list[ImageRead]:
+    if product.images:
+        return [ImageRead.model_validate(image) for image in product.images]
     if not product.image_url:
         return []
     images = product.document.get("images")
@@ -271,19 +291,20 @@ async def product_detail(
         lead_time_days=product.lead_time_days,
         images=_images(product),
         in_stock=in_stock,
+        sku=product.sku,
+        compare_at_price=None
+        if product.compare_at_price_pence is None
+        else Money.from_pence(product.compare_at_price_pence, product.currency),
+        on_sale=product.compare_at_price_pence is not None,
+        featured=product.featured,
+        metals=list(product.metals or ()),
+        certificate=None
+        if product.certificate is None
+        else CertificateRead.model_validate(product.certificate),
     )
 
 
 # --- lists --------------------------------------------------------------------------------------
-
-
-def _filtered(filters: ProductFilters) -> Select[Product]:
-    statement = select(Product).where(_visible())
-    if filters.collection:
-        statement = statement.where(Product.collection_slug == filters.collection)
-    if filters.category:
-        statement = statement.where(Product.category == filters.category)
-    return statement
 
 
 def _match(q: str, typo_tolerant: bool) -> tuple[ColumnElement[bool], ColumnElement[float]]:
@@ -303,20 +324,20 @@ def _match(q: str, typo_tolerant: bool) -> tuple[ColumnElement[bool], ColumnElem
 
 async def _search(
     session: AsyncSession, filters: ProductFilters, limit: int, cursor: str | None
-) -> tuple[list[Product], str | None]:
-    """Ranked matches; trigram similarity when full-text search finds nothing at all."""
+) -> tuple[list[Product], str | None, ColumnElement[bool]]:
+    """Ranked matches (and the match condition); trigram similarity when full-text search
+    finds nothing at all."""
     assert filters.q
     after = _typed_cursor(cursor, str, (int, float), str)
     if after is None:
         found, _ = _match(filters.q, typo_tolerant=False)
-        has_text_match = await session.scalar(select(exists(_filtered(filters).where(found))))
-        after_mode = "trgm" if not has_text_match else "fts"
+        after_mode = "fts" if await listing.any_match(session, filters, found) else "trgm"
     elif after[0] in ("fts", "trgm"):
         after_mode = after[0]
     else:
         raise _invalid_cursor()
     condition, score = _match(filters.q, typo_tolerant=after_mode == "trgm")
-    statement = _filtered(filters).add_columns(score).where(condition)
+    statement = listing.filtered(filters).add_columns(score).where(condition)
     if after is not None:
         statement = statement.where(
             or_(score < after[1], and_(score == after[1], Product.slug > after[2]))
@@ -326,23 +347,8 @@ async def _search(
     ).all()
     products = [row[0] for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
-    return products, None if last is None else encode_cursor([after_mode, last[1], last[0].slug])
-
-
-async def _browse(
-    session: AsyncSession, filters: ProductFilters, limit: int, cursor: str | None
-) -> tuple[list[Product], str | None]:
-    """Products by title, then slug."""
-    statement = _filtered(filters)
-    after = _typed_cursor(cursor, str, str)
-    if after is not None:
-        statement = statement.where(tuple_(Product.title, Product.slug) > tuple_(*after))
-    rows = (
-        await session.scalars(statement.order_by(Product.title, Product.slug).limit(limit + 1))
-    ).all()
-    products = list(rows[:limit])
-    more = len(rows) > limit
-    return products, encode_cursor([products[-1].title, products[-1].slug]) if more else None
+    next_cursor = None if last is None else encode_cursor([after_mode, last[1], last[0].slug])
+    return products, next_cursor, condition
 
 
 async def list_products(
@@ -351,24 +357,27 @@ async def list_products(
     filters: ProductFilters,
     limit: int,
     cursor: str | None,
-) -> Page[ProductSummary]:
-    """One page of live products, searched when `filters.q` is given."""
-    fetch = _search if filters.q else _browse
-    products, next_cursor = await fetch(session, filters, limit, cursor)
+    view_counts: ViewCounts | None = None,
+) -> ProductPage:
+    """One page of live products (searched when `filters.q` is given, in `filters.sort`
+    order), with facet counts over every product the filters match."""
+    if filters.q and filters.sort is None:
+        products, next_cursor, condition = await _search(session, filters, limit, cursor)
+        facets = listing.facets_of(await listing.load_filtered(session, filters, condition))
+    else:
+        condition = None
+        if filters.q:
+            found, _ = _match(filters.q, typo_tolerant=False)
+            tolerant = not await listing.any_match(session, filters, found)
+            condition = found if not tolerant else _match(filters.q, typo_tolerant=True)[0]
+        matching = await listing.load_filtered(session, filters, condition)
+        views: dict[uuid.UUID, int] = {}
+        if filters.sort is ProductSort.POPULAR and view_counts is not None and matching:
+            views = await listing.popular_views(session, view_counts, matching)
+        products, next_cursor = listing.page_sorted(matching, filters.sort, views, limit, cursor)
+        facets = listing.facets_of(matching)
     in_stock = await _in_stock(session, stock_lookup, products)
-    items = [
-        ProductSummary(
-            slug=p.slug,
-            title=p.title,
-            collection=p.collection_slug,
-            category=p.category,
-            base_price=Money.from_pence(p.base_price_pence, p.currency),
-            image=p.image_url,
-            in_stock=stocked,
-        )
-        for p, stocked in zip(products, in_stock, strict=True)
-    ]
-    return Page(items=items, next_cursor=next_cursor)
+    return listing.product_page(products, in_stock, next_cursor, facets)
 
 
 async def list_collections(
@@ -399,3 +408,47 @@ async def list_collections(
     return Page(
         items=items, next_cursor=None if last is None else encode_cursor([last.title, last.slug])
     )
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+async def category_tree(session: AsyncSession) -> CategoryTree:
+    """Live categories as a tree, each with the live products in it or below it."""
+    categories = (
+        await session.scalars(
+            select(Category)
+            .where(Category.deleted_at.is_(None), Category.published.is_(True))
+            .order_by(Category.sort_order, Category.title, Category.slug)
+        )
+    ).all()
+    counts = dict(
+        (
+            await session.execute(
+                select(Product.category, func.count()).where(_visible()).group_by(Product.category)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    by_id = {c.sanity_id: c for c in categories}
+    children: dict[str | None, list[Category]] = {}
+    for category in categories:
+        parent = category.parent_sanity_id if category.parent_sanity_id in by_id else None
+        children.setdefault(parent, []).append(category)
+
+    def node(category: Category, seen: frozenset[str]) -> CategoryNode:
+        below = [
+            node(c, seen | {c.sanity_id})
+            for c in children.get(category.sanity_id, [])
+            if c.sanity_id not in seen
+        ]
+        return CategoryNode(
+            slug=category.slug,
+            title=category.title,
+            description=category.description,
+            product_count=counts.get(category.slug, 0) + sum(n.product_count for n in below),
+            children=below,
+        )
+
+    return CategoryTree(items=[node(c, frozenset({c.sanity_id})) for c in children.get(None, [])])

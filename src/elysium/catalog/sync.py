@@ -17,6 +17,7 @@ from elysium.catalog.importer import (
 )
 from elysium.catalog.records import ImportBatch
 from elysium.catalog.sanity import (
+    CATALOGUE_TYPES,
     InvalidDocumentError,
     SanityClient,
     normalize_document,
@@ -24,9 +25,7 @@ from elysium.catalog.sanity import (
 )
 from elysium.config import Settings
 from elysium.errors import ServiceUnavailableError
-from elysium.models import Collection, Product
-
-CATALOGUE_TYPES = ("product", "collection")
+from elysium.models import Category, Collection, Product
 
 
 @dataclass(slots=True)
@@ -44,7 +43,9 @@ async def import_ndjson(
 ) -> tuple[ImportBatch, ApplyResult]:
     """Apply every usable document of an export; broken lines are reported, never half-applied."""
     batch = parse_ndjson_export(lines)
-    applied = await apply_sanity_documents(session, [*batch.collections, *batch.products])
+    applied = await apply_sanity_documents(
+        session, [*batch.collections, *batch.categories, *batch.products]
+    )
     return batch, applied
 
 
@@ -67,6 +68,7 @@ async def newest_sanity_update(session: AsyncSession) -> datetime | None:
     moments = union_all(
         select(func.max(Product.sanity_updated_at).label("moment")),
         select(func.max(Collection.sanity_updated_at).label("moment")),
+        select(func.max(Category.sanity_updated_at).label("moment")),
     ).subquery()
     newest: datetime | None = await session.scalar(select(func.max(moments.c.moment)))
     return newest
@@ -101,3 +103,4 @@ async def sync_catalog(
 def _add(total: ApplyResult, part: ApplyResult) -> None:
     total.collections += part.collections
     total.products += part.products
+    total.categories += part.categories

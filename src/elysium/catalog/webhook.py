@@ -18,13 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.catalog.importer import (
     apply_sanity_documents,
+    category_slugs_by_id,
     collection_slugs_by_id,
     soft_delete_documents,
 )
 from elysium.catalog.sanity import (
+    CATALOGUE_TYPES,
     SIGNATURE_HEADER_NAME,
     InvalidDocumentError,
     InvalidSignatureError,
+    References,
     is_published_id,
     normalize_document,
     verify_webhook_signature,
@@ -84,10 +87,14 @@ async def handle_sanity_webhook(
         return (
             "deleted" if await soft_delete_documents(session, [doc_id]) else "unchanged"
         ), doc_id
-    if body.get("_type") not in ("product", "collection"):
+    if body.get("_type") not in CATALOGUE_TYPES:
         return "ignored", doc_id
+    refs = References(
+        collection_slugs=await collection_slugs_by_id(session),
+        category_slugs=await category_slugs_by_id(session),
+    )
     try:
-        record = normalize_document(body, collection_slugs=await collection_slugs_by_id(session))
+        record = normalize_document(body, refs=refs)
     except InvalidDocumentError as exc:
         raise ValidationFailedError(
             "The document cannot be used.", errors=[{"field": "body", "message": str(exc)}]

@@ -11,22 +11,35 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.audit.service import record_event
-from elysium.config import Settings
+from elysium.config import Settings, get_settings
+from elysium.consultations.calendar import closed_days
+from elysium.consultations.kinds import OFFERINGS, Offering, offering
 from elysium.consultations.schemas import (
     ConsultationAdminRead,
     ConsultationCreate,
     ConsultationRead,
+    ConsultationReschedule,
     ConsultationStatus,
+    ConsultationTypeRead,
     Slot,
 )
 from elysium.consultations.slots import AtelierHours, bookable_slots, slot_problem
 from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
 from elysium.kit.clock import utcnow
 from elysium.kit.keyset import decode_time_cursor, page_of
+from elysium.kit.money import Money
 from elysium.kit.pagination import Page
-from elysium.models import Consultation, User
+from elysium.models import (
+    Consultation,
+    ConsultationKind,
+    ContactChannel,
+    ContactTopic,
+    Priority,
+    User,
+)
 from elysium.notifications.email.templates import format_london_datetime
-from elysium.notifications.emails import send_email
+from elysium.notifications.emails import notify_staff, send_email
+from elysium.notifications.preferences import may_contact
 from elysium.notifications.service import notify_user
 from elysium.subscriptions import service as subscriptions
 
@@ -40,11 +53,61 @@ def _range_error(detail: str) -> ValidationFailedError:
     return ValidationFailedError(detail, errors=[{"field": "to", "message": detail}])
 
 
+def _read(booking: Consultation) -> ConsultationRead:
+    return ConsultationRead(
+        id=booking.id,
+        kind=booking.kind,
+        price=Money.from_pence(booking.price_pence, booking.currency),
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        topic=booking.topic,
+        notes=booking.notes,
+        status="booked" if booking.cancelled_at is None else "cancelled",
+        cancelled_at=booking.cancelled_at,
+        rescheduled_at=booking.rescheduled_at,
+        created_at=booking.created_at,
+    )
+
+
+def list_types() -> list[ConsultationTypeRead]:
+    """Every kind of consultation with its length, price and days."""
+    return [
+        ConsultationTypeRead(
+            kind=o.kind,
+            title=o.title,
+            duration_minutes=o.minutes,
+            price=Money.from_pence(o.price_pence, o.currency),
+            free=o.price_pence == 0,
+            days=sorted(o.days),
+        )
+        for o in OFFERINGS.values()
+    ]
+
+
+async def _active_between(
+    session: AsyncSession, start: datetime, end: datetime, ignore: uuid.UUID | None = None
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) of active bookings overlapping [start, end)."""
+    stmt = select(Consultation.starts_at, Consultation.ends_at).where(
+        Consultation.cancelled_at.is_(None),
+        Consultation.starts_at < end,
+        Consultation.ends_at > start,
+    )
+    if ignore is not None:
+        stmt = stmt.where(Consultation.id != ignore)
+    return [(a, b) for a, b in await session.execute(stmt)]
+
+
 async def free_slots(
-    session: AsyncSession, settings: Settings, first: date | None, last: date | None
+    session: AsyncSession,
+    settings: Settings,
+    first: date | None,
+    last: date | None,
+    kind: ConsultationKind | None = None,
 ) -> list[Slot]:
-    """Free slots from local day `first` (default today) to `last` (default two weeks on)."""
-    hours, now = AtelierHours.from_settings(settings), utcnow()
+    """Free slots of `kind` from local day `first` (default today) to `last` (default two
+    weeks on); bank holidays and closures are never offered."""
+    hours, now, terms = AtelierHours.from_settings(settings), utcnow(), offering(kind)
     first = first or hours.today(now)
     if last is not None and last < first:
         raise _range_error("`to` must not be before `from`.")
@@ -56,23 +119,30 @@ async def free_slots(
     if first > final:
         return []
     last = min(last or first + DEFAULT_SPAN, final)
-    starts = bookable_slots(hours, first, last, now)
+    closed = await closed_days(session, settings, first, last)
+    starts = bookable_slots(hours, terms, first, last, now, closed)
     if not starts:
         return []
-    taken = set(
-        await session.scalars(
-            select(Consultation.starts_at).where(
-                Consultation.cancelled_at.is_(None),
-                Consultation.starts_at.between(starts[0], starts[-1]),
-            )
-        )
-    )
-    return [Slot(starts_at=s, ends_at=s + hours.slot) for s in starts if s not in taken]
+    taken = await _active_between(session, starts[0], starts[-1] + terms.duration)
+    return [
+        Slot(starts_at=s, ends_at=s + terms.duration)
+        for s in starts
+        if not any(a < s + terms.duration and s < b for a, b in taken)
+    ]
 
 
 async def _ensure_room_for_another(
     session: AsyncSession, settings: Settings, user: User, now: datetime
 ) -> None:
+    """409 when the client already holds the most upcoming bookings allowed.
+
+    A transaction-scoped advisory lock per client serialises a client's concurrent bookings,
+    so the count below always includes the ones committed a moment ago (READ COMMITTED reads
+    them once the lock is granted) and the cap holds under any concurrency.
+    """
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"consultations:{user.id}", 0)))
+    )
     upcoming = await session.scalar(
         select(func.count()).where(
             Consultation.user_id == user.id,
@@ -96,32 +166,132 @@ async def _ensure_care_plan(
         raise ConflictError("That care plan is not active; its services cannot be booked.")
 
 
+async def _check_slot(
+    session: AsyncSession,
+    settings: Settings,
+    hours: AtelierHours,
+    terms: Offering,
+    starts_at: datetime,
+    now: datetime,
+) -> None:
+    day = hours.today(starts_at)
+    closed = await closed_days(session, settings, day, day)
+    problem = slot_problem(hours, terms, starts_at, now, closed)
+    if problem is not None:
+        raise ValidationFailedError(problem, errors=[{"field": "starts_at", "message": problem}])
+
+
+async def _flush_or_taken(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError("This time has just been booked; please choose another.") from exc
+
+
 async def book_consultation(
     session: AsyncSession, settings: Settings, user: User, data: ConsultationCreate
 ) -> ConsultationRead:
     """Book a free slot; 422 for a time that is not a bookable slot, 409 when it is taken."""
-    hours, now = AtelierHours.from_settings(settings), utcnow()
-    problem = slot_problem(hours, data.starts_at, now)
-    if problem is not None:
-        raise ValidationFailedError(problem, errors=[{"field": "starts_at", "message": problem}])
+    hours, now, terms = AtelierHours.from_settings(settings), utcnow(), offering(data.kind)
+    await _check_slot(session, settings, hours, terms, data.starts_at, now)
     await _ensure_room_for_another(session, settings, user, now)
     await _ensure_care_plan(session, user, data.care_plan_subscription_id)
     booking = Consultation(
         id=uuid.uuid4(),
         user_id=user.id,
+        kind=terms.kind,
+        # a care-plan service is included in the plan: no charge while the plan is active
+        price_pence=0 if data.care_plan_subscription_id is not None else terms.price_pence,
+        currency=terms.currency,
         starts_at=data.starts_at,
-        ends_at=data.starts_at + hours.slot,
+        ends_at=data.starts_at + terms.duration,
         topic=data.topic,
         notes=data.notes or None,
         care_plan_subscription_id=data.care_plan_subscription_id,
     )
     session.add(booking)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError("This slot has just been booked; please choose another.") from exc
+    await _flush_or_taken(session)
     await _confirm(session, settings, user, booking)
-    return ConsultationRead.model_validate(booking)
+    await _tell_atelier(session, settings, user, booking, "booked")
+    return _read(booking)
+
+
+async def reschedule_consultation(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    consultation_id: uuid.UUID,
+    data: ConsultationReschedule,
+) -> ConsultationRead:
+    """Move one of the client's upcoming bookings to another free slot of the same kind."""
+    booking = await _own_upcoming(session, user, consultation_id)
+    hours, now, terms = AtelierHours.from_settings(settings), utcnow(), offering(booking.kind)
+    if data.starts_at == booking.starts_at:
+        return _read(booking)
+    await _check_slot(session, settings, hours, terms, data.starts_at, now)
+    previous = booking.starts_at
+    booking.starts_at = data.starts_at
+    booking.ends_at = data.starts_at + terms.duration
+    booking.rescheduled_at = now
+    booking.reminded_at = None
+    await _flush_or_taken(session)
+    change = f"{booking.id}:{now.isoformat()}"
+    await send_email(
+        session,
+        to=user.email,
+        template="consultation_rescheduled",
+        context={
+            "customer_name": user.name or "Client",
+            "starts_at": booking.starts_at,
+            "previous_starts_at": previous,
+            "manage_url": _account_url(settings),
+        },
+        idempotency_key=f"consultation-rescheduled:{change}",
+    )
+    await _tell_atelier(session, settings, user, booking, "rescheduled", change, previous)
+    return _read(booking)
+
+
+async def _own_upcoming(
+    session: AsyncSession, user: User, consultation_id: uuid.UUID
+) -> Consultation:
+    booking = await session.get(Consultation, consultation_id, with_for_update=True)
+    if booking is None or booking.user_id != user.id:
+        raise NotFoundError("No such consultation.")
+    if booking.cancelled_at is not None:
+        raise ConflictError("This consultation was cancelled; please book a new one.")
+    if booking.starts_at <= utcnow():
+        raise ConflictError("This consultation has already taken place.")
+    return booking
+
+
+async def _tell_atelier(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    booking: Consultation,
+    event: str,
+    change: str | None = None,
+    previous: datetime | None = None,
+) -> None:
+    """Email the atelier (`STAFF_EMAIL`) about a booking, a change or a cancellation."""
+    await notify_staff(
+        session,
+        settings,
+        template="consultation_staff",
+        context={
+            "event": event,
+            "kind": offering(booking.kind).title,
+            "customer_name": user.name or "",
+            "customer_email": user.email,
+            "starts_at": booking.starts_at,
+            "ends_at": booking.ends_at,
+            "previous_starts_at": previous,
+            "topic": booking.topic,
+            "notes": booking.notes or "",
+        },
+        idempotency_key=f"consultation-staff:{event}:{change or booking.id}",
+    )
 
 
 async def _email_client(
@@ -130,11 +300,11 @@ async def _email_client(
     user: User,
     booking: Consultation,
     template: str,
-    occasion: str | None = None,
+    key_suffix: str = "",
     **extra: object,
 ) -> None:
-    """Queue `template` about `booking` to its client; once per booking, template and
-    `occasion` (a reschedule is a new occasion for the same booking)."""
+    """Queue `template` about `booking` to its client; once per booking and template (and
+    `key_suffix`)."""
     context = {
         "customer_name": user.name or "Client",
         "starts_at": booking.starts_at,
@@ -145,8 +315,9 @@ async def _email_client(
         to=user.email,
         template=template,
         context=context,
-        idempotency_key=f"{template.replace('_', '-')}:{booking.id}"
-        + ("" if occasion is None else f":{occasion}"),
+        idempotency_key=":".join(
+            part for part in (template.replace("_", "-"), str(booking.id), key_suffix) if part
+        ),
     )
 
 
@@ -159,17 +330,18 @@ async def _confirm(
     settings: Settings,
     user: User,
     booking: Consultation,
-    occasion: str | None = None,
+    key_suffix: str = "",
 ) -> None:
-    """Queue the confirmation email and add the in-app notice."""
+    """Queue the confirmation email and add the in-app notice (`key_suffix`: a new occasion,
+    such as a move to another time, gets its own email)."""
     await _email_client(
         session,
         settings,
         user,
         booking,
         "consultation_confirmed",
-        occasion,
-        duration_minutes=settings.consultation_slot_minutes,
+        key_suffix,
+        duration_minutes=offering(booking.kind).minutes,
         location=settings.atelier_address,
         manage_url=_account_url(settings),
     )
@@ -198,7 +370,7 @@ async def list_consultations(
     stmt = _latest_first(select(Consultation).where(Consultation.user_id == user.id), limit, cursor)
     rows = list((await session.scalars(stmt)).all())
     page, next_cursor = page_of(rows, limit, lambda c: (c.starts_at, c.id))
-    return Page(items=[ConsultationRead.model_validate(c) for c in page], next_cursor=next_cursor)
+    return Page(items=[_read(c) for c in page], next_cursor=next_cursor)
 
 
 # --- the staff's view ---------------------------------------------------------------------
@@ -211,7 +383,7 @@ _WITH_CLIENT = select(Consultation, User.email, User.name).join(
 def _admin_read(row: Row[Consultation, str, str | None]) -> ConsultationAdminRead:
     booking, email, name = row
     return ConsultationAdminRead(
-        **ConsultationRead.model_validate(booking).model_dump(),
+        **_read(booking).model_dump(),
         user_id=booking.user_id,
         customer_email=email,
         customer_name=name,
@@ -260,6 +432,7 @@ async def cancel_consultation(
     await _email_client(
         session, settings, user, booking, "consultation_cancelled", book_url=_account_url(settings)
     )
+    await _tell_atelier(session, settings, user, booking, "cancelled")
 
 
 async def consultations_between(
@@ -319,20 +492,15 @@ async def reschedule(
     """Move an upcoming booking to another free slot (the client is sent a fresh confirmation;
     audited). 422 for a time that is not a bookable slot, 409 when the slot is taken."""
     booking = await _staff_booking(session, consultation_id)
-    hours, now = AtelierHours.from_settings(settings), utcnow()
-    problem = slot_problem(hours, starts_at, now)
-    if problem is not None:
-        raise ValidationFailedError(problem, errors=[{"field": "starts_at", "message": problem}])
+    hours, now, terms = AtelierHours.from_settings(settings), utcnow(), offering(booking.kind)
+    await _check_slot(session, settings, hours, terms, starts_at, now)
     before = booking.starts_at
-    booking.starts_at, booking.ends_at = starts_at, starts_at + hours.slot
+    booking.starts_at, booking.ends_at = starts_at, starts_at + terms.duration
+    booking.rescheduled_at = now
     booking.reminded_at = None  # remind the client of the new time
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError("This slot is already booked; please choose another.") from exc
+    await _flush_or_taken(session)
     client = await session.get_one(User, booking.user_id)
-    await _confirm(session, settings, client, booking, occasion=starts_at.isoformat())
+    await _confirm(session, settings, client, booking, key_suffix=starts_at.isoformat())
     await record_event(
         session,
         "consultation.rescheduled",
@@ -347,25 +515,40 @@ async def reschedule(
 REMINDER_LEAD = timedelta(hours=24)
 
 
-async def send_due_reminders(session: AsyncSession, lead: timedelta = REMINDER_LEAD) -> int:
-    """Remind clients (in-app) of appointments starting within `lead`; each booking once.
+async def send_due_reminders(
+    session: AsyncSession, settings: Settings | None = None, lead: timedelta = REMINDER_LEAD
+) -> int:
+    """Remind clients of appointments starting within `lead`, in-app and by email, as their
+    appointment preferences allow; each booking once (again after a reschedule).
 
     SKIP LOCKED lets several workers run this at once without sending a reminder twice.
     """
+    settings = settings or get_settings()
     now = utcnow()
-    due = await session.scalars(
-        select(Consultation)
+    due = await session.execute(
+        select(Consultation, User)
+        .join(User, User.id == Consultation.user_id)
         .where(
             Consultation.cancelled_at.is_(None),
             Consultation.reminded_at.is_(None),
             Consultation.starts_at > now,
             Consultation.starts_at <= now + lead,
         )
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=Consultation, skip_locked=True)
     )
-    bookings = list(due)
-    for booking in bookings:
+    bookings = list(due.tuples())
+    for booking, user in bookings:
         booking.reminded_at = now
+        await _remind(session, settings, user, booking)
+    await session.flush()
+    return len(bookings)
+
+
+async def _remind(
+    session: AsyncSession, settings: Settings, user: User, booking: Consultation
+) -> None:
+    topic = ContactTopic.APPOINTMENTS
+    if await may_contact(session, user.id, topic, ContactChannel.IN_APP):
         await notify_user(
             session,
             booking.user_id,
@@ -373,6 +556,18 @@ async def send_due_reminders(session: AsyncSession, lead: timedelta = REMINDER_L
             "Your atelier appointment is soon",
             f"We look forward to seeing you on {format_london_datetime(booking.starts_at)}.",
             {"consultation_id": str(booking.id)},
+            priority=Priority.HIGH,
+            expires_at=booking.ends_at,
         )
-    await session.flush()
-    return len(bookings)
+    if await may_contact(session, user.id, topic, ContactChannel.EMAIL):
+        await _email_client(
+            session,
+            settings,
+            user,
+            booking,
+            "consultation_reminder",
+            kind=offering(booking.kind).title,
+            location=settings.atelier_address,
+            manage_url=_account_url(settings),
+            key_suffix=booking.starts_at.isoformat(),
+        )

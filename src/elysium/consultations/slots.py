@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from elysium.config import Settings
+from elysium.consultations.kinds import Offering
 
 
 @dataclass(frozen=True, slots=True)
 class AtelierHours:
-    """When consultations can happen: open weekdays, wall-clock hours, slot length."""
+    """When consultations can happen: open weekdays, wall-clock hours, the slot grid."""
 
     zone: ZoneInfo
     open_days: frozenset[int]
@@ -36,35 +38,60 @@ class AtelierHours:
         return now.astimezone(self.zone).date()
 
 
-def slots_on(hours: AtelierHours, day: date) -> list[datetime]:
-    """The slot starts (UTC) of one local day; none when the atelier is closed."""
-    if day.isoweekday() not in hours.open_days:
+def slots_on(
+    hours: AtelierHours, offering: Offering, day: date, closed: Container[date] = ()
+) -> list[datetime]:
+    """The starts (UTC) of `offering` on one local day: one every slot from opening, as long
+    as it ends by closing; none when the atelier is closed or does not offer it that day."""
+    weekday = day.isoweekday()
+    if weekday not in hours.open_days or weekday not in offering.days or day in closed:
         return []
     start = datetime.combine(day, hours.opens_at, hours.zone)
     close = datetime.combine(day, hours.closes_at, hours.zone)
     starts = []
-    while start + hours.slot <= close:  # wall-clock arithmetic in the atelier's zone
+    while start + offering.duration <= close:  # wall-clock arithmetic in the atelier's zone
         starts.append(start.astimezone(UTC))
         start += hours.slot
     return starts
 
 
-def bookable_slots(hours: AtelierHours, first: date, last: date, now: datetime) -> list[datetime]:
-    """Slot starts from local day `first` to `last` inclusive, after `now`, within the horizon."""
+def bookable_slots(
+    hours: AtelierHours,
+    offering: Offering,
+    first: date,
+    last: date,
+    now: datetime,
+    closed: Container[date] = (),
+) -> list[datetime]:
+    """Starts from local day `first` to `last` inclusive, after `now`, within the horizon."""
     starts: list[datetime] = []
     day = first
     while day <= last:
-        starts += [s for s in slots_on(hours, day) if now < s <= now + hours.horizon]
+        starts += [
+            s for s in slots_on(hours, offering, day, closed) if now < s <= now + hours.horizon
+        ]
         day += timedelta(days=1)
     return starts
 
 
-def slot_problem(hours: AtelierHours, starts_at: datetime, now: datetime) -> str | None:
-    """Why `starts_at` cannot be booked, or None when it is a bookable slot."""
+def slot_problem(
+    hours: AtelierHours,
+    offering: Offering,
+    starts_at: datetime,
+    now: datetime,
+    closed: Container[date] = (),
+) -> str | None:
+    """Why `starts_at` cannot be booked for `offering`, or None when it is a bookable slot."""
     if starts_at <= now:
         return "This time is in the past."
     if starts_at > now + hours.horizon:
         return f"Bookings open {hours.horizon.days} days ahead."
-    if starts_at not in slots_on(hours, hours.today(starts_at)):
-        return "This is not the start of a consultation slot within opening hours."
+    day = hours.today(starts_at)
+    if day in closed:
+        return "The atelier is closed that day."
+    if starts_at not in slots_on(hours, offering, day):
+        return (
+            f"This is not the start of a {offering.title.lower()} slot: it is offered on "
+            "certain days, within opening hours."
+        )
     return None

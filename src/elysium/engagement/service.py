@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.catalog.service import get_product, is_live, price_now, price_product
+from elysium.engagement.alerts import current_state
 from elysium.engagement.schemas import WishlistItemRead, WishlistWrite
 from elysium.errors import NotFoundError
 from elysium.inventory.service import available_for_products, in_stock
@@ -37,14 +38,24 @@ async def save_to_wishlist(
     else:
         product, priced = await price_product(session, data.product_slug, data.configuration)
         configuration = priced.normalized_configuration
+    seen = await current_state(session, product, configuration)
     statement = insert(WishlistItem).values(
-        id=uuid.uuid4(), user_id=user_id, product_id=product.id, configuration=configuration
+        id=uuid.uuid4(),
+        user_id=user_id,
+        product_id=product.id,
+        configuration=configuration,
+        seen_available=None if seen is None else seen.available,
+        seen_price_pence=None if seen is None else seen.price_pence,
     )
     added_at, created = (
         await session.execute(
             statement.on_conflict_do_update(
                 constraint="uq_wishlist_items_entry",
-                set_={"configuration": statement.excluded.configuration},
+                set_={
+                    "configuration": statement.excluded.configuration,
+                    "seen_available": statement.excluded.seen_available,
+                    "seen_price_pence": statement.excluded.seen_price_pence,
+                },
             ).returning(WishlistItem.created_at, literal_column("xmax = 0", Boolean))
         )
     ).one()

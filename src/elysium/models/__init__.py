@@ -3,13 +3,21 @@
 from elysium.models.analytics import ProductView, RecentView
 from elysium.models.audit import AuditEvent
 from elysium.models.bespoke import BespokeEnquiry, BespokeQuote
-from elysium.models.cart import Cart, CartItem, SavedConfiguration, WishlistItem
-from elysium.models.catalog import Collection, Product
-from elysium.models.consultation import Consultation
+from elysium.models.cart import Cart, CartItem, CartReminder, SavedConfiguration, WishlistItem
+from elysium.models.catalog import Category, Collection, Product
+from elysium.models.consultation import AtelierClosure, Consultation, ConsultationKind
 from elysium.models.documents import CreditNote, DocumentCounter
 from elysium.models.inventory import StockItem, StockMovement, StockReservation
 from elysium.models.jobs import JobError
-from elysium.models.notifications import Notification, SentEmail
+from elysium.models.notifications import (
+    ConsentRecord,
+    ContactChannel,
+    ContactPreference,
+    ContactTopic,
+    Notification,
+    Priority,
+    SentEmail,
+)
 from elysium.models.order import IdempotencyKey, Order, OrderItem, OrderNote, OrderStatusChange
 from elysium.models.payment import Payment, PaymentEvent, Refund
 from elysium.models.promotions import Coupon, CouponRedemption
@@ -29,6 +37,7 @@ from elysium.models.user import (
 __all__ = [
     "AccountToken",
     "Address",
+    "AtelierClosure",
     "AuditEvent",
     "AuthSession",
     "BespokeEnquiry",
@@ -37,8 +46,15 @@ __all__ = [
     "CarePlan",
     "Cart",
     "CartItem",
+    "CartReminder",
+    "Category",
     "Collection",
+    "ConsentRecord",
     "Consultation",
+    "ConsultationKind",
+    "ContactChannel",
+    "ContactPreference",
+    "ContactTopic",
     "Coupon",
     "CouponRedemption",
     "CreditNote",
@@ -54,6 +70,7 @@ __all__ = [
     "OrderStatusChange",
     "Payment",
     "PaymentEvent",
+    "Priority",
     "Product",
     "ProductView",
     "RateEvent",

@@ -75,3 +75,17 @@ class WishlistItem(UUIDPrimaryKey, Base):
     )
     configuration: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # what the client was last told about (or saw when wishing): alerts go out on a change
+    seen_available: Mapped[bool | None]
+    seen_price_pence: Mapped[int | None]
+
+
+class CartReminder(UUIDPrimaryKey, Base):
+    """A forgotten-cart reminder sent for one state of a cart (never twice for the same)."""
+
+    __tablename__ = "cart_reminders"
+    __table_args__ = (UniqueConstraint("cart_id", "state_hash", name="uq_cart_reminders_state"),)
+
+    cart_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    state_hash: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.db import insert_new, rows_affected
@@ -14,7 +14,7 @@ from elysium.errors import NotFoundError
 from elysium.kit.clock import utcnow
 from elysium.kit.keyset import decode_time_cursor
 from elysium.kit.pagination import encode_cursor
-from elysium.models import Notification, User
+from elysium.models import Notification, Priority, User
 
 
 async def notify_user(
@@ -24,9 +24,20 @@ async def notify_user(
     title: str,
     body: str,
     data: dict[str, Any] | None = None,
+    *,
+    priority: Priority = Priority.NORMAL,
+    expires_at: datetime | None = None,
 ) -> Notification:
     """Add a notification for `user_id` in the caller's transaction."""
-    notification = Notification(user_id=user_id, kind=kind, title=title, body=body, data=data or {})
+    notification = Notification(
+        user_id=user_id,
+        kind=kind,
+        title=title,
+        body=body,
+        data=data or {},
+        priority=priority,
+        expires_at=expires_at,
+    )
     await insert_new(session, notification)
     return notification
 
@@ -35,7 +46,10 @@ async def list_notifications(
     session: AsyncSession, user: User, *, unread_only: bool, limit: int, cursor: str | None
 ) -> tuple[list[Notification], str | None]:
     """The user's notifications, newest first, one page and the cursor of the next."""
-    stmt = select(Notification).where(Notification.user_id == user.id)
+    stmt = select(Notification).where(
+        Notification.user_id == user.id,
+        or_(Notification.expires_at.is_(None), Notification.expires_at > utcnow()),
+    )
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     after = decode_time_cursor(cursor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, select, tuple_
@@ -265,3 +266,22 @@ async def _order_page(
 
 def _time_key(order: Order) -> tuple[datetime, uuid.UUID]:
     return order.created_at, order.id
+
+
+async def ordered_since(
+    session: AsyncSession, user_id: uuid.UUID, product_ids: Sequence[uuid.UUID], since: datetime
+) -> bool:
+    """Whether the user has ordered any of these products since `since`."""
+    found = await session.scalar(
+        select(
+            select(OrderItem.id)
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(
+                Order.user_id == user_id,
+                Order.created_at >= since,
+                OrderItem.product_id.in_(product_ids),
+            )
+            .exists()
+        )
+    )
+    return bool(found)

@@ -37,7 +37,10 @@ from elysium.models import (
     BespokeQuote,
     BillingCustomer,
     Cart,
+    CartReminder,
+    ConsentRecord,
     Consultation,
+    ContactPreference,
     CouponRedemption,
     CreditNote,
     IdempotencyKey,
@@ -198,6 +201,20 @@ def _emails_of(user: User) -> ColumnElement[bool]:
     return SentEmail.to == user.email if user.email_verified else false()
 
 
+async def _export_cart_reminders(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    carts = select(Cart.id).where(Cart.user_id == user.id)
+    return await _rows(session, CartReminder, CartReminder.cart_id.in_(carts))
+
+
+async def _export_consents(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.user_id == user.id)
+        .order_by(ConsentRecord.recorded_at)
+    )
+    return [_columns(record) for record in rows]
+
+
 async def _export_emails(session: AsyncSession, user: User) -> list[dict[str, Any]]:
     rows = await session.scalars(select(SentEmail).where(_emails_of(user)))
     return [{"template": e.template, "status": e.status, "created_at": e.created_at} for e in rows]
@@ -225,6 +242,7 @@ EXPORTERS: dict[str, Exporter] = {
     "orders": _export_orders,
     "order_notes": _export_order_notes,
     "carts": _by_user(Cart),
+    "cart_reminders": _export_cart_reminders,
     "wishlist": _by_user(WishlistItem),
     "product_views": _by_user(ProductView),
     "recent_views": _by_user(RecentView),
@@ -237,6 +255,8 @@ EXPORTERS: dict[str, Exporter] = {
     "identities": _by_user(UserIdentity),
     "coupon_redemptions": _by_user(CouponRedemption),
     "idempotency_keys": _by_user(IdempotencyKey),
+    "contact_preferences": _by_user(ContactPreference),
+    "consent_records": _export_consents,
     "emails": _export_emails,
     "audit_events": _export_audit,
     "billing_customer": _by_user(BillingCustomer),
@@ -346,13 +366,15 @@ async def _erase_payment_events(session: AsyncSession, user: User) -> None:
 ERASERS: list[Eraser] = [
     _deleting(Address),
     _deleting(AuthSession),
-    _deleting(Cart),
+    _deleting(Cart),  # and its reminders, by cascade
     _deleting(WishlistItem),
     _deleting(ProductView),
     _deleting(RecentView),
     _deleting(Review),
     _deleting(Consultation),
     _deleting(Notification),
+    _deleting(ContactPreference),
+    _deleting(ConsentRecord),
     _deleting(IdempotencyKey),
     # saved cards and the provider's customer reference go; care plan subscriptions stay
     # for accounting (ids, dates and statuses only, nothing personal)
