@@ -102,7 +102,10 @@ async def test_a_forwarded_for_that_is_not_an_ip_address_is_ignored(settings: Se
     async with LifespanManager(app):
         account = await make_account(app)
         transport = ASGITransport(app=app, client=("10.1.2.3", 1234))
-        async with AsyncClient(transport=transport, base_url="http://testserver") as http:
+        shop = {"Origin": settings.public_base_url}  # as the shop's own pages send it
+        async with AsyncClient(
+            transport=transport, base_url="http://testserver", headers=shop
+        ) as http:
             for forwarded in ("not-an-ip", "192.0.2.7:8080", "192.0.2.8, evil\nlog", "192.0.2.9"):
                 response = await http.post(
                     "/api/auth/login",

@@ -6,8 +6,9 @@ import uuid
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from elysium.kit.clock import utcnow
 from elysium.models import Address, AuditEvent, BespokeEnquiry, Order, OrderReturn, SentEmail, User
 from elysium.privacy.service import EXPORTERS
 from factories import (
@@ -76,6 +77,13 @@ async def test_erasure_keeps_orders_without_the_person(app: FastAPI, client: Asy
     assert [o["order_number"] for o in export["orders"]] == [order["order_number"]]
     assert export["orders"][0]["items"][0]["product_slug"] == product.slug
 
+    # the sent-email log is matched by address, so only once the client has verified it
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(User)
+            .where(User.id == uuid.UUID(who.account.id))
+            .values(email_verified_at=utcnow())
+        )
     assert (await client.delete("/api/user", headers=who.headers)).status_code == 204
     async with app.state.sessionmaker() as session:
         kept = await session.get(Order, uuid.UUID(order["id"]))
@@ -108,6 +116,13 @@ async def test_export_and_erasure_cover_gift_messages_and_returns(
     assert exported["returns"][0]["reason"] == "My partner Grace prefers gold"
     assert exported["returns"][0]["lines"][0]["quantity"] == 1
 
+    # the sent-email log is matched by address, so only once the client has verified it
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(User)
+            .where(User.id == uuid.UUID(who.account.id))
+            .values(email_verified_at=utcnow())
+        )
     assert (await client.delete("/api/user", headers=who.headers)).status_code == 204
     async with app.state.sessionmaker() as session:
         kept = await session.get(Order, uuid.UUID(order["id"]))

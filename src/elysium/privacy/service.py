@@ -134,6 +134,18 @@ PERSONAL_COLUMNS: dict[str, Coverage] = {
     "user_identities.user_id": _deleted("identities"),
     "user_identities.email": _deleted("identities"),
     "wishlist_items.user_id": _deleted("wishlist"),
+    "bespoke_quotes.created_by": _staff("the member of staff who sent a quote"),
+    "order_notes.author_id": _staff("the member of staff who wrote a note on an order"),
+    "billing_customers.user_id": _deleted("billing_customer"),
+    "saved_cards.user_id": _deleted("saved_cards"),
+    "subscriptions.user_id": Coverage(
+        "care_plan_subscriptions",
+        Erasure.KEPT,
+        why="accounting: ids, dates and statuses only; the plans are ended at the provider",
+    ),
+    "contact_preferences.user_id": _deleted("contact_preferences"),
+    "consent_records.user_id": _deleted("consent_records"),
+    "recent_views.user_id": _deleted("recent_views"),
     "audit_events.actor_id": Coverage(
         "audit_events", Erasure.KEPT, why="append-only security record: ids and IPs, no names"
     ),
