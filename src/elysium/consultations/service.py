@@ -66,6 +66,7 @@ def _read(booking: Consultation) -> ConsultationRead:
         cancelled_at=booking.cancelled_at,
         rescheduled_at=booking.rescheduled_at,
         created_at=booking.created_at,
+        care_plan_subscription_id=booking.care_plan_subscription_id,
     )
 
 
