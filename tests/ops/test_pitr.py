@@ -89,15 +89,19 @@ def test_restore_to_a_chosen_time_finds_that_moment(folder: Path) -> None:
     archive, base, data, restored = (folder / n for n in ("wal", "base", "data", "restored"))
     for path in (archive, base):
         path.mkdir()
+    # The clusters' user must reach the scripts: a checkout under a private folder (a CI clone
+    # in a 0700 temporary directory) is out of its reach, so the scripts are copied beside it.
+    scripts = folder / "pitr"
+    shutil.copytree(PITR, scripts)
     if user:
-        for path in (folder, archive, base):
+        for path in (folder, archive, base, scripts):
             shutil.chown(path, user)
     primary = Cluster(bindir, data, folder, user)
     primary.run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust")
     with (data / "postgresql.conf").open("a") as conf:
         conf.write(
             "wal_level = replica\narchive_mode = on\n"
-            f"archive_command = '{PITR / 'archive-wal.sh'} %p %f {archive}'\n"
+            f"archive_command = '{scripts / 'archive-wal.sh'} %p %f {archive}'\n"
         )
     primary.start()
     twin: Cluster | None = None
@@ -105,7 +109,7 @@ def test_restore_to_a_chosen_time_finds_that_moment(folder: Path) -> None:
         with primary.connect() as conn:
             conn.execute("CREATE TABLE sales (n int PRIMARY KEY)")
             conn.execute("INSERT INTO sales VALUES (1)")
-        primary.run(str(PITR / "base-backup.sh"), primary.conninfo, str(base / "b1"),
+        primary.run(str(scripts / "base-backup.sh"), primary.conninfo, str(base / "b1"),
                     env=os.environ | {"PG_BIN_DIR": str(bindir)})  # fmt: skip
         with primary.connect() as conn:
             conn.execute("INSERT INTO sales VALUES (2)")
@@ -123,7 +127,7 @@ def test_restore_to_a_chosen_time_finds_that_moment(folder: Path) -> None:
         restored.mkdir()
         if user:
             shutil.chown(restored, user)
-        primary.run(str(PITR / "restore-to-time.sh"), str(base / "b1"), str(archive),
+        primary.run(str(scripts / "restore-to-time.sh"), str(base / "b1"), str(archive),
                     str(restored), target.isoformat())  # fmt: skip
         twin = Cluster(bindir, restored, folder, user)
         twin.start()
