@@ -12,9 +12,10 @@ from fastapi import Depends, Request, Response
 from elysium.accounts.service import resolve_token
 from elysium.config import Settings
 from elysium.db import SessionDep
-from elysium.errors import ForbiddenError, RateLimitedError, UnauthorizedError
+from elysium.errors import ForbiddenError, UnauthorizedError
 from elysium.kit.context import current_client_ip
 from elysium.kit.deps import RateLimiterDep, SettingsDep
+from elysium.kit.ratelimit import reserve_or_refuse
 from elysium.kit.tokens import hash_token
 from elysium.models import AuthSession, User
 from elysium.models.user import Role
@@ -202,11 +203,9 @@ def limit_writes(bucket: WriteBucket) -> Any:
         settings: SettingsDep,
     ) -> None:
         limits = _limit_keys(bucket, request, auth, settings)
-        reservation = await limiter.reserve(limits, _RULES[bucket].window)
-        if not reservation.granted:
-            raise RateLimitedError(
-                "Too many requests; please slow down.", retry_after=reservation.retry_after
-            )
+        await reserve_or_refuse(
+            limiter, limits, _RULES[bucket].window, "Too many requests; please slow down."
+        )
 
     return Depends(check)
 

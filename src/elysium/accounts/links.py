@@ -17,9 +17,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.config import Settings
-from elysium.errors import RateLimitedError, ValidationFailedError
+from elysium.errors import ValidationFailedError
 from elysium.kit.clock import utcnow
-from elysium.kit.ratelimit import RateLimiter
+from elysium.kit.ratelimit import RateLimiter, reserve_or_refuse
 from elysium.kit.tokens import hash_token, new_token
 from elysium.models import AccountToken, User
 from elysium.models.user import AccountTokenPurpose
@@ -104,9 +104,7 @@ async def redeem_link(session: AsyncSession, purpose: AccountTokenPurpose, token
 async def spend(limiter: RateLimiter, key: str, limit: int, window: int, detail: str) -> None:
     """429 when `key` has used its `limit` in `window` seconds; otherwise count one more
     (checked and counted in one atomic step)."""
-    reservation = await limiter.reserve([(key, limit)], window)
-    if not reservation.granted:
-        raise RateLimitedError(detail, retry_after=reservation.retry_after)
+    await reserve_or_refuse(limiter, [(key, limit)], window, detail)
 
 
 async def send_verification_link(

@@ -23,13 +23,12 @@ from elysium.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
-    RateLimitedError,
     UnauthorizedError,
     ValidationFailedError,
 )
 from elysium.kit.clock import utcnow
 from elysium.kit.context import current_client_ip
-from elysium.kit.ratelimit import RateLimiter, Reservation
+from elysium.kit.ratelimit import RateLimiter, Reservation, reserve_or_refuse
 from elysium.kit.tokens import hash_token, new_token
 from elysium.models import AuthSession, User
 from elysium.models.user import STAFF_ROLES, Role
@@ -138,18 +137,15 @@ async def _reserve_attempt(limiter: RateLimiter, settings: Settings, email: str)
     successful sign-in gives its reservation back (see `sign_in`).
     """
     account_key, ip_key = _throttle_keys(email)
-    reservation = await limiter.reserve(
+    return await reserve_or_refuse(
+        limiter,
         [
             (account_key, settings.login_max_failures_per_account),
             (ip_key, settings.login_max_failures_per_ip),
         ],
         settings.login_failure_window_seconds,
+        "Too many failed sign-ins; try again later.",
     )
-    if not reservation.granted:
-        raise RateLimitedError(
-            "Too many failed sign-ins; try again later.", retry_after=reservation.retry_after
-        )
-    return reservation
 
 
 async def _fail_sign_in(

@@ -20,6 +20,8 @@ from typing import Protocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from elysium.errors import RateLimitedError
+
 Limit = tuple[str, int]
 """A key and how many events it may have in the window."""
 
@@ -51,6 +53,17 @@ class RateLimiter(Protocol):
     async def clear(self, key: str) -> None:
         """Forget the events of `key` (a successful sign-in clears the account's failures)."""
         ...
+
+
+async def reserve_or_refuse(
+    limiter: RateLimiter, limits: Sequence[Limit], window: int, detail: str
+) -> Reservation:
+    """`reserve`, or 429 (`RateLimitedError` saying `detail`, with Retry-After) when a key is
+    already at its limit: the one way every limit of the shop is checked and counted."""
+    reservation = await limiter.reserve(limits, window)
+    if not reservation.granted:
+        raise RateLimitedError(detail, retry_after=reservation.retry_after)
+    return reservation
 
 
 def _wait(window: int, oldest: float, now: float) -> int:
