@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from elysium.kit.clock import SHOP_TZ
+
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
@@ -42,7 +42,7 @@ def london(value: datetime | date | None, with_time: bool = True) -> str:
     if not isinstance(value, datetime):
         return f"{value.day} {value:%b %Y}"
     if value.tzinfo is not None:
-        value = value.astimezone(LONDON)
+        value = value.astimezone(SHOP_TZ)
     day = f"{value.day} {value:%b %Y}"
     return f"{day}, {value:%H:%M}" if with_time else day
 

@@ -7,15 +7,12 @@ from zoneinfo import ZoneInfo
 
 SHOP_TZ_NAME = "Europe/London"
 SHOP_TZ = ZoneInfo(SHOP_TZ_NAME)
+"""The house's time zone: the calendar days staff filter and report by, and emails show."""
 
 
 def utcnow() -> datetime:
     """Now, in UTC."""
     return datetime.now(UTC)
-
-
-LONDON = SHOP_TZ
-"""The house's time zone: the calendar days staff filter and report by."""
 
 
 def london_today(now: datetime | None = None) -> date:

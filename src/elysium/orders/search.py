@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.errors import ValidationFailedError
-from elysium.kit.clock import LONDON, london_midnight
+from elysium.kit.clock import SHOP_TZ, london_midnight
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.kit.search import contains_pattern
@@ -193,7 +193,7 @@ async def orders_csv(
         writer.writerows(
             [
                 row.order_number,
-                row.created_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
+                row.created_at.astimezone(SHOP_TZ).strftime("%Y-%m-%d %H:%M"),
                 row.status,
                 row.payment_status,
                 _csv_safe(row.customer_email),

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from jinja2 import (
     Environment,
@@ -26,9 +25,8 @@ from jinja2 import (
     select_autoescape,
 )
 
+from elysium.kit.clock import SHOP_TZ
 from elysium.notifications.email.message import Attachment, EmailMessage
-
-LONDON: Final = ZoneInfo("Europe/London")
 
 TEMPLATE_NAMES: Final = (
     "welcome",
@@ -105,7 +103,7 @@ def _aware_in_london(value: object) -> datetime:
     _require_defined(value)
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"need a timezone-aware datetime, got {value!r}")
-    return value.astimezone(LONDON)
+    return value.astimezone(SHOP_TZ)
 
 
 def format_london_datetime(value: object) -> str:
