@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from httpx import AsyncClient, Response
 from playwright.async_api import Page
 
-from factories import DEFAULT_PASSWORD
+from factories import DEFAULT_PASSWORD, Account
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -30,6 +30,12 @@ async def post_form(
         content=urlencode(body).encode(),
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
+
+
+async def sign_in_staff(client: AsyncClient, account: Account) -> None:
+    """Sign `client` in to /admin as `account` (the staff cookie)."""
+    response = await admin_sign_in(client, account.email)
+    assert response.status_code == 303, response.text
 
 
 async def admin_sign_in(

@@ -13,7 +13,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin_helpers import admin_sign_in
+from admin_helpers import sign_in_staff
 from elysium.models import AuditEvent, Order
 from factories import Account, placed_order, shopper, stocked_piece
 
@@ -22,8 +22,7 @@ async def signed_in(app: FastAPI, account: Account) -> AsyncClient:
     """A new client of `app` signed in to /admin as `account` (the staff cookie)."""
     transport = ASGITransport(app=app, client=("203.0.113.20", 50000))
     http = AsyncClient(transport=transport, base_url="http://testserver")
-    response = await admin_sign_in(http, account.email)
-    assert response.status_code == 303, response.text
+    await sign_in_staff(http, account)
     return http
 
 

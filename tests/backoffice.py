@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
-from httpx import AsyncClient
 from sqlalchemy import text
 
-from admin_helpers import admin_sign_in
 from elysium.kit.clock import utcnow
 from elysium.models import Order, OrderItem, Payment, Refund
 from elysium.models.order import OrderPaymentStatus, OrderStatus, ShippingMethod
@@ -49,12 +47,6 @@ ACTIONS = (
     f"/admin/coupons/{_NIL}/deactivate",
     "/admin/jobs/1/retry",
 )
-
-
-async def sign_in_staff(client: AsyncClient, account: Account) -> None:
-    """Sign `client` in to /admin as `account` (the staff cookie)."""
-    response = await admin_sign_in(client, account.email)
-    assert response.status_code == 303, response.text
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from admin_helpers import post_form
-from backoffice import sign_in_staff
+from admin_helpers import post_form, sign_in_staff
 from elysium.kit.clock import london_date
 from elysium.models import AuditEvent, Consultation
 from factories import Account, book_next_free_slot, make_account, past_consultation, queued_emails

@@ -11,8 +11,8 @@ from httpx import AsyncClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from admin_helpers import post_form
-from backoffice import ACTIONS, PAGES, insert_order, insert_refund, sign_in_staff
+from admin_helpers import post_form, sign_in_staff
+from backoffice import ACTIONS, PAGES, insert_order, insert_refund
 from elysium.admin.charts import AXIS, HEIGHT, bar_chart
 from elysium.kit.clock import utcnow
 from elysium.reports.schemas import DaySales

@@ -7,8 +7,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from admin_helpers import post_form
-from backoffice import sign_in_staff
+from admin_helpers import post_form, sign_in_staff
 from elysium.models import AuditEvent, StockMovement
 from factories import HALF_CARAT_KEY, ONE_CARAT_KEY, Account, stocked_piece
 from inventory_helpers import available, hold, line, stock_row

@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from admin_helpers import post_form
-from backoffice import sign_in_staff
+from admin_helpers import post_form, sign_in_staff
 from elysium.models import AuditEvent, BespokeEnquiry, Review
 from factories import Account, create_product, make_account
 

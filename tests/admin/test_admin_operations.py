@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import select
 
-from admin_helpers import post_form
-from backoffice import failed_job, sign_in_staff
+from admin_helpers import post_form, sign_in_staff
+from backoffice import failed_job
 from elysium.kit.clock import london_today
 from elysium.models import AuditEvent, Coupon
 from factories import HALF_CARAT_KEY, Account, make_account, stocked_piece

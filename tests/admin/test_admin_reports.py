@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from backoffice import Line, insert_order, insert_refund, sign_in_staff
+from admin_helpers import sign_in_staff
+from backoffice import Line, insert_order, insert_refund
 from elysium.models import Cart, ProductView
 from elysium.models.order import OrderStatus
 from elysium.models.payment import RefundState
