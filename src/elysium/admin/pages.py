@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from elysium.admin.security import CSRF_FIELD, read_form
 from elysium.admin.templating import templates
 from elysium.errors import ValidationFailedError
+from elysium.kit.spreadsheet import looks_like_a_formula
 from elysium.models import User
 
 E = TypeVar("E", bound=StrEnum)
@@ -97,12 +98,9 @@ def required(values: dict[str, str], name: str) -> str:
     return value
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def safe_cell(cell: Any) -> Any:
     """Text a spreadsheet would run as a formula gets a leading apostrophe; numbers are kept."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+    if isinstance(cell, str) and looks_like_a_formula(cell):
         try:
             float(cell)
         except ValueError:

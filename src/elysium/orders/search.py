@@ -23,6 +23,7 @@ from elysium.kit.clock import SHOP_TZ, london_midnight
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.kit.search import contains_pattern
+from elysium.kit.spreadsheet import looks_like_a_formula
 from elysium.models import Order, User
 from elysium.models.order import OrderPaymentStatus, OrderStatus
 from elysium.orders.schemas import StaffOrderSummary
@@ -174,7 +175,7 @@ async def search_orders(
 
 def _csv_safe(value: str) -> str:
     """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return "'" + value if looks_like_a_formula(value) else value
 
 
 async def orders_csv(
