@@ -8,6 +8,7 @@ order page (303) with a notice; a refusal (409 etc.) is shown on the order page 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -53,20 +54,34 @@ SORTS = {
 }
 
 
-def _filters(
-    q: str | None,
-    status: str | None,
-    payment_status: str | None,
-    start: str | None,
-    end: str | None,
-) -> OrderFilters:
-    return OrderFilters(
+@dataclass(frozen=True)
+class ListQuery:
+    """What the order list and its CSV export are asked for: the filters and the sort."""
+
+    filters: OrderFilters
+    sort: OrderSort
+
+
+def list_query(
+    q: Text = None,
+    status: Text = None,
+    payment_status: Text = None,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    sort: Text = None,
+) -> ListQuery:
+    """The query string of `/admin/orders` (unknown values ignored, as a filter form left blank)."""
+    filters = OrderFilters(
         q=(q or "").strip() or None,
         status=enum_or_none(OrderStatus, status),
         payment_status=enum_or_none(OrderPaymentStatus, payment_status),
         date_from=date_or_none(start),
         date_to=date_or_none(end),
     )
+    return ListQuery(filters, enum_or_none(OrderSort, sort) or OrderSort.NEWEST)
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
 @router.get("/orders")
@@ -74,16 +89,10 @@ async def orders(
     request: Request,
     staff: StaffUser,
     session: SessionDep,
-    q: Text = None,
-    status: Text = None,
-    payment_status: Text = None,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-    sort: Text = None,
+    wanted: ListQueryDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
-    filters = _filters(q, status, payment_status, start, end)
-    order_by = enum_or_none(OrderSort, sort) or OrderSort.NEWEST
+    filters, order_by = wanted.filters, wanted.sort
     try:
         page = await search_orders(session, filters, PAGE_SIZE, cursor, order_by)
         error = None
@@ -108,21 +117,10 @@ async def orders(
 
 
 @router.get("/orders/export.csv")
-async def orders_export(
-    staff: StaffUser,
-    session: SessionDep,
-    q: Text = None,
-    status: Text = None,
-    payment_status: Text = None,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-    sort: Text = None,
-) -> Response:
+async def orders_export(staff: StaffUser, session: SessionDep, wanted: ListQueryDep) -> Response:
     """The filtered list as CSV (every page of it)."""
-    filters = _filters(q, status, payment_status, start, end)
-    order_by = enum_or_none(OrderSort, sort) or OrderSort.NEWEST
     return Response(
-        await orders_csv(session, filters, order_by),
+        await orders_csv(session, wanted.filters, wanted.sort),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
