@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from pathlib import Path
 
-from harness import Req, Result, load_requests, running_server, save, scratch_database
+from harness import (
+    Req,
+    Result,
+    load_requests,
+    process_cpu_seconds,
+    running_server,
+    save,
+    scratch_database,
+    server_pids,
+)
 
 from elysium.demo import load_demo_into
 
@@ -56,16 +63,7 @@ PRICES = [
 
 
 def _server_cpu_seconds(port: str) -> float:
-    """User + system CPU of the gunicorn master and workers listening on `port`."""
-    total = 0.0
-    for proc in Path("/proc").iterdir():
-        try:
-            if f"127.0.0.1:{port}".encode() in (proc / "cmdline").read_bytes():
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError):
-            continue
-    return total
+    return sum(process_cpu_seconds(pid) for pid in server_pids(port))
 
 
 async def _measured(name: str, base_url: str, requests: list[Req]) -> Result:

@@ -41,12 +41,19 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from bench_checkout import Customer, Piece, _customers, _stock_catalogue
-from harness import RESULTS, KeepAliveClient, redis_env, running_server, scratch_database
+from harness import (
+    RESULTS,
+    KeepAliveClient,
+    process_cpu_seconds,
+    redis_env,
+    running_server,
+    scratch_database,
+    server_pids,
+)
 
 from elysium.db import libpq_url
 
@@ -56,7 +63,6 @@ THINK = float(os.environ.get("BENCH_THINK", "5"))
 WARM_UP = float(os.environ.get("BENCH_WARM_UP", "10"))
 IDLE_RECONNECT = 4.0
 GOAL_P95_MS = 200.0
-CLK = os.sysconf("SC_CLK_TCK")
 
 LISTS = [
     "/api/products",
@@ -190,27 +196,6 @@ async def _shopper(
         await browser.close()
 
 
-def _cpu_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK
-
-
-def _server_pids(port: int) -> list[int]:
-    pids = []
-    needle = f"127.0.0.1:{port}".encode()
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if needle in (proc / "cmdline").read_bytes():
-                    pids.append(int(proc.name))
-            except OSError:
-                continue
-    return pids
-
-
 @dataclass
 class Sampler:
     """Once a second: connections and CPU; cumulative CPU kept per process (max seen)."""
@@ -223,7 +208,7 @@ class Sampler:
 
     def _track(self, table: dict[int, tuple[float, float]], pids: list[int]) -> None:
         for pid in pids:
-            now = _cpu_of(pid)
+            now = process_cpu_seconds(pid)
             first, _ = table.get(pid, (now, now))
             table[pid] = (first, now)
 
@@ -243,7 +228,7 @@ class Sampler:
                 self.connections.append((len(rows), busy))
                 backends = [pid for pid, _ in rows if pid != own]
                 self._track(self.pg_cpu, backends)
-                self._track(self.app_cpu, _server_pids(self.port))
+                self._track(self.app_cpu, server_pids(self.port))
                 with_timeout = asyncio.ensure_future(stop.wait())
                 await asyncio.wait({with_timeout}, timeout=1.0)
                 with_timeout.cancel()

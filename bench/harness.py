@@ -369,3 +369,29 @@ async def stock_demo_catalogue(database_url: str, level: int) -> list[ProductSpe
         await import_stock_csv(session, rows)
     await engine.dispose()
     return specs
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def server_pids(port: int | str) -> list[int]:
+    """The processes started to serve 127.0.0.1:`port` (the server and its workers)."""
+    needle = f"127.0.0.1:{port}".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if needle in (proc / "cmdline").read_bytes():
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids

@@ -16,41 +16,27 @@ import json
 import os
 import shutil
 import sys
-from pathlib import Path
 
 import psycopg
 from bench_analytics import _seed_views
 from bench_cart import RING, _prepare
-from harness import RESULTS, Req, load_requests, redis_env, running_server, scratch_database
+from harness import (
+    RESULTS,
+    Req,
+    load_requests,
+    process_cpu_seconds,
+    redis_env,
+    running_server,
+    scratch_database,
+    server_pids,
+)
 from harness import stock_demo_catalogue as _stock
 
 from elysium.db import libpq_url
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CLIENTS = 64
-CLK = os.sysconf("SC_CLK_TCK")
 CORES = 2
-
-
-def _cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK
-
-
-def _app_pids(port: int) -> list[int]:
-    needle = f"127.0.0.1:{port}".encode()
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if needle in (proc / "cmdline").read_bytes():
-                    pids.append(int(proc.name))
-            except OSError:
-                continue
-    return pids
 
 
 def _backend_pids(database_url: str) -> list[int]:
@@ -67,13 +53,13 @@ async def _measure(
     name: str, base_url: str, database_url: str, port: int, requests: list[Req]
 ) -> dict[str, object]:
     await load_requests(name, base_url, requests, CLIENTS, duration=2)  # warm: pools, caches
-    app, backends = _app_pids(port), _backend_pids(database_url)
-    before = {pid: _cpu(pid) for pid in app + backends}
+    app, backends = server_pids(port), _backend_pids(database_url)
+    before = {pid: process_cpu_seconds(pid) for pid in app + backends}
     result = await load_requests(name, base_url, requests, CLIENTS, duration=SECONDS)
     backends = sorted(set(backends) | set(_backend_pids(database_url)))
     # a backend that ended meanwhile reads 0: its share is lost, never negative
-    app_cpu = sum(max(_cpu(pid) - before.get(pid, 0.0), 0.0) for pid in app)
-    pg_cpu = sum(max(_cpu(pid) - before.get(pid, 0.0), 0.0) for pid in backends)
+    app_cpu = sum(max(process_cpu_seconds(pid) - before.get(pid, 0.0), 0.0) for pid in app)
+    pg_cpu = sum(max(process_cpu_seconds(pid) - before.get(pid, 0.0), 0.0) for pid in backends)
     per_request_ms = (app_cpu + pg_cpu) / max(result.requests, 1) * 1000
     row = {
         "scenario": name,
