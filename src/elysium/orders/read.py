@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -227,15 +228,20 @@ async def get_order(session: AsyncSession, viewer: User, order_id: uuid.UUID) ->
     return await read_order(session, await visible_order(session, viewer, order_id))
 
 
+def summary_fields(order: Order) -> dict[str, Any]:
+    """What every one-line summary of an order shows (the client's list and the staff's)."""
+    return {
+        "id": order.id,
+        "order_number": order.order_number,
+        "status": order.status,
+        "payment_status": order.payment_status,
+        "total": Money.from_pence(order.total_pence, order.currency),
+        "created_at": order.created_at,
+    }
+
+
 def _summary(order: Order) -> OrderSummary:
-    return OrderSummary(
-        id=order.id,
-        order_number=order.order_number,
-        status=order.status,
-        payment_status=order.payment_status,
-        total=Money.from_pence(order.total_pence, order.currency),
-        created_at=order.created_at,
-    )
+    return OrderSummary(**summary_fields(order))
 
 
 async def list_orders(

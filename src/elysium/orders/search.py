@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.errors import ValidationFailedError
 from elysium.kit.clock import SHOP_TZ, london_midnight
-from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.kit.search import contains_pattern
 from elysium.kit.spreadsheet import looks_like_a_formula
 from elysium.models import Order, User
 from elysium.models.order import OrderPaymentStatus, OrderStatus
+from elysium.orders.read import summary_fields
 from elysium.orders.schemas import StaffOrderSummary
 
 EXPORT_BATCH = 500
@@ -143,12 +143,7 @@ def _cursor_of(sort: OrderSort, order: Order) -> str:
 
 def _row(order: Order, user: User) -> StaffOrderSummary:
     return StaffOrderSummary(
-        id=order.id,
-        order_number=order.order_number,
-        status=order.status,
-        payment_status=order.payment_status,
-        total=Money.from_pence(order.total_pence, order.currency),
-        created_at=order.created_at,
+        **summary_fields(order),
         customer_id=user.id,
         customer_email=user.email,
         customer_name=user.name,
