@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,7 +14,6 @@ from elysium.admin.templating import templates
 from elysium.db import SessionDep
 from elysium.errors import ElysiumError, UnauthorizedError
 from elysium.kit.deps import RateLimiterDep, SettingsDep
-from elysium.models import User
 
 # Every /admin POST is checked for this browser's CSRF token before anything else runs.
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -33,10 +32,6 @@ def error_page(request: Request, exc: ElysiumError) -> Response | None:
         return RedirectResponse("/admin/login", status_code=303)
     context = {"staff": None, "title": exc.title, "detail": exc.detail, "slug": exc.type_slug}
     return templates.TemplateResponse(request, "error.html", context, status_code=exc.status)
-
-
-def _page(request: Request, name: str, staff: User, **context: Any) -> Response:
-    return templates.TemplateResponse(request, name, {"staff": staff, **context})
 
 
 @router.get("/login")
