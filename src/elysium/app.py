@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         lifespan=_lifespan,
         docs_url=None,  # served by elysium.apidocs, offline and under a strict CSP
         redoc_url=None,
+        # FastAPI's OpenTelemetry hooks: unused here (metrics are Prometheus), and checking
+        # whether a provider is configured costs every request a few microseconds.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.database_url = database_url or resolve_database_url(settings)
@@ -114,6 +117,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     install_catalog_cache(app)
     install_view_buffer(app)
     for router in (
+        analytics_router,
+        cart_router,
+        catalog_router,
         health_router,
         accounts_router,
         privacy_router,
@@ -131,16 +137,13 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         admin_reports_router,
         admin_router,
         admin_api_router,
-        catalog_router,
         inventory_router,
         notifications_router,
         jobs_admin_router,
-        cart_router,
         wishlist_router,
         coupons_router,
         checkout_router,
         orders_router,
-        analytics_router,
         bespoke_router,
         reviews_router,
         consultations_router,

@@ -62,7 +62,7 @@ class ListQuery:
     sort: OrderSort
 
 
-def list_query(
+async def list_query(
     q: Text = None,
     status: Text = None,
     payment_status: Text = None,

@@ -130,7 +130,8 @@ def install_view_buffer(app: FastAPI) -> None:
     app.state.shutdown_hooks.append(stop)
 
 
-def get_view_buffer(request: Request) -> ViewBuffer:
+async def get_view_buffer(request: Request) -> ViewBuffer:
+    """The app's buffer (async: a sync dependency costs a thread hop per request)."""
     buffer: ViewBuffer = request.app.state.view_buffer
     return buffer
 
