@@ -354,6 +354,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For a route that opens a session only when it needs one (a cache miss)."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
 _PRIMARY_LSN = text("SELECT pg_current_wal_insert_lsn()::text")
 _REPLICA_STATE = text(
     "SELECT pg_is_in_recovery(),"

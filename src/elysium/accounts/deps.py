@@ -14,7 +14,7 @@ from elysium.config import Settings
 from elysium.db import SessionDep
 from elysium.errors import ForbiddenError, UnauthorizedError
 from elysium.kit.context import current_client_ip
-from elysium.kit.deps import RateLimiterDep, SettingsDep
+from elysium.kit.deps import SettingsDep
 from elysium.kit.ratelimit import reserve_or_refuse
 from elysium.kit.tokens import hash_token
 from elysium.models import AuthSession, User
@@ -76,6 +76,18 @@ async def optional_auth(
     if token is None or len(token) > 200:
         return None
     found = await resolve_token(session, token)
+    return None if found is None else Auth(user=found[0], session=found[1])
+
+
+async def sessionless_auth(request: Request) -> Auth | None:
+    """`optional_auth` for the routes that need no database session of their own (a tracked
+    product view): a guest costs no session at all, a token is resolved in a short one."""
+    state = request.app.state
+    token = bearer_token(request, state.settings)
+    if token is None or len(token) > 200:
+        return None
+    async with state.sessionmaker() as session:
+        found = await resolve_token(session, token)
     return None if found is None else Auth(user=found[0], session=found[1])
 
 
@@ -141,6 +153,7 @@ async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
 AuthDep = Annotated[Auth, Depends(require_auth)]
 CurrentUser = Annotated[User, Depends(require_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
+SessionlessAuth = Annotated[Auth | None, Depends(sessionless_auth)]
 StaffUser = Annotated[User, Depends(require_staff)]
 AdminUser = Annotated[User, Depends(require_admin)]
 StaffEnrolling = Annotated[Auth, Depends(require_staff_enrolling)]
@@ -192,25 +205,28 @@ def _limit_keys(
     return keys
 
 
-def limit_writes(bucket: WriteBucket) -> Any:
+def limit_writes(bucket: WriteBucket, who: Callable[..., Any] = optional_auth) -> Any:
     """A route dependency: 429 once this client (its address, and its account when signed in)
-    has used up the bucket's writes in the window. Counted atomically before the write runs."""
+    has used up the bucket's writes in the window. Counted atomically before the write runs.
+    `who` is how the route knows its caller: `optional_auth`, or `sessionless_auth`."""
 
-    async def check(
-        request: Request,
-        auth: Annotated[Auth | None, Depends(optional_auth)],
-        limiter: RateLimiterDep,
-        settings: SettingsDep,
-    ) -> None:
-        limits = _limit_keys(bucket, request, auth, settings)
+    async def check(request: Request, auth: Auth | None) -> None:
+        state = request.app.state
+        limits = _limit_keys(bucket, request, auth, state.settings)
         await reserve_or_refuse(
-            limiter, limits, _RULES[bucket].window, "Too many requests; please slow down."
+            state.rate_limiter,
+            limits,
+            _RULES[bucket].window,
+            "Too many requests; please slow down.",
         )
 
+    # Set here, not in the signature: `who` is local, and annotations are strings in this module.
+    check.__annotations__["auth"] = Annotated[Auth | None, Depends(who)]
     return Depends(check)
 
 
 AnonymousWriteLimit = limit_writes(WriteBucket.GENERAL)
+SessionlessWriteLimit = limit_writes(WriteBucket.GENERAL, sessionless_auth)
 CouponAttemptLimit = limit_writes(WriteBucket.COUPON)
 EnquiryLimit = limit_writes(WriteBucket.ENQUIRY)
 AccountRequestLimit = limit_writes(WriteBucket.ACCOUNT)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from elysium.accounts.deps import AnonymousWriteLimit, OptionalUser
+from elysium.accounts.deps import OptionalUser, SessionlessAuth, SessionlessWriteLimit
 from elysium.analytics import service
 from elysium.analytics.buffer import ViewBufferDep
 from elysium.analytics.schemas import (
@@ -16,7 +16,7 @@ from elysium.analytics.schemas import (
     ViewCreate,
 )
 from elysium.catalog.cache import CatalogCache, get_catalog_cache
-from elysium.db import ReadSessionDep, SessionDep
+from elysium.db import ReadSessionDep, SessionDep, SessionMakerDep
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["analytics"])
@@ -29,22 +29,23 @@ ListLimit = Annotated[int, Query(ge=1, le=service.MAX_LIST, description="How man
     "/api/analytics/track-view",
     status_code=status.HTTP_202_ACCEPTED,
     response_class=Response,
-    dependencies=[AnonymousWriteLimit],
+    dependencies=[SessionlessWriteLimit],
 )
 async def track_view(
     body: ViewCreate,
-    user: OptionalUser,
-    session: SessionDep,
+    auth: SessionlessAuth,
     buffer: ViewBufferDep,
     cache: CacheDep,
+    sessions: SessionMakerDep,
 ) -> Response:
     """Record that a product page was viewed: by the signed-in user, else by `session_id`.
 
     404 for an unknown product. Guests' writes are rate limited per client IP. Views are
-    written in batches: they show in the lists a fraction of a second later.
+    written in batches: they show in the lists a fraction of a second later. The hottest
+    write of the shop: no database round trip for a guest's view of a known product.
     """
-    user_id = None if user is None else user.id
-    await service.record_view(buffer, cache, session, body.product_slug, user_id, body.session_id)
+    user_id = None if auth is None else auth.user.id
+    await service.record_view(buffer, cache, sessions, body.product_slug, user_id, body.session_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elysium.analytics.buffer import ViewBuffer
 from elysium.analytics.schemas import RecentlyViewedItem, TrendingItem
@@ -49,7 +49,7 @@ async def live_product_id(session: AsyncSession, product_slug: str) -> uuid.UUID
 async def record_view(
     buffer: ViewBuffer,
     cache: CatalogCache,
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     product_slug: str,
     user_id: uuid.UUID | None,
     session_id: str | None,
@@ -57,12 +57,15 @@ async def record_view(
     """Record one view: by user when signed in, else by the guest's session id (if any).
 
     The product is looked up in the process's catalogue cache (dropped whenever the catalogue
-    changes), and the view joins the buffer that is written in batches: no database round trip
-    for a known product.
+    changes; a miss reads it in a short session of its own), and the view joins the buffer that
+    is written in batches: no database round trip for a known product.
     """
-    product_id = await cache.remember(
-        ("live-product-id", product_slug), lambda: live_product_id(session, product_slug)
-    )
+
+    async def look_up() -> uuid.UUID:
+        async with sessions() as session:
+            return await live_product_id(session, product_slug)
+
+    product_id = await cache.remember(("live-product-id", product_slug), look_up)
     buffer.add(product_id, user_id, None if user_id is not None else session_id)
 
 

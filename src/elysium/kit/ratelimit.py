@@ -11,6 +11,7 @@ though the request that saw it answers an error and rolls back; a reservation ca
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Sequence
@@ -123,46 +124,107 @@ class PostgresRateLimiter:
             await conn.execute(text("DELETE FROM rate_events WHERE key = :key"), {"key": key})
 
 
-# Trim each window; if any key is full answer its oldest event's time, else add one event to
-# every key. One script, so atomic in Redis.
+# A batch of reservations in one script, so in one round trip, each atomic in Redis. For each
+# reservation in turn: trim each key's window; if any key is full answer its oldest event's
+# time, else add one event to every key (and answer ""). ARGV: now, then per reservation its
+# window, member, number of keys and each key's limit; KEYS: every reservation's keys in order.
 _RESERVE_SCRIPT = """
 local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local member = ARGV[3]
-local oldest_full = nil
-for i, name in ipairs(KEYS) do
-  redis.call('ZREMRANGEBYSCORE', name, 0, now - window)
-  if redis.call('ZCARD', name) >= tonumber(ARGV[3 + i]) then
-    local oldest = tonumber(redis.call('ZRANGE', name, 0, 0, 'WITHSCORES')[2])
-    if oldest_full == nil or oldest > oldest_full then oldest_full = oldest end
+local arg, key = 2, 1
+local answers = {}
+while arg <= #ARGV do
+  local window, member, count = tonumber(ARGV[arg]), ARGV[arg + 1], tonumber(ARGV[arg + 2])
+  local oldest_full = nil
+  for i = 0, count - 1 do
+    local name = KEYS[key + i]
+    redis.call('ZREMRANGEBYSCORE', name, 0, now - window)
+    if redis.call('ZCARD', name) >= tonumber(ARGV[arg + 3 + i]) then
+      local oldest = tonumber(redis.call('ZRANGE', name, 0, 0, 'WITHSCORES')[2])
+      if oldest_full == nil or oldest > oldest_full then oldest_full = oldest end
+    end
   end
+  if oldest_full ~= nil then
+    answers[#answers + 1] = tostring(oldest_full)
+  else
+    for i = 0, count - 1 do
+      redis.call('ZADD', KEYS[key + i], now, member)
+      redis.call('EXPIRE', KEYS[key + i], window)
+    end
+    answers[#answers + 1] = ""
+  end
+  arg, key = arg + 3 + count, key + count
 end
-if oldest_full ~= nil then return tostring(oldest_full) end
-for _, name in ipairs(KEYS) do
-  redis.call('ZADD', name, now, member)
-  redis.call('EXPIRE', name, window)
-end
-return false
+return answers
 """
 
 
+@dataclass
+class _Waiting:
+    limits: Sequence[Limit]
+    window: int
+    member: str
+    answer: asyncio.Future[str]
+
+
 class RedisRateLimiter:
-    """Events as members of one sorted set per key, scored by time."""
+    """Events as members of one sorted set per key, scored by time.
+
+    Reservations made while a round trip is under way wait for it and then go together, in one
+    script call: under load a process makes one round trip for many requests instead of one
+    each (measured: the per-request round trip was most of a tracked view's CPU). Each
+    reservation stays atomic and they are counted in the order they were made.
+    """
 
     def __init__(self, url: str) -> None:
         from redis.asyncio import Redis
 
         self.redis = Redis.from_url(url)
         self._reserve = self.redis.register_script(_RESERVE_SCRIPT)
+        self._waiting: list[_Waiting] = []
+        self._sending: asyncio.Task[None] | None = None
 
     async def reserve(self, limits: Sequence[Limit], window: int) -> Reservation:
-        now, member = time.time(), uuid.uuid4().hex
-        names = [f"elysium:rl:{key}" for key, _ in limits]
-        args: list[str | int | float] = [now, window, member, *(limit for _, limit in limits)]
-        oldest = await self._reserve(keys=names, args=args)
-        if oldest is None:
-            return Reservation({key: member for key, _ in limits})
-        return Reservation({}, _wait(window, float(oldest), now))
+        waiting = _Waiting(
+            limits, window, uuid.uuid4().hex, asyncio.get_running_loop().create_future()
+        )
+        self._waiting.append(waiting)
+        if self._sending is None:
+            self._sending = asyncio.create_task(self._send_waiting())
+        oldest = await waiting.answer
+        if not oldest:
+            return Reservation({key: waiting.member for key, _ in limits})
+        return Reservation({}, _wait(window, float(oldest), time.time()))
+
+    async def _send_waiting(self) -> None:
+        """Send what is waiting, in batches, until nothing is."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._send(batch)
+        finally:
+            self._sending = None
+
+    async def _send(self, batch: list[_Waiting]) -> None:
+        names: list[str] = []
+        args: list[str | int | float] = [time.time()]
+        for waiting in batch:
+            names += [f"elysium:rl:{key}" for key, _ in waiting.limits]
+            args += [waiting.window, waiting.member, len(waiting.limits)]
+            args += [limit for _, limit in waiting.limits]
+        try:
+            answers = await self._reserve(keys=names, args=args)
+        except Exception as exc:  # every waiter sees the failure (503), none waits forever
+            for waiting in batch:
+                if not waiting.answer.done():
+                    waiting.answer.set_exception(exc)
+            return
+        except BaseException:  # cancelled (shutting down): so are the waiters
+            for waiting in batch:
+                waiting.answer.cancel()
+            raise
+        for waiting, oldest in zip(batch, answers, strict=True):
+            if not waiting.answer.done():  # its request may have been cancelled meanwhile
+                waiting.answer.set_result(oldest.decode() if isinstance(oldest, bytes) else oldest)
 
     async def release(self, reservation: Reservation, key: str) -> None:
         member = reservation.event_ids.get(key)
