@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -248,14 +250,40 @@ def create_engine(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        # A pooled connection the server has closed (failover, PgBouncer restart,
-        # pg_terminate_backend) is found by a ping at checkout and replaced, and the rest of the
-        # pool with it, so a blip costs the requests that were mid-statement, not the next ones.
-        pool_pre_ping=settings.db_pool_pre_ping,
         connect_args=arguments,
     )
+    if settings.db_pool_pre_ping:
+        _ping_idle_connections(engine, settings.db_ping_after_idle_seconds)
     _observe_pool(engine)
     return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, after_idle: float) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections unused `after_idle` seconds or more.
+
+    A pooled connection the server has closed (failover, PgBouncer restart,
+    pg_terminate_backend) is found by the ping at checkout and replaced. A ping is three round
+    trips (asyncpg's begin, a statement, rollback): at every checkout it cost a product page's
+    read most of its database time (measured). A connection used within the last `after_idle`
+    seconds is handed out unpinged: if the server closed it meanwhile, its request answers 503
+    with Retry-After and SQLAlchemy replaces the whole pool on that disconnect.
+    """
+    pool = engine.sync_engine.pool
+
+    def checked_in(_: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < after_idle:
+            return  # new, or used a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # the pool then connects afresh (up to three attempts)
+            raise DisconnectionError(str(exc)) from exc
+
+    event.listen(pool, "checkin", checked_in)
+    event.listen(pool, "checkout", checkout)
 
 
 def pool_waiting(engine: AsyncEngine) -> int:
@@ -336,6 +364,14 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def create_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions (on the same pool) whose every statement commits by itself. For work that is ONE
+    statement (a token lookup, a list read) this is the same as a transaction without its BEGIN
+    and COMMIT: one round trip instead of three. Never for work of two statements or more."""
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(autocommit, expire_on_commit=False)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and transaction per request, committed before the response is sent."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -354,13 +390,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    """For a route that opens a session only when it needs one (a cache miss)."""
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+async def get_autocommit_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The app's `create_autocommit_sessionmaker`, for a route whose database work is a single
+    statement, or none unless its cache misses (the product-page hot paths)."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.autocommit_sessionmaker
     return maker
 
 
-SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+AutocommitSessionsDep = Annotated[
+    async_sessionmaker[AsyncSession], Depends(get_autocommit_sessions)
+]
 
 
 _PRIMARY_LSN = text("SELECT pg_current_wal_insert_lsn()::text")

@@ -80,13 +80,14 @@ async def optional_auth(
 
 
 async def sessionless_auth(request: Request) -> Auth | None:
-    """`optional_auth` for the routes that need no database session of their own (a tracked
-    product view): a guest costs no session at all, a token is resolved in a short one."""
+    """`optional_auth` for the routes that need no transaction of their own (the product
+    page's view tracking and recently viewed): a guest costs no database round trip, a token
+    one (its lookup is a single statement: no BEGIN and COMMIT around it)."""
     state = request.app.state
     token = bearer_token(request, state.settings)
     if token is None or len(token) > 200:
         return None
-    async with state.sessionmaker() as session:
+    async with state.autocommit_sessionmaker() as session:
         found = await resolve_token(session, token)
     return None if found is None else Auth(user=found[0], session=found[1])
 

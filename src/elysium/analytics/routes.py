@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from elysium.accounts.deps import OptionalUser, SessionlessAuth, SessionlessWriteLimit
+from elysium.accounts.deps import SessionlessAuth, SessionlessWriteLimit
 from elysium.analytics import service
 from elysium.analytics.buffer import ViewBufferDep
 from elysium.analytics.schemas import (
@@ -16,7 +16,7 @@ from elysium.analytics.schemas import (
     ViewCreate,
 )
 from elysium.catalog.cache import CatalogCache, get_catalog_cache
-from elysium.db import ReadSessionDep, SessionDep, SessionMakerDep
+from elysium.db import AutocommitSessionsDep, ReadSessionDep
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["analytics"])
@@ -36,7 +36,7 @@ async def track_view(
     auth: SessionlessAuth,
     buffer: ViewBufferDep,
     cache: CacheDep,
-    sessions: SessionMakerDep,
+    sessions: AutocommitSessionsDep,
 ) -> Response:
     """Record that a product page was viewed: by the signed-in user, else by `session_id`.
 
@@ -51,8 +51,8 @@ async def track_view(
 
 @router.get("/api/analytics/recently-viewed")
 async def recently_viewed(
-    user: OptionalUser,
-    session: SessionDep,
+    auth: SessionlessAuth,
+    sessions: AutocommitSessionsDep,
     session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
     limit: ListLimit = 20,
 ) -> RecentlyViewed:
@@ -60,8 +60,8 @@ async def recently_viewed(
 
     Signed-in users see their own views; guests pass the `session_id` they tracked with.
     """
-    user_id = None if user is None else user.id
-    items = await service.recently_viewed(session, user_id, session_id, limit)
+    user_id = None if auth is None else auth.user.id
+    items = await service.recently_viewed(sessions, user_id, session_id, limit)
     return RecentlyViewed(items=items)
 
 

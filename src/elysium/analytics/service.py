@@ -111,15 +111,22 @@ _RECENT = {by_user: _recent_statement(by_user) for by_user in (True, False)}
 
 
 async def recently_viewed(
-    session: AsyncSession, user_id: uuid.UUID | None, session_id: str | None, limit: int
+    sessions: async_sessionmaker[AsyncSession],
+    user_id: uuid.UUID | None,
+    session_id: str | None,
+    limit: int,
 ) -> list[RecentlyViewedItem]:
     """Distinct live products the viewer saw, most recently seen first.
 
     Read from `recent_views` (one row per viewer and product, kept by a trigger on
-    `product_views`): at most `limit` index entries, however many views the viewer has.
+    `product_views`): at most `limit` index entries, however many views the viewer has. One
+    statement, so `sessions` may be autocommit ones (no BEGIN and COMMIT round trips).
     """
     viewer = _viewer(user_id, session_id)
-    rows = await session.execute(_RECENT[user_id is not None], {"viewer": viewer, "limit": limit})
+    async with sessions() as session:
+        rows = (
+            await session.execute(_RECENT[user_id is not None], {"viewer": viewer, "limit": limit})
+        ).all()
     return [
         RecentlyViewedItem(product_slug=slug, title=title, image=image, viewed_at=viewed_at)
         for slug, title, image, viewed_at in rows
