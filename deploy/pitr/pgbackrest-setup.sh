@@ -46,12 +46,12 @@ if command -v psql >/dev/null 2>&1 &&
   command="$(echo "$settings" | sed -n 2p)"
   case "$mode" in on | always) ;; *) die "archive_mode is $mode: set archive_mode = on and $wanted in postgresql.conf, then restart PostgreSQL" ;; esac
   case "$command" in
-    *pgbackrest*"--stanza=$stanza"*archive-push*) ;;
+    *pgbackrest*"--stanza=$stanza "*archive-push*) ;;
     *) die "archive_command is '$command': set $wanted in postgresql.conf, then reload PostgreSQL" ;;
   esac
   case "$command" in
     *"$config_option"*) ;;
-    *) die "archive_command does not name ${config_option}: set $wanted" ;;
+    *) die "archive_command does not name --config=$conf: set $wanted" ;;
   esac
 fi
 
