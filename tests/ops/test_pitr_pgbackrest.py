@@ -31,7 +31,7 @@ from pg_cluster import (
     wait_promoted,
 )
 
-pytestmark = pytest.mark.slow  # two PostgreSQL clusters, three pgBackRest backups and a restore
+pytestmark = pytest.mark.slow  # two PostgreSQL clusters, two pgBackRest backups and a restore
 
 PITR = PROJECT_ROOT / "deploy" / "pitr"
 STANZA = "elysium"
