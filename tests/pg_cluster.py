@@ -60,14 +60,53 @@ def _folder(prefix: str) -> Path:
     return folder
 
 
-def _run(*argv: str | Path) -> None:
-    subprocess.run(
+@contextmanager
+def server_folder(prefix: str) -> Iterator[Path]:
+    """A new temporary folder (0700) of the user the servers run as; deleted afterwards."""
+    folder = _folder(prefix)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def make_dirs(*paths: Path) -> None:
+    """Folders inside a server_folder, made for the user the servers run as."""
+    user = _user()
+    for path in paths:
+        path.mkdir(mode=0o700)
+        if user is not None:
+            shutil.chown(path, user)
+
+
+def give_to_server_user(*paths: Path) -> None:
+    """Hand files and whole trees (made by this process) to the user the servers run as."""
+    user = _user()
+    if user is None:
+        return
+    for path in paths:
+        shutil.chown(path, user)
+        for inner in path.rglob("*") if path.is_dir() else ():
+            shutil.chown(inner, user)
+
+
+def run_as_server_user(*argv: str | Path, env: dict[str, str] | None = None) -> str:
+    """Run a command as the servers' user; its stdout, or a failure showing what it said."""
+    done = subprocess.run(
         [str(a) for a in argv],
-        check=True,
         user=_user(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if done.returncode != 0:
+        raise AssertionError(f"{argv[0]} exited {done.returncode}: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def _run(*argv: str | Path) -> None:
+    run_as_server_user(*argv)
 
 
 @dataclass
@@ -77,13 +116,25 @@ class Cluster:
     bin: Path
     data: Path
     port: int
+    sockets: Path | None = None  # the Unix socket folder; the data directory when None
+
+    def init(self, settings: str = "") -> None:
+        """initdb (trust authentication, user postgres) and `settings` for postgresql.conf."""
+        _run(self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-N")
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(settings)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
-        _run(self.bin / "pg_ctl", "-D", self.data, "-w", "-t", "60", "-o", options, "start")
+        options = f"-p {self.port} -k {self.sockets or self.data} -c listen_addresses=127.0.0.1"
+        log = self.data.parent / f"postgres-{self.port}.log"  # beside the data, never copied
+        try:
+            _run(self.bin / "pg_ctl", "-D", self.data, "-w", "-t", "60", "-o", options,
+                 "-l", log, "start")  # fmt: skip
+        except AssertionError as failed:
+            raise AssertionError(f"{failed}\n{log.read_text()[-2000:]}") from None
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
@@ -107,6 +158,14 @@ def _wait_for(cluster: Cluster, database: str = "postgres") -> None:
             time.sleep(0.2)
 
 
+def wait_promoted(cluster: Cluster, within: float = 60) -> None:
+    """Wait until a recovering cluster has replayed to its target and become a primary."""
+    deadline = time.monotonic() + within
+    while cluster.query("SELECT pg_is_in_recovery()") != [(False,)]:
+        assert time.monotonic() < deadline, "the restored cluster did not finish recovery"
+        time.sleep(0.2)
+
+
 @contextmanager
 def primary_and_standby() -> Iterator[tuple[Cluster, Cluster]]:
     """A fresh primary (WAL for replication) and a hot standby streaming from it, made with
@@ -118,12 +177,10 @@ def primary_and_standby() -> Iterator[tuple[Cluster, Cluster]]:
     primary = Cluster(binaries, folders[0] / "data", free_port())
     standby = Cluster(binaries, folders[1] / "data", free_port())
     try:
-        _run(binaries / "initdb", "-D", primary.data, "-U", "postgres", "--auth=trust", "-N")
-        with (primary.data / "postgresql.conf").open("a") as conf:
-            conf.write(
-                "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n"
-                "full_page_writes = off\nmax_connections = 60\n"
-            )
+        primary.init(
+            "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\n"
+            "full_page_writes = off\nmax_connections = 60\n"
+        )
         primary.start()
         _run(
             binaries / "pg_basebackup",
