@@ -39,7 +39,7 @@ from elysium.checkout.routes import router as checkout_router
 from elysium.config import Settings, get_settings
 from elysium.consultations.routes import router as consultations_router
 from elysium.db import (
-    create_autocommit_sessionmaker,
+    autocommit_engine,
     create_engine,
     create_read_replica,
     create_sessionmaker,
@@ -78,7 +78,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings, app.state.database_url)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
-    app.state.autocommit_sessionmaker = create_autocommit_sessionmaker(app.state.engine)
+    app.state.autocommit_engine = autocommit_engine(app.state.engine)
     app.state.rate_limiter = _rate_limiter(settings, app)
     app.state.read_replica = create_read_replica(settings, app.state.engine)
     if app.state.read_replica is not None:

@@ -364,12 +364,16 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions (on the same pool) whose every statement commits by itself. For work that is ONE
+def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` (the same pool) with every statement committing by itself. For work that is ONE
     statement (a token lookup, a list read) this is the same as a transaction without its BEGIN
     and COMMIT: one round trip instead of three. Never for work of two statements or more."""
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return async_sessionmaker(autocommit, expire_on_commit=False)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def autocommit_session(engine: AsyncEngine) -> AsyncSession:
+    """An ORM session on an `autocommit_engine`, for one statement's entities."""
+    return AsyncSession(engine, expire_on_commit=False)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -390,16 +394,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_autocommit_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    """The app's `create_autocommit_sessionmaker`, for a route whose database work is a single
-    statement, or none unless its cache misses (the product-page hot paths)."""
-    maker: async_sessionmaker[AsyncSession] = request.app.state.autocommit_sessionmaker
-    return maker
+async def get_autocommit_engine(request: Request) -> AsyncEngine:
+    """The app's `autocommit_engine`, for a route whose database work is a single statement,
+    or none unless its cache misses (the product-page hot paths)."""
+    engine: AsyncEngine = request.app.state.autocommit_engine
+    return engine
 
 
-AutocommitSessionsDep = Annotated[
-    async_sessionmaker[AsyncSession], Depends(get_autocommit_sessions)
-]
+AutocommitEngineDep = Annotated[AsyncEngine, Depends(get_autocommit_engine)]
 
 
 _PRIMARY_LSN = text("SELECT pg_current_wal_insert_lsn()::text")

@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Response
 
 from elysium.accounts.service import resolve_token
 from elysium.config import Settings
-from elysium.db import SessionDep
+from elysium.db import SessionDep, autocommit_session
 from elysium.errors import ForbiddenError, UnauthorizedError
 from elysium.kit.context import current_client_ip
 from elysium.kit.deps import SettingsDep
@@ -87,7 +87,7 @@ async def sessionless_auth(request: Request) -> Auth | None:
     token = bearer_token(request, state.settings)
     if token is None or len(token) > 200:
         return None
-    async with state.autocommit_sessionmaker() as session:
+    async with autocommit_session(state.autocommit_engine) as session:
         found = await resolve_token(session, token)
     return None if found is None else Auth(user=found[0], session=found[1])
 

@@ -16,7 +16,7 @@ from elysium.analytics.schemas import (
     ViewCreate,
 )
 from elysium.catalog.cache import CatalogCache, get_catalog_cache
-from elysium.db import AutocommitSessionsDep, ReadSessionDep
+from elysium.db import AutocommitEngineDep, ReadSessionDep
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["analytics"])
@@ -36,7 +36,7 @@ async def track_view(
     auth: SessionlessAuth,
     buffer: ViewBufferDep,
     cache: CacheDep,
-    sessions: AutocommitSessionsDep,
+    database: AutocommitEngineDep,
 ) -> Response:
     """Record that a product page was viewed: by the signed-in user, else by `session_id`.
 
@@ -45,14 +45,14 @@ async def track_view(
     write of the shop: no database round trip for a guest's view of a known product.
     """
     user_id = None if auth is None else auth.user.id
-    await service.record_view(buffer, cache, sessions, body.product_slug, user_id, body.session_id)
+    await service.record_view(buffer, cache, database, body.product_slug, user_id, body.session_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.get("/api/analytics/recently-viewed")
 async def recently_viewed(
     auth: SessionlessAuth,
-    sessions: AutocommitSessionsDep,
+    database: AutocommitEngineDep,
     session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
     limit: ListLimit = 20,
 ) -> RecentlyViewed:
@@ -61,7 +61,7 @@ async def recently_viewed(
     Signed-in users see their own views; guests pass the `session_id` they tracked with.
     """
     user_id = None if auth is None else auth.user.id
-    items = await service.recently_viewed(sessions, user_id, session_id, limit)
+    items = await service.recently_viewed(database, user_id, session_id, limit)
     return RecentlyViewed(items=items)
 
 

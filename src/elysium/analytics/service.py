@@ -22,13 +22,13 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from elysium.analytics.buffer import ViewBuffer
 from elysium.analytics.schemas import RecentlyViewedItem, TrendingItem
 from elysium.catalog.cache import CatalogCache
 from elysium.catalog.service import get_product
-from elysium.db import rows_affected
+from elysium.db import autocommit_session, rows_affected
 from elysium.errors import ValidationFailedError
 from elysium.kit.clock import utcnow
 from elysium.models import Product, ProductView, RecentView
@@ -49,7 +49,7 @@ async def live_product_id(session: AsyncSession, product_slug: str) -> uuid.UUID
 async def record_view(
     buffer: ViewBuffer,
     cache: CatalogCache,
-    sessions: async_sessionmaker[AsyncSession],
+    database: AsyncEngine,
     product_slug: str,
     user_id: uuid.UUID | None,
     session_id: str | None,
@@ -62,7 +62,7 @@ async def record_view(
     """
 
     async def look_up() -> uuid.UUID:
-        async with sessions() as session:
+        async with autocommit_session(database) as session:
             return await live_product_id(session, product_slug)
 
     product_id = await cache.remember(("live-product-id", product_slug), look_up)
@@ -111,7 +111,7 @@ _RECENT = {by_user: _recent_statement(by_user) for by_user in (True, False)}
 
 
 async def recently_viewed(
-    sessions: async_sessionmaker[AsyncSession],
+    database: AsyncEngine,
     user_id: uuid.UUID | None,
     session_id: str | None,
     limit: int,
@@ -120,12 +120,14 @@ async def recently_viewed(
 
     Read from `recent_views` (one row per viewer and product, kept by a trigger on
     `product_views`): at most `limit` index entries, however many views the viewer has. One
-    statement, so `sessions` may be autocommit ones (no BEGIN and COMMIT round trips).
+    statement, so `database` may be an `autocommit_engine` (no BEGIN and COMMIT round trips).
     """
     viewer = _viewer(user_id, session_id)
-    async with sessions() as session:
+    async with database.connect() as connection:
         rows = (
-            await session.execute(_RECENT[user_id is not None], {"viewer": viewer, "limit": limit})
+            await connection.execute(
+                _RECENT[user_id is not None], {"viewer": viewer, "limit": limit}
+            )
         ).all()
     return [
         RecentlyViewedItem(product_slug=slug, title=title, image=image, viewed_at=viewed_at)
