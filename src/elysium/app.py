@@ -27,6 +27,7 @@ from elysium.admin.security import AdminSecurityMiddleware
 from elysium.admin.templating import STATIC_DIR as ADMIN_STATIC_DIR
 from elysium.admin.two_factor import router as admin_two_factor_router
 from elysium.analytics.buffer import install_view_buffer
+from elysium.analytics.recent import install_recent_views
 from elysium.analytics.routes import router as analytics_router
 from elysium.apidocs import install_api_docs
 from elysium.audit.routes import router as audit_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     install_api_docs(app)
     install_catalog_cache(app)
     install_view_buffer(app)
+    install_recent_views(app)
     for router in (
         analytics_router,
         cart_router,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from time import monotonic
+from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -100,6 +102,37 @@ async def test_signed_in_views_belong_to_the_user(app: FastAPI, client: AsyncCli
     assert theirs.json()["items"] == []
     as_guest = await client.get(f"/api/analytics/recently-viewed?session_id={GUEST_SESSION}")
     assert as_guest.json()["items"] == []  # the signed-in view was not filed under the session
+
+
+async def test_concurrent_reads_each_get_their_own_viewers_list(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Reads made at once share one statement (analytics.recent): each still answers only its
+    own viewer's pieces, newest first, cut at its own limit."""
+    pieces = [await create_product(app) for _ in range(3)]
+    user = await make_account(app)
+    guests = [f"batch-guest-{uuid.uuid4().hex[:12]}" for _ in range(3)]
+    for n, guest in enumerate(guests):  # guest n saw pieces[0..n], the last one newest
+        for piece in pieces[: n + 1]:
+            await view(app, client, piece.slug, session_id=guest)
+    await view(app, client, pieces[2].slug, headers=user.headers)
+    expected = {
+        guest: [piece.slug for piece in reversed(pieces[: n + 1])] for n, guest in enumerate(guests)
+    }
+
+    def read(i: int) -> Any:
+        if i % 4 == 3:
+            return client.get("/api/analytics/recently-viewed", headers=user.headers)
+        guest = guests[i % 4]
+        return client.get(f"/api/analytics/recently-viewed?session_id={guest}&limit={1 + i % 3}")
+
+    responses = await asyncio.gather(*(read(i) for i in range(24)))
+    for i, response in enumerate(responses):
+        assert response.status_code == 200, response.text
+        if i % 4 == 3:
+            assert slugs(response.json()) == [pieces[2].slug]
+        else:
+            assert slugs(response.json()) == expected[guests[i % 4]][: 1 + i % 3]
 
 
 async def test_withdrawn_products_drop_out_of_both_lists(app: FastAPI, client: AsyncClient) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from elysium.accounts.deps import SessionlessAuth, SessionlessWriteLimit
 from elysium.analytics import service
 from elysium.analytics.buffer import ViewBufferDep
+from elysium.analytics.recent import RecentViewsDep
 from elysium.analytics.schemas import (
     SESSION_ID_PATTERN,
     RecentlyViewed,
@@ -52,7 +53,7 @@ async def track_view(
 @router.get("/api/analytics/recently-viewed")
 async def recently_viewed(
     auth: SessionlessAuth,
-    database: AutocommitEngineDep,
+    reader: RecentViewsDep,
     session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
     limit: ListLimit = 20,
 ) -> RecentlyViewed:
@@ -61,7 +62,7 @@ async def recently_viewed(
     Signed-in users see their own views; guests pass the `session_id` they tracked with.
     """
     user_id = None if auth is None else auth.user.id
-    items = await service.recently_viewed(database, user_id, session_id, limit)
+    items = await service.recently_viewed(reader, user_id, session_id, limit)
     return RecentlyViewed(items=items)
 
 

@@ -13,10 +13,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Subquery,
     and_,
-    bindparam,
     delete,
     func,
     select,
@@ -25,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from elysium.analytics.buffer import ViewBuffer
+from elysium.analytics.recent import RecentViews, Viewer
 from elysium.analytics.schemas import RecentlyViewedItem, TrendingItem
 from elysium.catalog.cache import CatalogCache
 from elysium.catalog.service import get_product
@@ -84,54 +83,31 @@ async def _top_live_products(
     return (await session.execute(stmt)).all()
 
 
-def _viewer(user_id: uuid.UUID | None, session_id: str | None) -> uuid.UUID | str:
+def _viewer(user_id: uuid.UUID | None, session_id: str | None, limit: int) -> Viewer:
     """The signed-in user, else the guest's session id (422 when a guest sends none)."""
-    if user_id is not None:
-        return user_id
-    if session_id is None:
+    if user_id is None and session_id is None:
         raise ValidationFailedError(
             "Guests must send their session_id.",
             errors=[{"field": "session_id", "message": "required when not signed in"}],
         )
-    return session_id
-
-
-def _recent_statement(by_user: bool) -> Select[str, str, str | None, datetime]:
-    viewer = RecentView.user_id if by_user else RecentView.session_id
-    return (
-        select(Product.slug, Product.title, Product.image_url, RecentView.viewed_at)
-        .join(Product, Product.id == RecentView.product_id)
-        .where(viewer == bindparam("viewer"), _live())
-        .order_by(RecentView.viewed_at.desc(), Product.slug)
-        .limit(bindparam("limit"))
-    )
-
-
-_RECENT = {by_user: _recent_statement(by_user) for by_user in (True, False)}
+    return Viewer(user_id, None if user_id is not None else session_id, limit)
 
 
 async def recently_viewed(
-    database: AsyncEngine,
-    user_id: uuid.UUID | None,
-    session_id: str | None,
-    limit: int,
+    reader: RecentViews, user_id: uuid.UUID | None, session_id: str | None, limit: int
 ) -> list[RecentlyViewedItem]:
     """Distinct live products the viewer saw, most recently seen first.
 
     Read from `recent_views` (one row per viewer and product, kept by a trigger on
-    `product_views`): at most `limit` index entries, however many views the viewer has. One
-    statement, so `database` may be an `autocommit_engine` (no BEGIN and COMMIT round trips).
+    `product_views`): at most `limit` index entries, however many views the viewer has, in a
+    statement shared with the other reads under way (`RecentViews`).
     """
-    viewer = _viewer(user_id, session_id)
-    async with database.connect() as connection:
-        rows = (
-            await connection.execute(
-                _RECENT[user_id is not None], {"viewer": viewer, "limit": limit}
-            )
-        ).all()
+    rows = await reader.read(_viewer(user_id, session_id, limit))
     return [
-        RecentlyViewedItem(product_slug=slug, title=title, image=image, viewed_at=viewed_at)
-        for slug, title, image, viewed_at in rows
+        RecentlyViewedItem(
+            product_slug=row.slug, title=row.title, image=row.image_url, viewed_at=row.viewed_at
+        )
+        for row in rows
     ]
 
 

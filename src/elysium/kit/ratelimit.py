@@ -11,7 +11,6 @@ though the request that saw it answers an error and rolls back; a reservation ca
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from elysium.errors import RateLimitedError
+from elysium.kit.batching import Batcher
 
 Limit = tuple[str, int]
 """A key and how many events it may have in the window."""
@@ -158,21 +158,20 @@ return answers
 """
 
 
-@dataclass
-class _Waiting:
+@dataclass(frozen=True)
+class _Request:
     limits: Sequence[Limit]
     window: int
     member: str
-    answer: asyncio.Future[str]
 
 
 class RedisRateLimiter:
     """Events as members of one sorted set per key, scored by time.
 
     Reservations made while a round trip is under way wait for it and then go together, in one
-    script call: under load a process makes one round trip for many requests instead of one
-    each (measured: the per-request round trip was most of a tracked view's CPU). Each
-    reservation stays atomic and they are counted in the order they were made.
+    script call (`kit.batching`): under load a process makes one round trip for many requests
+    instead of one each (measured: the per-request round trip was most of a tracked view's
+    CPU). Each reservation stays atomic, and they are counted in the order they were made.
     """
 
     def __init__(self, url: str) -> None:
@@ -180,51 +179,24 @@ class RedisRateLimiter:
 
         self.redis = Redis.from_url(url)
         self._reserve = self.redis.register_script(_RESERVE_SCRIPT)
-        self._waiting: list[_Waiting] = []
-        self._sending: asyncio.Task[None] | None = None
+        self._batches: Batcher[_Request, str] = Batcher(self._send)
 
     async def reserve(self, limits: Sequence[Limit], window: int) -> Reservation:
-        waiting = _Waiting(
-            limits, window, uuid.uuid4().hex, asyncio.get_running_loop().create_future()
-        )
-        self._waiting.append(waiting)
-        if self._sending is None:
-            self._sending = asyncio.create_task(self._send_waiting())
-        oldest = await waiting.answer
+        request = _Request(limits, window, uuid.uuid4().hex)
+        oldest = await self._batches.submit(request)
         if not oldest:
-            return Reservation({key: waiting.member for key, _ in limits})
+            return Reservation({key: request.member for key, _ in limits})
         return Reservation({}, _wait(window, float(oldest), time.time()))
 
-    async def _send_waiting(self) -> None:
-        """Send what is waiting, in batches, until nothing is."""
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                await self._send(batch)
-        finally:
-            self._sending = None
-
-    async def _send(self, batch: list[_Waiting]) -> None:
+    async def _send(self, batch: list[_Request]) -> list[str]:
         names: list[str] = []
         args: list[str | int | float] = [time.time()]
-        for waiting in batch:
-            names += [f"elysium:rl:{key}" for key, _ in waiting.limits]
-            args += [waiting.window, waiting.member, len(waiting.limits)]
-            args += [limit for _, limit in waiting.limits]
-        try:
-            answers = await self._reserve(keys=names, args=args)
-        except Exception as exc:  # every waiter sees the failure (503), none waits forever
-            for waiting in batch:
-                if not waiting.answer.done():
-                    waiting.answer.set_exception(exc)
-            return
-        except BaseException:  # cancelled (shutting down): so are the waiters
-            for waiting in batch:
-                waiting.answer.cancel()
-            raise
-        for waiting, oldest in zip(batch, answers, strict=True):
-            if not waiting.answer.done():  # its request may have been cancelled meanwhile
-                waiting.answer.set_result(oldest.decode() if isinstance(oldest, bytes) else oldest)
+        for request in batch:
+            names += [f"elysium:rl:{key}" for key, _ in request.limits]
+            args += [request.window, request.member, len(request.limits)]
+            args += [limit for _, limit in request.limits]
+        answers = await self._reserve(keys=names, args=args)
+        return [a.decode() if isinstance(a, bytes) else str(a or "") for a in answers]
 
     async def release(self, reservation: Reservation, key: str) -> None:
         member = reservation.event_ids.get(key)
