@@ -26,7 +26,7 @@ from elysium.errors import ValidationFailedError
 from elysium.inventory.service import available_from, available_quantities, free_units
 from elysium.kit.clock import utcnow
 from elysium.kit.vat import VatTreatment, charged
-from elysium.models import Cart, CartItem
+from elysium.models import Cart, CartItem, Product
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
 
 VariantRef = tuple[uuid.UUID, str]
@@ -122,7 +122,7 @@ _LINE_COLUMNS = (
 _PRODUCT_AT = 4  # where the product's columns start in a line's row
 _FREE_UNITS = free_units(_ITEMS.c.product_id, _ITEMS.c.variant_key)
 _ORDER = (_ITEMS.c.created_at, _ITEMS.c.id)
-_PRODUCTS = line_product_columns()[0].table
+_PRODUCTS = table_of(Product)
 
 
 def _lines_query(with_stock: bool) -> Select[Any]:

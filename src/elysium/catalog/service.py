@@ -21,7 +21,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    literal_column,
     or_,
     select,
     tuple_,
@@ -170,8 +169,8 @@ def price_now(product: Product, configuration: object) -> PricedConfiguration | 
 @dataclass(frozen=True, slots=True)
 class LineProduct:
     """A product as a stored line (a cart line) needs it, read in the line's own query: plain
-    values, no ORM object. `spec_inputs` is the price engine's input as JSON text, decoded only
-    when this revision's spec is not cached yet."""
+    values, no ORM object. The price engine's JSON inputs come as text, decoded only when this
+    revision's spec is not cached yet."""
 
     id: uuid.UUID
     rev: str
@@ -180,19 +179,16 @@ class LineProduct:
     collection_slug: str | None
     made_to_order: bool
     live: bool
-    spec_inputs: str = field(repr=False)
+    base_price_pence: int = field(repr=False)
+    currency: str = field(repr=False)
+    options_json: str = field(repr=False)
+    inventory_options_json: str = field(repr=False)
+    engraving_json: str | None = field(repr=False)
 
 
 def line_product_columns() -> tuple[ColumnElement[Any], ...]:
-    """The columns to select (joined to `products`) for `line_product(*row[i:i + 8])`."""
+    """The columns to select (joined to `products`) for `line_product(row[i:])`."""
     products = table_of(Product)
-    names = ["slug", "base_price_pence", "currency", "options", "inventory_options"]
-    names += ["engraving", "made_to_order"]
-    # the names are SQL literals, not parameters: nothing to bind on every execution
-    pairs: list[ColumnElement[Any]] = []
-    for name in names:
-        pairs += [literal_column(f"'{name}'"), products.c[name]]
-    inputs = func.jsonb_build_object(*pairs)
     return (
         products.c.id,
         products.c.rev,
@@ -201,11 +197,15 @@ def line_product_columns() -> tuple[ColumnElement[Any], ...]:
         products.c.collection_slug,
         products.c.made_to_order,
         and_(products.c.deleted_at.is_(None), products.c.published),
-        cast(inputs, Text),
+        products.c.base_price_pence,
+        products.c.currency,
+        cast(products.c.options, Text),
+        cast(products.c.inventory_options, Text),
+        cast(products.c.engraving, Text),
     )
 
 
-LINE_PRODUCT_WIDTH = 8
+LINE_PRODUCT_WIDTH = 12
 
 
 def line_product(values: Sequence[Any]) -> LineProduct:
@@ -216,7 +216,20 @@ def line_product(values: Sequence[Any]) -> LineProduct:
 def line_product_spec(product: LineProduct) -> ProductSpec:
     """The price engine's view of the product, built once per revision (shared with
     `product_spec`)."""
-    return _remember_spec((product.id, product.rev), lambda: json.loads(product.spec_inputs))
+    return _remember_spec(
+        (product.id, product.rev),
+        lambda: {
+            "slug": product.slug,
+            "base_price_pence": product.base_price_pence,
+            "currency": product.currency,
+            "options": json.loads(product.options_json),
+            "inventory_options": json.loads(product.inventory_options_json),
+            "engraving": None
+            if product.engraving_json is None
+            else json.loads(product.engraving_json),
+            "made_to_order": product.made_to_order,
+        },
+    )
 
 
 def price_stored(product: LineProduct, configuration_json: str) -> PricedConfiguration | str:
