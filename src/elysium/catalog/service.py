@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -61,13 +62,14 @@ from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.models import Category, Collection, Product
 
 _SPEC_CACHE_SIZE = 4096
-_PRICED_CACHE_SIZE = 16384
+_PRICED_CACHE_SIZE = 8192
 WITHDRAWN = "This piece is no longer offered."
 RECONFIGURE = "This configuration is no longer offered; please choose again."
 SpecKey = tuple[uuid.UUID, str]  # (product id, revision): a new revision is a new key
 _specs: dict[SpecKey, ProductSpec] = {}
-# (product id, revision, the stored configuration's JSON text as PostgreSQL renders jsonb)
-_priced: dict[tuple[uuid.UUID, str, str], PricedConfiguration | str] = {}
+# (product id, revision, the stored configuration's JSON text as PostgreSQL renders jsonb);
+# engraved configurations are many, and an OrderedDict drops the oldest in O(1)
+_priced: OrderedDict[tuple[uuid.UUID, str, str], PricedConfiguration | str] = OrderedDict()
 
 
 def product_filters(query: ProductListQuery) -> ProductFilters:
@@ -249,7 +251,7 @@ def price_stored(product: LineProduct, configuration_json: str) -> PricedConfigu
         except (InvalidConfigurationError, InvalidProductSpecError):
             outcome = RECONFIGURE
         if len(_priced) >= _PRICED_CACHE_SIZE:
-            _priced.pop(next(iter(_priced)))
+            _priced.popitem(last=False)
         _priced[key] = outcome
     return outcome
 
