@@ -4,6 +4,11 @@ A line that can no longer be priced (the piece was withdrawn or its configuratio
 offered) stays in the cart, unpriced and unavailable, and is left out of the subtotal.
 Availability compares stock with the quantity of *all* lines of the same variant (two engravings
 of one ring draw on the same stock).
+
+A read is one statement: the lines with plain columns of their products and the stock of their
+stored variants (`catalog.service.price_stored` remembers the price engine's outcome per product
+revision and configuration; whether the piece is still offered, and the stock, are read every
+time).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, cast, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, cast, select
 from sqlalchemy import Text as SqlText
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,7 +143,7 @@ def _lines_query(with_stock: bool) -> Select[Any]:
 _LINES = {True: _lines_query(with_stock=True), False: _lines_query(with_stock=False)}
 
 
-def _cart_query(owned_by: Any) -> Select[Any]:
+def _cart_query(owned_by: ColumnElement[bool]) -> Select[Any]:
     """The cart with its lines, products and stock in one statement: one row per line, or a
     single row with NULL line columns for an empty cart; no row when there is no cart."""
     return (
@@ -153,8 +158,8 @@ def _cart_query(owned_by: Any) -> Select[Any]:
     )
 
 
-USER_CART_WITH_LINES = _cart_query(_CARTS.c.user_id == bindparam("user_id"))
-GUEST_CART_WITH_LINES = _cart_query(
+_USER_CART_WITH_LINES = _cart_query(_CARTS.c.user_id == bindparam("user_id"))
+_GUEST_CART_WITH_LINES = _cart_query(
     (_CARTS.c.token_hash == bindparam("token_hash")) & (_CARTS.c.expires_at > bindparam("now"))
 )
 
@@ -192,10 +197,17 @@ class CartWithLines:
 
 
 async def load_cart(
-    session: AsyncSession, statement: Select[Any], params: dict[str, object]
+    session: AsyncSession, *, user_id: uuid.UUID | None, token_hash: str | None
 ) -> CartWithLines | None:
-    """Run `USER_CART_WITH_LINES` or `GUEST_CART_WITH_LINES`; None when there is no cart."""
-    rows = (await session.execute(statement, {**params, "now": utcnow()})).all()
+    """The user's cart (else the unexpired guest cart of `token_hash`) with its lines, their
+    products and stock, in one statement; None when there is no such cart."""
+    if user_id is not None:
+        statement, params = _USER_CART_WITH_LINES, {"user_id": user_id, "now": utcnow()}
+    elif token_hash is not None:
+        statement, params = _GUEST_CART_WITH_LINES, {"token_hash": token_hash, "now": utcnow()}
+    else:
+        return None
+    rows = (await session.execute(statement, params)).all()
     if not rows:
         return None
     with_lines = [row for row in rows if row[2] is not None]
@@ -290,6 +302,5 @@ async def price_loaded(
             )
         except ValidationFailedError as exc:
             problem = exc.detail
-    if cart is None:
-        return PricedCart(None, None, lines, subtotal, discount, problem, treatment)
-    return PricedCart(cart.cart_id, cart.coupon_code, lines, subtotal, discount, problem, treatment)
+    cart_id, code = (None, None) if cart is None else (cart.cart_id, cart.coupon_code)
+    return PricedCart(cart_id, code, lines, subtotal, discount, problem, treatment)

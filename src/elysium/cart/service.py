@@ -18,8 +18,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.cart.pricing import (
-    GUEST_CART_WITH_LINES,
-    USER_CART_WITH_LINES,
     PricedCart,
     PricedLine,
     discount_lines,
@@ -178,11 +176,10 @@ async def view_cart(
 
     The cart, its lines, their products and their stock come in one statement."""
     treatment = treatment_for(country or HOME_COUNTRY)
-    cart = None
-    if owner.user_id is not None:
-        cart = await load_cart(session, USER_CART_WITH_LINES, {"user_id": owner.user_id})
-    elif token := _usable_token(owner.cart_token):
-        cart = await load_cart(session, GUEST_CART_WITH_LINES, {"token_hash": hash_token(token)})
+    token = _usable_token(owner.cart_token) if owner.user_id is None else None
+    cart = await load_cart(
+        session, user_id=owner.user_id, token_hash=None if token is None else hash_token(token)
+    )
     priced = await price_loaded(session, cart, owner.user_id, treatment)
     return CartState(priced, country=country)
 
