@@ -4,22 +4,32 @@ A line that can no longer be priced (the piece was withdrawn or its configuratio
 offered) stays in the cart, unpriced and unavailable, and is left out of the subtotal.
 Availability compares stock with the quantity of *all* lines of the same variant (two engravings
 of one ring draw on the same stock).
+
+A read is one statement: the lines with plain columns of their products and the stock of their
+stored variants (`catalog.service.price_stored` remembers the price engine's outcome per product
+revision and configuration; whether the piece is still offered, and the stock, are read every
+time).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, cast, select
+from sqlalchemy import Text as SqlText
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from elysium.catalog.pricing import PricedConfiguration
-from elysium.catalog.service import price_now
+from elysium.catalog.service import LineProduct, line_product, line_product_columns, price_stored
+from elysium.db import table_of
 from elysium.errors import ValidationFailedError
-from elysium.inventory.service import available_quantities
+from elysium.inventory.service import available_from, available_quantities, free_units
+from elysium.kit.clock import utcnow
 from elysium.kit.vat import VatTreatment, charged
 from elysium.models import Cart, CartItem, Product
 from elysium.promotions.service import DiscountLine, DiscountResult, evaluate_coupon
@@ -28,11 +38,36 @@ VariantRef = tuple[uuid.UUID, str]
 
 
 @dataclass(frozen=True, slots=True)
+class CartLine:
+    """A stored cart line, read as plain values (no ORM object: the cart's reads only read)."""
+
+    id: uuid.UUID
+    configuration_json: str  # the stored jsonb as PostgreSQL renders it
+    variant_key: str  # as stored when the line was added (pricing may name another now)
+    quantity: int
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """The stored configuration (decoded; only needed for a line that cannot be priced)."""
+        value: dict[str, Any] = json.loads(self.configuration_json)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedLines:
+    """A cart's lines with their products, oldest first, and the units available of each
+    line's stored variant when they were read in the same statement (else empty)."""
+
+    rows: list[tuple[CartLine, LineProduct]]
+    stock: dict[VariantRef, int | None]
+
+
+@dataclass(frozen=True, slots=True)
 class PricedLine:
     """A cart line with today's price and availability."""
 
-    item: CartItem
-    product: Product
+    item: CartLine
+    product: LineProduct
     priced: PricedConfiguration | None
     available: bool
     problem: str | None
@@ -63,7 +98,8 @@ class PricedLine:
 class PricedCart:
     """Every line priced, the subtotal of the priced ones and the coupon's discount."""
 
-    cart: Cart | None
+    cart_id: uuid.UUID | None
+    coupon_code: str | None
     lines: list[PricedLine]
     subtotal_pence: int
     discount: DiscountResult | None
@@ -78,29 +114,108 @@ class PricedCart:
         )
 
 
-_LINES = (
-    select(CartItem, Product)
-    .join(Product, Product.id == CartItem.product_id)
-    # the Sanity document, description and search vector are never read on a cart's path:
-    # not loading them saves most of a cart read's decoding (raise if one ever is)
-    .options(
-        defer(Product.document, raiseload=True),
-        defer(Product.description, raiseload=True),
-        defer(Product.search, raiseload=True),
+# Core statements over plain columns, built once: no ORM objects are made for a read, and the
+# Sanity document, description and search vector of a product are never loaded.
+_CARTS, _ITEMS = table_of(Cart), table_of(CartItem)
+_LINE_COLUMNS = (
+    _ITEMS.c.id,
+    cast(_ITEMS.c.configuration, SqlText),
+    _ITEMS.c.variant_key,
+    _ITEMS.c.quantity,
+    *line_product_columns(),
+)
+_PRODUCT_AT = 4  # where the product's columns start in a line's row
+_FREE_UNITS = free_units(_ITEMS.c.product_id, _ITEMS.c.variant_key)
+_ORDER = (_ITEMS.c.created_at, _ITEMS.c.id)
+_PRODUCTS = table_of(Product)
+
+
+def _lines_query(with_stock: bool) -> Select[Any]:
+    columns = (*_LINE_COLUMNS, _FREE_UNITS) if with_stock else _LINE_COLUMNS
+    return (
+        select(*columns)
+        .select_from(_ITEMS.join(_PRODUCTS, _PRODUCTS.c.id == _ITEMS.c.product_id))
+        .where(_ITEMS.c.cart_id == bindparam("cart_id"))
+        .order_by(*_ORDER)
     )
-    .where(CartItem.cart_id == bindparam("cart_id"))
-    .order_by(CartItem.created_at, CartItem.id)
+
+
+_LINES = {True: _lines_query(with_stock=True), False: _lines_query(with_stock=False)}
+
+
+def _cart_query(owned_by: ColumnElement[bool]) -> Select[Any]:
+    """The cart with its lines, products and stock in one statement: one row per line, or a
+    single row with NULL line columns for an empty cart; no row when there is no cart."""
+    return (
+        select(_CARTS.c.id, _CARTS.c.coupon_code, *_LINE_COLUMNS, _FREE_UNITS)
+        .select_from(
+            _CARTS.outerjoin(_ITEMS, _ITEMS.c.cart_id == _CARTS.c.id).outerjoin(
+                _PRODUCTS, _PRODUCTS.c.id == _ITEMS.c.product_id
+            )
+        )
+        .where(owned_by)
+        .order_by(*_ORDER)
+    )
+
+
+_USER_CART_WITH_LINES = _cart_query(_CARTS.c.user_id == bindparam("user_id"))
+_GUEST_CART_WITH_LINES = _cart_query(
+    (_CARTS.c.token_hash == bindparam("token_hash")) & (_CARTS.c.expires_at > bindparam("now"))
 )
 
 
-async def load_lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[CartItem, Product]]:
-    """The cart's lines with their products, oldest first."""
-    rows = await session.execute(_LINES, {"cart_id": cart_id})
-    return [(item, product) for item, product in rows]
+def _loaded(rows: Sequence[Row[Any]], at: int, with_stock: bool) -> LoadedLines:
+    """Lines from rows whose line columns start at `at` (free units last, when read)."""
+    lines, stock = [], {}
+    for row in rows:
+        product = line_product(row[at + _PRODUCT_AT :])
+        line = CartLine(row[at], row[at + 1], row[at + 2], row[at + 3])
+        lines.append((line, product))
+        if with_stock:
+            stock[(product.id, line.variant_key)] = available_from(product.made_to_order, row[-1])
+    return LoadedLines(lines, stock)
+
+
+async def load_lines(
+    session: AsyncSession, cart_id: uuid.UUID, *, with_stock: bool = True
+) -> LoadedLines:
+    """The cart's lines with their products (and their stored variants' stock), oldest first."""
+    params: dict[str, object] = {"cart_id": cart_id}
+    if with_stock:
+        params["now"] = utcnow()
+    rows = (await session.execute(_LINES[with_stock], params)).all()
+    return _loaded(rows, 0, with_stock)
+
+
+@dataclass(frozen=True, slots=True)
+class CartWithLines:
+    """A cart read with its lines in one statement."""
+
+    cart_id: uuid.UUID
+    coupon_code: str | None
+    lines: LoadedLines
+
+
+async def load_cart(
+    session: AsyncSession, *, user_id: uuid.UUID | None, token_hash: str | None
+) -> CartWithLines | None:
+    """The user's cart (else the unexpired guest cart of `token_hash`) with its lines, their
+    products and stock, in one statement; None when there is no such cart."""
+    if user_id is not None:
+        statement, params = _USER_CART_WITH_LINES, {"user_id": user_id, "now": utcnow()}
+    elif token_hash is not None:
+        statement, params = _GUEST_CART_WITH_LINES, {"token_hash": token_hash, "now": utcnow()}
+    else:
+        return None
+    rows = (await session.execute(statement, params)).all()
+    if not rows:
+        return None
+    with_lines = [row for row in rows if row[2] is not None]
+    return CartWithLines(rows[0][0], rows[0][1], _loaded(with_lines, 2, with_stock=True))
 
 
 async def _stock(
-    session: AsyncSession, wanted: dict[VariantRef, Product]
+    session: AsyncSession, wanted: dict[VariantRef, LineProduct]
 ) -> dict[VariantRef, int | None]:
     """Units available per variant, in one query."""
     refs = list(wanted)
@@ -110,28 +225,33 @@ async def _stock(
 
 async def price_lines(
     session: AsyncSession,
-    rows: list[tuple[CartItem, Product]],
+    loaded: LoadedLines,
     *,
     check_stock: bool = True,
     treatment: VatTreatment = VatTreatment.STANDARD,
 ) -> list[PricedLine]:
-    """Price every line and (unless told not to) decide whether there is stock for it."""
-    outcomes = [price_now(product, item.configuration) for item, product in rows]
+    """Price every line and (unless told not to) decide whether there is stock for it.
+
+    The stock read with the lines is that of each line's stored variant; a variant only
+    pricing names now (the product's options changed since) is looked up on its own."""
+    rows = loaded.rows
+    outcomes = [price_stored(product, item.configuration_json) for item, product in rows]
     demand: Counter[VariantRef] = Counter()
-    products: dict[VariantRef, Product] = {}
+    missing: dict[VariantRef, LineProduct] = {}
     for (item, product), outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome, PricedConfiguration):
             ref = (product.id, outcome.variant_key)
             demand[ref] += item.quantity
-            products[ref] = product
-    stock = await _stock(session, products) if check_stock else {}
+            if check_stock and ref not in loaded.stock:
+                missing[ref] = product
+    stock = (loaded.stock | await _stock(session, missing)) if missing else loaded.stock
     lines = []
     for (item, product), outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome, str):
             lines.append(PricedLine(item, product, None, False, outcome, treatment))
             continue
         ref = (product.id, outcome.variant_key)
-        units = stock.get(ref)
+        units = stock.get(ref) if check_stock else None
         enough = units is None or units >= demand[ref]
         problem = None if enough else f"Only {max(units or 0, 0)} available."
         lines.append(PricedLine(item, product, outcome, enough, problem, treatment))
@@ -153,12 +273,22 @@ async def price_cart(
     user_id: uuid.UUID | None,
     treatment: VatTreatment = VatTreatment.STANDARD,
 ) -> PricedCart:
-    """The cart priced now under `treatment`; a coupon that no longer applies gives nothing
-    and says why."""
-    lines = []
-    if cart is not None:
-        rows = await load_lines(session, cart.id)
-        lines = await price_lines(session, rows, treatment=treatment)
+    """The cart priced now under `treatment` (its lines read afresh)."""
+    if cart is None:
+        return await price_loaded(session, None, user_id, treatment)
+    loaded = CartWithLines(cart.id, cart.coupon_code, await load_lines(session, cart.id))
+    return await price_loaded(session, loaded, user_id, treatment)
+
+
+async def price_loaded(
+    session: AsyncSession,
+    cart: CartWithLines | None,
+    user_id: uuid.UUID | None,
+    treatment: VatTreatment = VatTreatment.STANDARD,
+) -> PricedCart:
+    """A cart read with its lines, priced now under `treatment`; a coupon that no longer
+    applies gives nothing and says why."""
+    lines = [] if cart is None else await price_lines(session, cart.lines, treatment=treatment)
     subtotal = sum(line.line_total_pence or 0 for line in lines)
     discount, problem = None, None
     if cart is not None and cart.coupon_code:
@@ -172,4 +302,5 @@ async def price_cart(
             )
         except ValidationFailedError as exc:
             problem = exc.detail
-    return PricedCart(cart, lines, subtotal, discount, problem, treatment)
+    cart_id, code = (None, None) if cart is None else (cart.cart_id, cart.coupon_code)
+    return PricedCart(cart_id, code, lines, subtotal, discount, problem, treatment)

@@ -21,9 +21,11 @@ from elysium.cart.pricing import (
     PricedCart,
     PricedLine,
     discount_lines,
+    load_cart,
     load_lines,
     price_cart,
     price_lines,
+    price_loaded,
 )
 from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
 from elysium.catalog.service import WITHDRAWN, is_live, price_product
@@ -170,10 +172,16 @@ async def view_cart(
     session: AsyncSession, owner: CartOwner, country: str | None = None
 ) -> CartState:
     """The caller's cart priced now (an empty one when they have none yet), under the VAT
-    treatment of delivery to `country` (the UK when none is given)."""
-    cart = await _find_cart(session, owner, lock=False)
+    treatment of delivery to `country` (the UK when none is given).
+
+    The cart, its lines, their products and their stock come in one statement."""
     treatment = treatment_for(country or HOME_COUNTRY)
-    return CartState(await price_cart(session, cart, owner.user_id, treatment), country=country)
+    token = _usable_token(owner.cart_token) if owner.user_id is None else None
+    cart = await load_cart(
+        session, user_id=owner.user_id, token_hash=None if token is None else hash_token(token)
+    )
+    priced = await price_loaded(session, cart, owner.user_id, treatment)
+    return CartState(priced, country=country)
 
 
 async def add_item(session: AsyncSession, owner: CartOwner, data: CartItemCreate) -> CartState:
@@ -346,7 +354,7 @@ def _snapshot_line(index: int, line: PricedLine) -> SnapshotLine:
         product_slug=product.slug,
         title=product.title,
         collection_slug=product.collection_slug,
-        configuration=priced.normalized_configuration,
+        configuration=dict(priced.normalized_configuration),  # the priced one is shared
         variant_key=priced.variant_key,
         quantity=line.item.quantity,
         unit_price_pence=unit,
@@ -366,11 +374,11 @@ async def checkout_snapshot(
     checkout reserves it.
     """
     cart = await _find_cart(session, CartOwner(user_id, None), lock=True)
-    rows = [] if cart is None else await load_lines(session, cart.id)
-    if cart is None or not rows:
+    loaded = None if cart is None else await load_lines(session, cart.id, with_stock=False)
+    if cart is None or loaded is None or not loaded.rows:
         raise ValidationFailedError("The cart is empty.")
     # reserve() checks the stock, locked
-    priced = await price_lines(session, rows, check_stock=False, treatment=treatment)
+    priced = await price_lines(session, loaded, check_stock=False, treatment=treatment)
     lines = [_snapshot_line(n, line) for n, line in enumerate(priced)]
     discount = None
     if cart.coupon_code:
@@ -410,7 +418,7 @@ def cart_read(state: CartState, settings: Settings) -> CartRead:
         shipping = charged(shipping_options(settings)[method].price_pence, priced.treatment)
     total = priced.subtotal_pence - priced.discount_pence + shipping
     return CartRead(
-        id=None if priced.cart is None else priced.cart.id,
+        id=priced.cart_id,
         items=[_item_read(line) for line in priced.lines],
         subtotal=Money.from_pence(priced.subtotal_pence),
         discount=Money.from_pence(priced.discount_pence),
@@ -418,7 +426,7 @@ def cart_read(state: CartState, settings: Settings) -> CartRead:
         total=Money.from_pence(total),
         vat=Money.from_pence(vat_of(total, priced.treatment)),
         vat_treatment=priced.treatment,
-        coupon_code=None if priced.cart is None else priced.cart.coupon_code,
+        coupon_code=priced.coupon_code,
         coupon_problem=priced.coupon_problem,
         cart_token=state.issued_token,
     )

@@ -7,13 +7,25 @@ inventory: pages that show availability take a `StockLookup` from their caller (
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, cast, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,15 +55,21 @@ from elysium.catalog.schemas import (
     ProductRead,
     ProductSort,
 )
+from elysium.db import table_of
 from elysium.errors import NotFoundError, ValidationFailedError
 from elysium.kit.money import Money
 from elysium.kit.pagination import Page, decode_cursor, encode_cursor
 from elysium.models import Category, Collection, Product
 
 _SPEC_CACHE_SIZE = 4096
+_PRICED_CACHE_SIZE = 8192
 WITHDRAWN = "This piece is no longer offered."
 RECONFIGURE = "This configuration is no longer offered; please choose again."
-_specs: dict[tuple[uuid.UUID, str], ProductSpec] = {}
+SpecKey = tuple[uuid.UUID, str]  # (product id, revision): a new revision is a new key
+_specs: dict[SpecKey, ProductSpec] = {}
+# (product id, revision, the stored configuration's JSON text as PostgreSQL renders jsonb);
+# engraved configurations are many, and an OrderedDict drops the oldest in O(1)
+_priced: OrderedDict[tuple[uuid.UUID, str, str], PricedConfiguration | str] = OrderedDict()
 
 
 def product_filters(query: ProductListQuery) -> ProductFilters:
@@ -105,26 +123,30 @@ async def get_product(session: AsyncSession, slug: str) -> Product:
     return product
 
 
-def product_spec(product: Product) -> ProductSpec:
-    """The price engine's view of a product, built once per product revision."""
-    key = (product.id, product.rev)
+def _remember_spec(key: SpecKey, inputs: Callable[[], dict[str, Any]]) -> ProductSpec:
     spec = _specs.get(key)
     if spec is None:
-        spec = ProductSpec.model_validate(
-            {
-                "slug": product.slug,
-                "base_price_pence": product.base_price_pence,
-                "currency": product.currency,
-                "options": product.options,
-                "inventory_options": product.inventory_options,
-                "engraving": product.engraving,
-                "made_to_order": product.made_to_order,
-            }
-        )
+        spec = ProductSpec.model_validate(inputs())
         if len(_specs) >= _SPEC_CACHE_SIZE:
             _specs.pop(next(iter(_specs)))
         _specs[key] = spec
     return spec
+
+
+def product_spec(product: Product) -> ProductSpec:
+    """The price engine's view of a product, built once per product revision."""
+    return _remember_spec(
+        (product.id, product.rev),
+        lambda: {
+            "slug": product.slug,
+            "base_price_pence": product.base_price_pence,
+            "currency": product.currency,
+            "options": product.options,
+            "inventory_options": product.inventory_options,
+            "engraving": product.engraving,
+            "made_to_order": product.made_to_order,
+        },
+    )
 
 
 def is_live(product: Product) -> bool:
@@ -141,6 +163,97 @@ def price_now(product: Product, configuration: object) -> PricedConfiguration | 
         return price_configuration(product_spec(product), configuration)
     except (InvalidConfigurationError, InvalidProductSpecError):
         return RECONFIGURE
+
+
+# --- pricing stored lines without the ORM (the cart's hot read) ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineProduct:
+    """A product as a stored line (a cart line) needs it, read in the line's own query: plain
+    values, no ORM object. The price engine's JSON inputs come as text, decoded only when this
+    revision's spec is not cached yet."""
+
+    id: uuid.UUID
+    rev: str
+    slug: str
+    title: str
+    collection_slug: str | None
+    made_to_order: bool
+    live: bool
+    base_price_pence: int = field(repr=False)
+    currency: str = field(repr=False)
+    options_json: str = field(repr=False)
+    inventory_options_json: str = field(repr=False)
+    engraving_json: str | None = field(repr=False)
+
+
+def line_product_columns() -> tuple[ColumnElement[Any], ...]:
+    """The columns to select (joined to `products`) for `line_product(row[i:])`."""
+    products = table_of(Product)
+    return (
+        products.c.id,
+        products.c.rev,
+        products.c.slug,
+        products.c.title,
+        products.c.collection_slug,
+        products.c.made_to_order,
+        and_(products.c.deleted_at.is_(None), products.c.published),
+        products.c.base_price_pence,
+        products.c.currency,
+        cast(products.c.options, Text),
+        cast(products.c.inventory_options, Text),
+        cast(products.c.engraving, Text),
+    )
+
+
+LINE_PRODUCT_WIDTH = 12
+
+
+def line_product(values: Sequence[Any]) -> LineProduct:
+    """A `LineProduct` from the values of `line_product_columns()`, in order."""
+    return LineProduct(*values[:LINE_PRODUCT_WIDTH])
+
+
+def line_product_spec(product: LineProduct) -> ProductSpec:
+    """The price engine's view of the product, built once per revision (shared with
+    `product_spec`)."""
+    return _remember_spec(
+        (product.id, product.rev),
+        lambda: {
+            "slug": product.slug,
+            "base_price_pence": product.base_price_pence,
+            "currency": product.currency,
+            "options": json.loads(product.options_json),
+            "inventory_options": json.loads(product.inventory_options_json),
+            "engraving": None
+            if product.engraving_json is None
+            else json.loads(product.engraving_json),
+            "made_to_order": product.made_to_order,
+        },
+    )
+
+
+def price_stored(product: LineProduct, configuration_json: str) -> PricedConfiguration | str:
+    """`price_now` for a stored configuration given as its jsonb text, remembered per product
+    revision: the outcome of pricing is a pure function of the two, and PostgreSQL renders
+    equal jsonb values as equal text. The returned `normalized_configuration` is shared
+    between callers: copy it before changing it."""
+    if not product.live:
+        return WITHDRAWN
+    key = (product.id, product.rev, configuration_json)
+    outcome = _priced.get(key)
+    if outcome is None:
+        try:
+            outcome = price_configuration(
+                line_product_spec(product), json.loads(configuration_json)
+            )
+        except (InvalidConfigurationError, InvalidProductSpecError):
+            outcome = RECONFIGURE
+        if len(_priced) >= _PRICED_CACHE_SIZE:
+            _priced.popitem(last=False)
+        _priced[key] = outcome
+    return outcome
 
 
 async def price_product(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from sqlalchemy import Row, select, tuple_
+from sqlalchemy import ColumnElement, Row, ScalarSelect, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.audit.service import record_event
@@ -26,6 +26,7 @@ from elysium.catalog.pricing import (
     variant_keys_for,
 )
 from elysium.catalog.service import Stockable, get_product, product_spec
+from elysium.db import table_of
 from elysium.errors import ConflictError, NotFoundError, ValidationFailedError
 from elysium.inventory import stock
 from elysium.inventory.importer import ImportReport, import_stock_csv
@@ -63,10 +64,12 @@ __all__ = [
     "ReservationLine",
     "VariantStock",
     "available_for_products",
+    "available_from",
     "available_quantities",
     "available_quantity",
     "convert_to_sale",
     "expire_reservations",
+    "free_units",
     "import_stock_csv",
     "in_stock",
     "release",
@@ -139,6 +142,33 @@ async def available_quantities(
         else per_variant.get((product.id, key), 0)
         for product, key in wanted
     ]
+
+
+def free_units(
+    product_id: ColumnElement[uuid.UUID], variant_key: ColumnElement[str]
+) -> ScalarSelect[int]:
+    """A column for another domain's query: the variant's stock level minus its unexpired
+    holds at the bound parameter `now` (NULL without a stock row; may be negative). Pass it
+    through `available_from` to get what `available_quantities` would answer. Core tables
+    only, so the enclosing statement stays a plain Core one."""
+    items, holds = table_of(StockItem), table_of(StockReservation)
+    held = (
+        select(func.coalesce(func.sum(holds.c.quantity), 0))
+        .where(holds.c.stock_item_id == items.c.id, holds.c.expires_at > bindparam("now"))
+        .correlate(items)
+        .scalar_subquery()
+    )
+    return (
+        select(items.c.stock_level - held)
+        .where(items.c.product_id == product_id, items.c.variant_key == variant_key)
+        .scalar_subquery()
+    )
+
+
+def available_from(made_to_order: bool, free: int | None) -> int | None:
+    """Units available from a `free_units` value: None (unlimited) when made to order, 0
+    without a stock row, never below 0."""
+    return None if made_to_order else max(0, free or 0)
 
 
 async def available_quantity(
