@@ -6,6 +6,7 @@ gunicorn reads the module's globals: https://docs.gunicorn.org/en/stable/setting
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import structlog
@@ -36,6 +37,22 @@ control_socket_disable = True
 accesslog = None  # the app's middleware logs each request (ACCESS_LOG)
 loglevel = _settings.log_level.lower()
 logconfig_dict = logging_config(_settings.log_level, _json)
+
+
+# The cyclic garbage collector, in a web worker: what loading the app made (modules, models,
+# routes: most of the heap) lives as long as the process, so it is frozen out of the
+# collector's scans; and a young-generation collection every 50,000 allocations instead of 700
+# (a request allocates thousands of short-lived objects, nearly all freed by reference
+# counting). Measured on the product-page hot paths (bench/README.md): the slowest 5 % of
+# answers went from ~200 ms to ~40 ms and CPU per request fell by a fifth to a third.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def post_worker_init(worker: Any) -> None:
+    """The worker has loaded the app: tune its collector (see GC_THRESHOLDS)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def when_ready(server: Any) -> None:
