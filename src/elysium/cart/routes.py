@@ -11,7 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
-from elysium.accounts.deps import AnonymousWriteLimit, CouponAttemptLimit, OptionalUser
+from elysium.accounts.deps import (
+    AnonymousWriteLimit,
+    CouponAttemptLimit,
+    OptionalUser,
+    SessionlessAuth,
+)
 from elysium.cart import configurations, service
 from elysium.cart.schemas import (
     CartItemCreate,
@@ -24,25 +29,31 @@ from elysium.cart.schemas import (
 )
 from elysium.cart.service import CartOwner, CartState
 from elysium.config import Settings
-from elysium.db import SessionDep
+from elysium.db import AutocommitEngineDep, SessionDep
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["cart"])
 CART_TOKEN_HEADER = "X-Cart-Token"
 
 
-async def cart_owner(
-    user: OptionalUser,
-    x_cart_token: Annotated[
-        str | None,
-        Header(max_length=service.MAX_TOKEN_LENGTH, description="A guest's cart token."),
-    ] = None,
-) -> CartOwner:
+CartToken = Annotated[
+    str | None,
+    Header(max_length=service.MAX_TOKEN_LENGTH, description="A guest's cart token."),
+]
+
+
+async def cart_owner(user: OptionalUser, x_cart_token: CartToken = None) -> CartOwner:
     """The signed-in user, else the guest identified by `X-Cart-Token` (if any)."""
     return CartOwner(None if user is None else user.id, x_cart_token)
 
 
+async def cart_reader(auth: SessionlessAuth, x_cart_token: CartToken = None) -> CartOwner:
+    """`cart_owner` for reading the cart, resolved outside any request transaction."""
+    return CartOwner(None if auth is None else auth.user.id, x_cart_token)
+
+
 Owner = Annotated[CartOwner, Depends(cart_owner)]
+Reader = Annotated[CartOwner, Depends(cart_reader)]
 ItemId = Annotated[uuid.UUID, Path(description="A line of your cart.")]
 
 
@@ -64,7 +75,7 @@ Country = Annotated[
 
 @router.get("/api/cart")
 async def get_cart(
-    owner: Owner, session: SessionDep, settings: SettingsDep, country: Country = None
+    owner: Reader, database: AutocommitEngineDep, settings: SettingsDep, country: Country = None
 ) -> CartRead:
     """Your cart, every line priced now by the price engine, with availability.
 
@@ -73,7 +84,7 @@ async def get_cart(
     discount, shipping and VAT are those that delivery there would be charged (checkout
     decides by the shipping address).
     """
-    state = await service.view_cart(session, owner, country.upper() if country else None)
+    state = await service.read_cart(database, owner, country.upper() if country else None)
     return service.cart_read(state, settings)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from elysium.cart.pricing import (
     PricedCart,
@@ -30,7 +30,7 @@ from elysium.cart.pricing import (
 from elysium.cart.schemas import CartItemCreate, CartItemRead, CartRead
 from elysium.catalog.service import WITHDRAWN, is_live, price_product
 from elysium.config import Settings
-from elysium.db import rows_affected
+from elysium.db import autocommit_session, rows_affected
 from elysium.errors import NotFoundError, OutOfStockError, ValidationFailedError
 from elysium.inventory.service import available_quantity
 from elysium.kit.clock import utcnow
@@ -182,6 +182,16 @@ async def view_cart(
     )
     priced = await price_loaded(session, cart, owner.user_id, treatment)
     return CartState(priced, country=country)
+
+
+async def read_cart(
+    database: AsyncEngine, owner: CartOwner, country: str | None = None
+) -> CartState:
+    """`view_cart` for a plain read (GET /api/cart): its statements only read, each on its own
+    in autocommit (`db.autocommit_engine`), so no BEGIN and COMMIT round trips. Consistent
+    enough for a read: each answer is what the cart, stock and coupon were when it was read."""
+    async with autocommit_session(database) as session:
+        return await view_cart(session, owner, country)
 
 
 async def add_item(session: AsyncSession, owner: CartOwner, data: CartItemCreate) -> CartState:
