@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from elysium.accounts.routes import router as accounts_router
+from elysium.accounts.service import SignedInCallers
 from elysium.admin.api import router as admin_api_router
 from elysium.admin.audit import router as admin_audit_router
 from elysium.admin.calendar import router as admin_calendar_router
@@ -80,6 +81,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(settings, app.state.database_url)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.autocommit_engine = autocommit_engine(app.state.engine)
+    app.state.signed_in_callers = SignedInCallers(app.state.autocommit_engine)
     app.state.rate_limiter = _rate_limiter(settings, app)
     app.state.read_replica = create_read_replica(settings, app.state.engine)
     if app.state.read_replica is not None:

@@ -3,6 +3,7 @@ prices remembered per product revision, never beyond it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from factories import (
     add_line,
     add_to_cart,
     guest,
+    make_account,
     set_stock,
     stocked_piece,
     update_product,
@@ -94,3 +96,28 @@ async def test_an_emptied_cart_keeps_its_id_and_an_expired_guest_cart_reads_as_n
     expired = (await client.get("/api/cart", headers=guest(token))).json()
     assert expired["id"] is None
     assert expired["items"] == []
+
+
+async def test_concurrent_reads_each_see_their_own_cart_and_a_signed_out_token_none(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Reads made at once share one token lookup (accounts.service.SignedInCallers): each
+    still gets its own cart, and a token signed out meanwhile reads as a guest's."""
+    product = await stocked_piece(app)
+    shoppers = [await make_account(app) for _ in range(3)]
+    for n, shopper in enumerate(shoppers):
+        await add_to_cart(client, shopper, product, quantity=n + 1)
+    gone = await make_account(app)
+    await add_to_cart(client, gone, product)
+    signed_out = await client.post("/api/auth/logout", headers=gone.headers)
+    assert signed_out.status_code == 204, signed_out.text
+    readers = [*shoppers, gone] * 4
+    carts = await asyncio.gather(*(client.get("/api/cart", headers=a.headers) for a in readers))
+    for reader, cart in zip(readers, carts, strict=True):
+        assert cart.status_code == 200, cart.text
+        if reader is gone:
+            assert cart.json()["items"] == []
+            assert cart.json()["id"] is None
+        else:
+            [line] = cart.json()["items"]
+            assert line["quantity"] == shoppers.index(reader) + 1

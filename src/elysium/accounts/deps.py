@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -9,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
-from elysium.accounts.service import resolve_token
+from elysium.accounts.service import SignedInCallers, resolve_token
 from elysium.config import Settings
-from elysium.db import SessionDep, autocommit_session
+from elysium.db import SessionDep
 from elysium.errors import ForbiddenError, UnauthorizedError
 from elysium.kit.context import current_client_ip
 from elysium.kit.deps import SettingsDep
@@ -79,17 +80,17 @@ async def optional_auth(
     return None if found is None else Auth(user=found[0], session=found[1])
 
 
-async def sessionless_auth(request: Request) -> Auth | None:
-    """`optional_auth` for the routes that need no transaction of their own (the product
-    page's view tracking and recently viewed): a guest costs no database round trip, a token
-    one (its lookup is a single statement: no BEGIN and COMMIT around it)."""
+async def caller_id(request: Request) -> uuid.UUID | None:
+    """The signed-in caller's user id, None for a guest or a bad token: `optional_auth` for the
+    routes that need only that and no transaction of their own (the product page's view
+    tracking and recently viewed, the cart's read). A guest costs no database round trip; a
+    token, a share of one (`accounts.service.SignedInCallers`)."""
     state = request.app.state
     token = bearer_token(request, state.settings)
     if token is None or len(token) > 200:
         return None
-    async with autocommit_session(state.autocommit_engine) as session:
-        found = await resolve_token(session, token)
-    return None if found is None else Auth(user=found[0], session=found[1])
+    callers: SignedInCallers = state.signed_in_callers
+    return await callers.user_id(token)
 
 
 async def require_auth(auth: Annotated[Auth | None, Depends(optional_auth)]) -> Auth:
@@ -154,7 +155,7 @@ async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
 AuthDep = Annotated[Auth, Depends(require_auth)]
 CurrentUser = Annotated[User, Depends(require_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
-SessionlessAuth = Annotated[Auth | None, Depends(sessionless_auth)]
+CallerId = Annotated[uuid.UUID | None, Depends(caller_id)]
 StaffUser = Annotated[User, Depends(require_staff)]
 AdminUser = Annotated[User, Depends(require_admin)]
 StaffEnrolling = Annotated[Auth, Depends(require_staff_enrolling)]
@@ -193,15 +194,15 @@ _RULES = {
 
 
 def _limit_keys(
-    bucket: WriteBucket, request: Request, auth: Auth | None, settings: Settings
+    bucket: WriteBucket, request: Request, user_id: uuid.UUID | None, settings: Settings
 ) -> list[tuple[str, int]]:
     rule = _RULES[bucket]
     keys = [(f"w:{bucket}:ip:{current_client_ip() or 'unknown'}", rule.per_ip(settings))]
-    if auth is not None:
-        keys.append((f"w:{bucket}:user:{auth.user.id}", rule.per_account(settings)))
+    if user_id is not None:
+        keys.append((f"w:{bucket}:user:{user_id}", rule.per_account(settings)))
     if bucket is WriteBucket.COUPON:
         cart_token = request.headers.get("x-cart-token", "")[:200]
-        cart = str(auth.user.id) if auth is not None else hash_token(cart_token)[:32]
+        cart = str(user_id) if user_id is not None else hash_token(cart_token)[:32]
         keys.append((f"w:coupon:cart:{cart}", settings.coupon_attempts_per_cart))
     return keys
 
@@ -209,11 +210,12 @@ def _limit_keys(
 def limit_writes(bucket: WriteBucket, who: Callable[..., Any] = optional_auth) -> Any:
     """A route dependency: 429 once this client (its address, and its account when signed in)
     has used up the bucket's writes in the window. Counted atomically before the write runs.
-    `who` is how the route knows its caller: `optional_auth`, or `sessionless_auth`."""
+    `who` is how the route knows its caller: `optional_auth`, or `caller_id`."""
 
-    async def check(request: Request, auth: Auth | None) -> None:
+    async def check(request: Request, caller: Auth | uuid.UUID | None) -> None:
         state = request.app.state
-        limits = _limit_keys(bucket, request, auth, state.settings)
+        user_id = caller.user.id if isinstance(caller, Auth) else caller
+        limits = _limit_keys(bucket, request, user_id, state.settings)
         await reserve_or_refuse(
             state.rate_limiter,
             limits,
@@ -222,12 +224,12 @@ def limit_writes(bucket: WriteBucket, who: Callable[..., Any] = optional_auth) -
         )
 
     # Set here, not in the signature: `who` is local, and annotations are strings in this module.
-    check.__annotations__["auth"] = Annotated[Auth | None, Depends(who)]
+    check.__annotations__["caller"] = Annotated[Auth | uuid.UUID | None, Depends(who)]
     return Depends(check)
 
 
 AnonymousWriteLimit = limit_writes(WriteBucket.GENERAL)
-SessionlessWriteLimit = limit_writes(WriteBucket.GENERAL, sessionless_auth)
+SessionlessWriteLimit = limit_writes(WriteBucket.GENERAL, caller_id)
 CouponAttemptLimit = limit_writes(WriteBucket.COUPON)
 EnquiryLimit = limit_writes(WriteBucket.ENQUIRY)
 AccountRequestLimit = limit_writes(WriteBucket.ACCOUNT)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from anyio import CapacityLimiter, to_thread
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Text, any_, bindparam, cast, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from elysium.accounts import security
 from elysium.accounts.links import send_verification_link
@@ -26,6 +27,7 @@ from elysium.errors import (
     UnauthorizedError,
     ValidationFailedError,
 )
+from elysium.kit.batching import Batcher
 from elysium.kit.clock import utcnow
 from elysium.kit.context import current_client_ip
 from elysium.kit.ratelimit import RateLimiter, Reservation, reserve_or_refuse
@@ -237,16 +239,22 @@ async def open_session(
 
 
 # Built once (no per-call construction or cache-key work): it runs on every signed-in request.
+_LIVE = (
+    AuthSession.revoked_at.is_(None),
+    AuthSession.expires_at > bindparam("now"),
+    User.deleted_at.is_(None),
+    User.is_active.is_(True),
+)
+"""What makes a token's session live: THE rule, for both lookups below."""
 _LIVE_SESSION = (
     select(User, AuthSession)
     .join(AuthSession, AuthSession.user_id == User.id)
-    .where(
-        AuthSession.token_hash == bindparam("token_hash"),
-        AuthSession.revoked_at.is_(None),
-        AuthSession.expires_at > bindparam("now"),
-        User.deleted_at.is_(None),
-        User.is_active.is_(True),
-    )
+    .where(AuthSession.token_hash == bindparam("token_hash"), *_LIVE)
+)
+_LIVE_USER_IDS = (
+    select(AuthSession.token_hash, User.id)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(AuthSession.token_hash == any_(cast(bindparam("token_hashes"), ARRAY(Text))), *_LIVE)
 )
 
 
@@ -255,6 +263,26 @@ async def resolve_token(session: AsyncSession, token: str) -> tuple[User, AuthSe
     params = {"token_hash": hash_token(token), "now": utcnow()}
     row = (await session.execute(_LIVE_SESSION, params)).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+class SignedInCallers:
+    """Who is signed in behind a token, for the routes that need only the caller's id (the
+    product page's hot paths, the cart's read). Lookups made while one is under way go together
+    in one statement (`kit.batching`), on `database` (an autocommit engine: no BEGIN/COMMIT)."""
+
+    def __init__(self, database: AsyncEngine) -> None:
+        self.database = database
+        self._batches: Batcher[str, uuid.UUID | None] = Batcher(self._look_up)
+
+    async def user_id(self, token: str) -> uuid.UUID | None:
+        """The id of the user whose live session `token` is; None for any other token."""
+        return await self._batches.submit(hash_token(token))
+
+    async def _look_up(self, token_hashes: list[str]) -> list[uuid.UUID | None]:
+        params = {"token_hashes": sorted(set(token_hashes)), "now": utcnow()}
+        async with self.database.connect() as connection:
+            found = dict((await connection.execute(_LIVE_USER_IDS, params)).tuples().all())
+        return [found.get(token_hash) for token_hash in token_hashes]
 
 
 async def sign_out(session: AsyncSession, auth: AuthSession) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from elysium.accounts.deps import SessionlessAuth, SessionlessWriteLimit
+from elysium.accounts.deps import CallerId, SessionlessWriteLimit
 from elysium.analytics import service
 from elysium.analytics.buffer import ViewBufferDep
 from elysium.analytics.recent import RecentViewsDep
@@ -34,7 +34,7 @@ ListLimit = Annotated[int, Query(ge=1, le=service.MAX_LIST, description="How man
 )
 async def track_view(
     body: ViewCreate,
-    auth: SessionlessAuth,
+    caller: CallerId,
     buffer: ViewBufferDep,
     cache: CacheDep,
     database: AutocommitEngineDep,
@@ -45,14 +45,13 @@ async def track_view(
     written in batches: they show in the lists a fraction of a second later. The hottest
     write of the shop: no database round trip for a guest's view of a known product.
     """
-    user_id = None if auth is None else auth.user.id
-    await service.record_view(buffer, cache, database, body.product_slug, user_id, body.session_id)
+    await service.record_view(buffer, cache, database, body.product_slug, caller, body.session_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.get("/api/analytics/recently-viewed")
 async def recently_viewed(
-    auth: SessionlessAuth,
+    caller: CallerId,
     reader: RecentViewsDep,
     session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
     limit: ListLimit = 20,
@@ -61,8 +60,7 @@ async def recently_viewed(
 
     Signed-in users see their own views; guests pass the `session_id` they tracked with.
     """
-    user_id = None if auth is None else auth.user.id
-    items = await service.recently_viewed(reader, user_id, session_id, limit)
+    items = await service.recently_viewed(reader, caller, session_id, limit)
     return RecentlyViewed(items=items)
 
 

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
 from elysium.accounts.deps import (
     AnonymousWriteLimit,
+    CallerId,
     CouponAttemptLimit,
     OptionalUser,
-    SessionlessAuth,
 )
 from elysium.cart import configurations, service
 from elysium.cart.schemas import (
@@ -47,9 +47,9 @@ async def cart_owner(user: OptionalUser, x_cart_token: CartToken = None) -> Cart
     return CartOwner(None if user is None else user.id, x_cart_token)
 
 
-async def cart_reader(auth: SessionlessAuth, x_cart_token: CartToken = None) -> CartOwner:
+async def cart_reader(caller: CallerId, x_cart_token: CartToken = None) -> CartOwner:
     """`cart_owner` for reading the cart, resolved outside any request transaction."""
-    return CartOwner(None if auth is None else auth.user.id, x_cart_token)
+    return CartOwner(caller, x_cart_token)
 
 
 Owner = Annotated[CartOwner, Depends(cart_owner)]
