@@ -34,6 +34,7 @@ from elysium.apidocs import install_api_docs
 from elysium.audit.routes import router as audit_router
 from elysium.background.routes import router as jobs_admin_router
 from elysium.bespoke.routes import router as bespoke_router
+from elysium.cart.pricing import install_cart_reads
 from elysium.cart.routes import router as cart_router
 from elysium.catalog.cache import install_catalog_cache
 from elysium.catalog.routes import router as catalog_router
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     install_catalog_cache(app)
     install_view_buffer(app)
     install_recent_views(app)
+    install_cart_reads(app)
     for router in (
         analytics_router,
         cart_router,

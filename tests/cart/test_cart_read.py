@@ -101,8 +101,9 @@ async def test_an_emptied_cart_keeps_its_id_and_an_expired_guest_cart_reads_as_n
 async def test_concurrent_reads_each_see_their_own_cart_and_a_signed_out_token_none(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    """Reads made at once share one token lookup (accounts.service.SignedInCallers): each
-    still gets its own cart, and a token signed out meanwhile reads as a guest's."""
+    """Reads made at once share one token lookup (accounts.service.SignedInCallers) and one
+    cart statement per kind of owner (cart.pricing.CartReads): each signed-in shopper and
+    each guest still gets their own cart; a signed-out token or an unknown cart token, none."""
     product = await stocked_piece(app)
     shoppers = [await make_account(app) for _ in range(3)]
     for n, shopper in enumerate(shoppers):
@@ -111,13 +112,19 @@ async def test_concurrent_reads_each_see_their_own_cart_and_a_signed_out_token_n
     await add_to_cart(client, gone, product)
     signed_out = await client.post("/api/auth/logout", headers=gone.headers)
     assert signed_out.status_code == 204, signed_out.text
-    readers = [*shoppers, gone] * 4
-    carts = await asyncio.gather(*(client.get("/api/cart", headers=a.headers) for a in readers))
-    for reader, cart in zip(readers, carts, strict=True):
+    guests = [(await add_line(client, product, quantity=n + 1)).json() for n in range(2)]
+    readers: list[tuple[dict[str, str], int | None]] = [
+        *((shopper.headers, n + 1) for n, shopper in enumerate(shoppers)),
+        (gone.headers, None),
+        *((guest(cart["cart_token"]), n + 1) for n, cart in enumerate(guests)),
+        (guest("no-such-cart-token-0123456789"), None),
+    ] * 3
+    carts = await asyncio.gather(*(client.get("/api/cart", headers=h) for h, _ in readers))
+    for (_, quantity), cart in zip(readers, carts, strict=True):
         assert cart.status_code == 200, cart.text
-        if reader is gone:
+        if quantity is None:
             assert cart.json()["items"] == []
             assert cart.json()["id"] is None
         else:
             [line] = cart.json()["items"]
-            assert line["quantity"] == shoppers.index(reader) + 1
+            assert line["quantity"] == quantity

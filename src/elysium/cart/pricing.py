@@ -18,17 +18,21 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, cast, select
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import ColumnElement, Row, Select, any_, bindparam, cast, select
 from sqlalchemy import Text as SqlText
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from elysium.catalog.pricing import PricedConfiguration
 from elysium.catalog.service import LineProduct, line_product, line_product_columns, price_stored
 from elysium.db import table_of
 from elysium.errors import ValidationFailedError
 from elysium.inventory.service import available_from, available_quantities, free_units
+from elysium.kit.batching import Batcher
 from elysium.kit.clock import utcnow
 from elysium.kit.vat import VatTreatment, charged
 from elysium.models import Cart, CartItem, Product
@@ -143,24 +147,28 @@ def _lines_query(with_stock: bool) -> Select[Any]:
 _LINES = {True: _lines_query(with_stock=True), False: _lines_query(with_stock=False)}
 
 
-def _cart_query(owned_by: ColumnElement[bool]) -> Select[Any]:
-    """The cart with its lines, products and stock in one statement: one row per line, or a
-    single row with NULL line columns for an empty cart; no row when there is no cart."""
+def _cart_query(owner: ColumnElement[Any], owned_by: ColumnElement[bool]) -> Select[Any]:
+    """Carts with their lines, products and stock in one statement: one row per line (or a
+    single row with NULL line columns for an empty cart), each led by its cart's `owner`."""
     return (
-        select(_CARTS.c.id, _CARTS.c.coupon_code, *_LINE_COLUMNS, _FREE_UNITS)
+        select(owner, _CARTS.c.id, _CARTS.c.coupon_code, *_LINE_COLUMNS, _FREE_UNITS)
         .select_from(
             _CARTS.outerjoin(_ITEMS, _ITEMS.c.cart_id == _CARTS.c.id).outerjoin(
                 _PRODUCTS, _PRODUCTS.c.id == _ITEMS.c.product_id
             )
         )
         .where(owned_by)
-        .order_by(*_ORDER)
+        .order_by(owner, *_ORDER)
     )
 
 
-_USER_CART_WITH_LINES = _cart_query(_CARTS.c.user_id == bindparam("user_id"))
-_GUEST_CART_WITH_LINES = _cart_query(
-    (_CARTS.c.token_hash == bindparam("token_hash")) & (_CARTS.c.expires_at > bindparam("now"))
+_USERS_CARTS_WITH_LINES = _cart_query(
+    _CARTS.c.user_id, _CARTS.c.user_id == any_(cast(bindparam("user_ids"), ARRAY(PgUUID)))
+)
+_GUESTS_CARTS_WITH_LINES = _cart_query(
+    _CARTS.c.token_hash,
+    (_CARTS.c.token_hash == any_(cast(bindparam("token_hashes"), ARRAY(SqlText))))
+    & (_CARTS.c.expires_at > bindparam("now")),
 )
 
 
@@ -196,22 +204,53 @@ class CartWithLines:
     lines: LoadedLines
 
 
-async def load_cart(
-    session: AsyncSession, *, user_id: uuid.UUID | None, token_hash: str | None
-) -> CartWithLines | None:
-    """The user's cart (else the unexpired guest cart of `token_hash`) with its lines, their
-    products and stock, in one statement; None when there is no such cart."""
-    if user_id is not None:
-        statement, params = _USER_CART_WITH_LINES, {"user_id": user_id, "now": utcnow()}
-    elif token_hash is not None:
-        statement, params = _GUEST_CART_WITH_LINES, {"token_hash": token_hash, "now": utcnow()}
-    else:
-        return None
-    rows = (await session.execute(statement, params)).all()
-    if not rows:
-        return None
-    with_lines = [row for row in rows if row[2] is not None]
-    return CartWithLines(rows[0][0], rows[0][1], _loaded(with_lines, 2, with_stock=True))
+CartKey = tuple[uuid.UUID | None, str | None]
+"""Whose cart: (the user's id, None), or (None, a guest cart token's hash)."""
+
+
+def _carts(rows: Sequence[Any]) -> dict[object, CartWithLines]:
+    """Rows of `_cart_query` (ordered by owner) as each owner's cart."""
+    by_owner: dict[object, list[Any]] = {}
+    for row in rows:
+        by_owner.setdefault(row[0], []).append(row)
+    return {
+        owner: CartWithLines(
+            own[0][1], own[0][2], _loaded([r for r in own if r[3] is not None], 3, True)
+        )
+        for owner, own in by_owner.items()
+    }
+
+
+class CartReads:
+    """Carts with their lines, products and stock, read for GET /api/cart. The reads made
+    while one is under way go together (`kit.batching`): one statement for the users' carts
+    and one for the guests', on `database` (an autocommit engine: they only read)."""
+
+    def __init__(self, database: AsyncEngine) -> None:
+        self.database = database
+        self._batches: Batcher[CartKey, CartWithLines | None] = Batcher(self._read)
+
+    async def load(
+        self, *, user_id: uuid.UUID | None, token_hash: str | None
+    ) -> CartWithLines | None:
+        """The user's cart (else the unexpired guest cart of `token_hash`); None if none."""
+        if user_id is None and token_hash is None:
+            return None
+        return await self._batches.submit((user_id, None if user_id else token_hash))
+
+    async def _read(self, keys: list[CartKey]) -> list[CartWithLines | None]:
+        user_ids = sorted({user for user, _ in keys if user is not None})
+        hashes = sorted({token for user, token in keys if user is None and token is not None})
+        found: dict[object, CartWithLines] = {}
+        now = utcnow()
+        async with self.database.connect() as connection:
+            if user_ids:
+                params = {"user_ids": user_ids, "now": now}
+                found |= _carts((await connection.execute(_USERS_CARTS_WITH_LINES, params)).all())
+            if hashes:
+                params = {"token_hashes": hashes, "now": now}
+                found |= _carts((await connection.execute(_GUESTS_CARTS_WITH_LINES, params)).all())
+        return [found.get(user if user is not None else token) for user, token in keys]
 
 
 async def _stock(
@@ -304,3 +343,20 @@ async def price_loaded(
             problem = exc.detail
     cart_id, code = (None, None) if cart is None else (cart.cart_id, cart.coupon_code)
     return PricedCart(cart_id, code, lines, subtotal, discount, problem, treatment)
+
+
+def install_cart_reads(app: FastAPI) -> None:
+    """Give the app its `CartReads`, on the autocommit engine, once the engine exists."""
+
+    async def start(app: FastAPI) -> None:
+        app.state.cart_reads = CartReads(app.state.autocommit_engine)
+
+    app.state.startup_hooks.append(start)
+
+
+async def get_cart_reads(request: Request) -> CartReads:
+    reads: CartReads = request.app.state.cart_reads
+    return reads
+
+
+CartReadsDep = Annotated[CartReads, Depends(get_cart_reads)]

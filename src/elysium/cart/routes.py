@@ -18,6 +18,7 @@ from elysium.accounts.deps import (
     OptionalUser,
 )
 from elysium.cart import configurations, service
+from elysium.cart.pricing import CartReadsDep
 from elysium.cart.schemas import (
     CartItemCreate,
     CartItemUpdate,
@@ -29,7 +30,7 @@ from elysium.cart.schemas import (
 )
 from elysium.cart.service import CartOwner, CartState
 from elysium.config import Settings
-from elysium.db import AutocommitEngineDep, SessionDep
+from elysium.db import SessionDep
 from elysium.kit.deps import SettingsDep
 
 router = APIRouter(tags=["cart"])
@@ -75,7 +76,7 @@ Country = Annotated[
 
 @router.get("/api/cart")
 async def get_cart(
-    owner: Reader, database: AutocommitEngineDep, settings: SettingsDep, country: Country = None
+    owner: Reader, reads: CartReadsDep, settings: SettingsDep, country: Country = None
 ) -> CartRead:
     """Your cart, every line priced now by the price engine, with availability.
 
@@ -84,7 +85,7 @@ async def get_cart(
     discount, shipping and VAT are those that delivery there would be charged (checkout
     decides by the shipping address).
     """
-    state = await service.read_cart(database, owner, country.upper() if country else None)
+    state = await service.read_cart(reads, owner, country.upper() if country else None)
     return service.cart_read(state, settings)
 
 

@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from elysium.cart.pricing import (
+    CartReads,
     PricedCart,
     PricedLine,
     discount_lines,
-    load_cart,
     load_lines,
     price_cart,
     price_lines,
@@ -168,30 +168,22 @@ def _variant_demand(items: list[CartItem], product_id: uuid.UUID, variant_key: s
     )
 
 
-async def view_cart(
-    session: AsyncSession, owner: CartOwner, country: str | None = None
-) -> CartState:
+async def read_cart(reads: CartReads, owner: CartOwner, country: str | None = None) -> CartState:
     """The caller's cart priced now (an empty one when they have none yet), under the VAT
     treatment of delivery to `country` (the UK when none is given).
 
-    The cart, its lines, their products and their stock come in one statement."""
+    The cart, its lines, their products and their stock come in one statement, shared with the
+    other cart reads under way (`CartReads`); whatever else pricing reads (a coupon, a variant
+    the catalogue renamed) is read in autocommit: a plain read, no BEGIN and COMMIT round
+    trips, and each answer is what it was when read."""
     treatment = treatment_for(country or HOME_COUNTRY)
     token = _usable_token(owner.cart_token) if owner.user_id is None else None
-    cart = await load_cart(
-        session, user_id=owner.user_id, token_hash=None if token is None else hash_token(token)
+    cart = await reads.load(
+        user_id=owner.user_id, token_hash=None if token is None else hash_token(token)
     )
-    priced = await price_loaded(session, cart, owner.user_id, treatment)
+    async with autocommit_session(reads.database) as session:
+        priced = await price_loaded(session, cart, owner.user_id, treatment)
     return CartState(priced, country=country)
-
-
-async def read_cart(
-    database: AsyncEngine, owner: CartOwner, country: str | None = None
-) -> CartState:
-    """`view_cart` for a plain read (GET /api/cart): its statements only read, each on its own
-    in autocommit (`db.autocommit_engine`), so no BEGIN and COMMIT round trips. Consistent
-    enough for a read: each answer is what the cart, stock and coupon were when it was read."""
-    async with autocommit_session(database) as session:
-        return await view_cart(session, owner, country)
 
 
 async def add_item(session: AsyncSession, owner: CartOwner, data: CartItemCreate) -> CartState:
