@@ -2,7 +2,8 @@
 
 On a shared two-core machine requests per second follow whatever else runs; the CPU a request
 costs does not (much). For each scenario, 64 wrk connections for BENCH_SECONDS (default 10):
-the measured rate and latency, the CPU the gunicorn workers and the PostgreSQL backends of the
+the measured rate and latency (and, first, the floor: `/health/live`, which does nothing, so
+the server, middleware and framework alone), the CPU the gunicorn workers and the PostgreSQL backends of the
 bench database spent (from /proc), and the rate two otherwise idle cores would sustain at that
 cost (2 s of CPU per second / CPU per request). Needs wrk.
 
@@ -107,7 +108,9 @@ async def _run(base_url: str, database_url: str, port: int, slugs: list[str]) ->
         for i in range(500)
     ]
     carts = [Req("GET", "/api/cart", headers=headers) for headers in shoppers]
+    floor = [Req("GET", "/health/live")]  # the stack alone: what no endpoint can beat here
     return [
+        await _measure("floor: /health/live", base_url, database_url, port, floor),
         await _measure("track a view (guest)", base_url, database_url, port, tracks),
         await _measure("track a view (signed in)", base_url, database_url, port, signed_tracks),
         await _measure("recently viewed (guest)", base_url, database_url, port, recents),
