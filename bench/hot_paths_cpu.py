@@ -2,10 +2,10 @@
 
 On a shared two-core machine requests per second follow whatever else runs; the CPU a request
 costs does not (much). For each scenario, 64 wrk connections for BENCH_SECONDS (default 10):
-the measured rate and latency (and, first, the floor: `/health/live`, which does nothing, so
-the server, middleware and framework alone), the CPU the gunicorn workers and the PostgreSQL backends of the
+the measured rate and latency, the CPU the gunicorn workers and the PostgreSQL backends of the
 bench database spent (from /proc), and the rate two otherwise idle cores would sustain at that
-cost (2 s of CPU per second / CPU per request). Needs wrk.
+cost (2 s of CPU per second / CPU per request). The first scenario is the floor:
+`/health/live`, which does nothing, so the server, middleware and framework alone. Needs wrk.
 
 Run: `uv run --frozen python bench/hot_paths_cpu.py` (TEST_DATABASE_URL as for `make bench`).
 """
