@@ -9,7 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy import update
 
 from back_office import audit_actions, new_order
-from elysium.kit.clock import utcnow
+from elysium.kit.clock import london_date, utcnow
 from elysium.models import Order, User
 from factories import Account, make_account
 
@@ -18,14 +18,13 @@ async def test_orders_are_searched_filtered_and_paged(
     app: FastAPI, client: AsyncClient, staff: Account
 ) -> None:
     orders = [await new_order(app, client) for _ in range(3)]
+    forty_days_ago = utcnow() - timedelta(days=40)
     await client.put(
         f"/api/orders/{orders[0]['id']}/status", json={"status": "PAID"}, headers=staff.headers
     )
     async with app.state.sessionmaker() as session, session.begin():
         await session.execute(
-            update(Order)
-            .where(Order.id == orders[2]["id"])
-            .values(created_at=utcnow() - timedelta(days=40))
+            update(Order).where(Order.id == orders[2]["id"]).values(created_at=forty_days_ago)
         )
     url = "/api/admin/orders"
     first = await client.get(url, params={"limit": 2}, headers=staff.headers)
@@ -55,7 +54,8 @@ async def test_orders_are_searched_filtered_and_paged(
     ]
     assert await numbers(q=orders[2]["customer"].email) == [orders[2]["order_number"]]
     assert await numbers(q=orders[1]["order_number"].lower()) == [orders[1]["order_number"]]
-    old_day = (utcnow() - timedelta(days=40)).date().isoformat()
+    # The filter's dates are London days (an evening in BST is the next day there).
+    old_day = london_date(forty_days_ago).isoformat()
     assert await numbers(**{"from": old_day, "to": old_day}) == [orders[2]["order_number"]]
     assert len(await numbers(sort="total_asc")) == 3
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from admin_helpers import post_form
 from back_office import audit_actions, ids_on_page, new_order, order_row
 from elysium.admin import orders as order_pages
-from elysium.kit.clock import utcnow
+from elysium.kit.clock import london_today, utcnow
 from elysium.models import Order, Refund
 from factories import Account
 
@@ -80,7 +80,7 @@ async def test_filters_by_status_payment_and_london_dates_and_sorts(
     assert _numbers(await _page(staff_client, "/admin/orders?payment_status=unpaid")) == [
         old["order_number"]
     ]
-    today = utcnow().date().isoformat()
+    today = london_today().isoformat()  # the filter takes London days
     recent = await _page(staff_client, f"/admin/orders?from={today}&to={today}")
     assert _numbers(recent) == [paid["order_number"]]
     oldest_first = await _page(staff_client, "/admin/orders?sort=oldest")
