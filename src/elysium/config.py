@@ -32,7 +32,11 @@ class Settings(BaseSettings):
     web_concurrency: int = 2
     web_timeout_seconds: int = Field(default=60, ge=1)
     web_graceful_timeout_seconds: int = Field(default=20, ge=1)
-    web_keepalive_seconds: int = Field(default=5, ge=0)
+    # Longer than a load balancer's idle timeout (nginx 75 s upstream default, AWS ALB 60 s):
+    # a backend that closes first races the balancer's next request on that connection (502).
+    # With 5 s, shoppers who paused 5 s between pages opened a new connection each time
+    # (bench/README.md: 2,500 shoppers, p95 1,072 -> 216 ms).
+    web_keepalive_seconds: int = Field(default=75, ge=0)
     web_max_requests: int = Field(default=0, ge=0)
     web_backlog: int = Field(default=2048, ge=1)
     data_dir: Path = Path(".elysium")
