@@ -16,34 +16,65 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from sqlalchemy import text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from elysium.catalog.listing import visible
 from elysium.kit.batching import Batcher
+from elysium.models import Product, RecentView
 
-# Per viewer (in submission order `i`): the live products of its recent views, newest first,
-# at most its `lim`. Exactly one of the two branches applies to a viewer (a user or a guest
-# session); its `IS [NOT] NULL` test is a one-time filter, so the other costs nothing.
-_RECENT_BATCH = text(
-    """
-SELECT q.i, v.slug, v.title, v.image_url, v.viewed_at
-FROM unnest(CAST(:users AS uuid[]), CAST(:sessions AS text[]), CAST(:limits AS int[]))
-     WITH ORDINALITY AS q(user_id, session_id, lim, i)
-CROSS JOIN LATERAL (
-  (SELECT p.slug, p.title, p.image_url, rv.viewed_at
-     FROM recent_views rv JOIN products p ON p.id = rv.product_id
-    WHERE q.user_id IS NOT NULL AND rv.user_id = q.user_id
-      AND p.deleted_at IS NULL AND p.published
-    ORDER BY rv.viewed_at DESC, p.slug LIMIT q.lim)
-  UNION ALL
-  (SELECT p.slug, p.title, p.image_url, rv.viewed_at
-     FROM recent_views rv JOIN products p ON p.id = rv.product_id
-    WHERE q.user_id IS NULL AND rv.session_id = q.session_id
-      AND p.deleted_at IS NULL AND p.published
-    ORDER BY rv.viewed_at DESC, p.slug LIMIT q.lim)
-) v
-ORDER BY q.i, v.viewed_at DESC, v.slug
-"""
+_VIEWERS = (
+    func.unnest(
+        cast(bindparam("users"), ARRAY(PgUUID)),
+        cast(bindparam("sessions"), ARRAY(Text)),
+        cast(bindparam("limits"), ARRAY(Integer)),
+    )
+    .table_valued(
+        column("user_id", PgUUID),
+        column("session_id", Text),
+        column("lim", Integer),
+        with_ordinality="i",
+    )
+    .render_derived(name="q")
+)
+"""The batch's viewers, numbered `i` in submission order."""
+
+
+def _views_of(viewer: ColumnElement[bool]) -> Select[str, str, str | None, datetime]:
+    """One viewer's live pieces, newest first, at most its `lim` (correlated to `_VIEWERS`)."""
+    return (
+        select(Product.slug, Product.title, Product.image_url, RecentView.viewed_at)
+        .join(Product, Product.id == RecentView.product_id)
+        .where(viewer, visible())
+        .order_by(RecentView.viewed_at.desc(), Product.slug)
+        .limit(_VIEWERS.c.lim)
+    )
+
+
+# Exactly one branch applies to a viewer (a user or a guest session); its `IS [NOT] NULL` test
+# is a one-time filter, so the other costs nothing.
+_VIEWS = union_all(
+    _views_of(_VIEWERS.c.user_id.is_not(None) & (RecentView.user_id == _VIEWERS.c.user_id)),
+    _views_of(_VIEWERS.c.user_id.is_(None) & (RecentView.session_id == _VIEWERS.c.session_id)),
+).lateral("v")
+_RECENT_BATCH = (
+    select(_VIEWERS.c.i, _VIEWS.c.slug, _VIEWS.c.title, _VIEWS.c.image_url, _VIEWS.c.viewed_at)
+    .select_from(_VIEWERS.join(_VIEWS, true()))
+    .order_by(_VIEWERS.c.i, _VIEWS.c.viewed_at.desc(), _VIEWS.c.slug)
 )
 
 

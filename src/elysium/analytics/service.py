@@ -12,9 +12,7 @@ from time import monotonic
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Subquery,
-    and_,
     delete,
     func,
     select,
@@ -26,6 +24,7 @@ from elysium.analytics.buffer import ViewBuffer
 from elysium.analytics.recent import RecentViews, Viewer
 from elysium.analytics.schemas import RecentlyViewedItem, TrendingItem
 from elysium.catalog.cache import CatalogCache
+from elysium.catalog.listing import visible
 from elysium.catalog.service import get_product
 from elysium.db import autocommit_session, rows_affected
 from elysium.errors import ValidationFailedError
@@ -34,10 +33,6 @@ from elysium.models import Product, ProductView, RecentView
 
 TRENDING_WINDOW = timedelta(days=7)
 MAX_LIST = 50
-
-
-def _live() -> ColumnElement[bool]:
-    return and_(Product.deleted_at.is_(None), Product.published.is_(True))
 
 
 async def live_product_id(session: AsyncSession, product_slug: str) -> uuid.UUID:
@@ -76,7 +71,7 @@ async def _top_live_products(
     stmt = (
         select(Product.slug, Product.title, Product.image_url, measure)
         .join(ranked, ranked.c.product_id == Product.id)
-        .where(_live())
+        .where(visible())
         .order_by(measure.desc(), Product.slug)
         .limit(limit)
     )

@@ -198,7 +198,7 @@ def line_product_columns() -> tuple[ColumnElement[Any], ...]:
         products.c.title,
         products.c.collection_slug,
         products.c.made_to_order,
-        and_(products.c.deleted_at.is_(None), products.c.published),
+        listing.visible(),  # live: the catalogue's one rule
         products.c.base_price_pence,
         products.c.currency,
         cast(products.c.options, Text),
